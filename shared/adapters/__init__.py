@@ -1,0 +1,1 @@
+"""Adapters: Azure SDK implementations of the ports in ``shared.ports``."""

@@ -1,0 +1,1 @@
+"""Pure domain: spec models, regions, naming, planning, errors. Imports nothing from ``azure``."""

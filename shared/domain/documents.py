@@ -1,0 +1,146 @@
+"""Loading untrusted YAML and JSON documents into plain Python data.
+
+Input is treated as hostile:
+- a size cap (``MAX_DOCUMENT_BYTES``) checked before parsing;
+- PyYAML's safe loader only, extended to count aliases, nodes and nesting depth *while composing*, so
+  an alias bomb is refused before anything is expanded;
+- duplicate mapping keys are refused (PyYAML would silently keep the last one);
+- a document that is not a mapping is refused;
+- error messages quote at most a short excerpt of the input, never the input itself.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import yaml
+from yaml.events import AliasEvent
+from yaml.nodes import MappingNode, Node
+
+from shared.domain.errors import FieldError, InvalidSpec
+
+MAX_DOCUMENT_BYTES = 64 * 1024
+"""A registry spec is a few hundred bytes; 64 KiB leaves room for long tag lists and comments."""
+MAX_ALIASES = 32
+MAX_DEPTH = 16
+MAX_NODES = 5_000
+
+
+def shorten(value: object, limit: int = 40) -> str:
+    """A printable excerpt of ``value`` for error messages."""
+    text = str(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class _GuardedLoader(yaml.SafeLoader):
+    """SafeLoader that refuses alias bombs, deep nesting and duplicate keys while composing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(f"the document uses more than {MAX_ALIASES} YAML aliases")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused(f"the document has more than {MAX_NODES} YAML nodes")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"the document nests deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[object] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=True)
+            try:
+                duplicate = key in seen
+            except TypeError:  # unhashable key; the base class reports it
+                break
+            if duplicate:
+                mark = key_node.start_mark
+                raise _Refused(
+                    f"duplicate key {shorten(key)!r} at line {mark.line + 1}, column {mark.column + 1}"
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
+
+
+class _Refused(Exception):
+    """Raised inside the loader; turned into ``InvalidSpec`` by ``load_document``."""
+
+
+def _check_size(text: str | bytes) -> str:
+    raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise InvalidSpec(
+            f"the document is {len(raw)} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes",
+            code="DocumentTooLarge",
+        )
+    if isinstance(text, str):
+        return text
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise InvalidSpec(f"the document is not UTF-8 (byte {exc.start})", code="InvalidDocument") from None
+
+
+def load_yaml(text: str | bytes) -> dict[str, Any]:
+    """Parse one YAML document into a mapping, or raise ``InvalidSpec`` with line and column."""
+    source = _check_size(text)
+    loader = _GuardedLoader(source)
+    try:
+        data = loader.get_single_data()
+    except _Refused as exc:
+        raise InvalidSpec(f"refused YAML: {exc}", code="InvalidYaml") from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = shorten(exc.problem or exc.context or "syntax error", 120)
+        raise InvalidSpec(f"invalid YAML{where}: {problem}", code="InvalidYaml") from None
+    except yaml.YAMLError as exc:
+        raise InvalidSpec(f"invalid YAML: {shorten(exc, 120)}", code="InvalidYaml") from None
+    finally:
+        loader.dispose()
+    return _require_mapping(data)
+
+
+def load_json(text: str | bytes) -> dict[str, Any]:
+    """Parse a JSON document into a mapping, or raise ``InvalidSpec`` with line and column."""
+    source = _check_size(text)
+    try:
+        data = json.loads(source)
+    except json.JSONDecodeError as exc:
+        raise InvalidSpec(
+            f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", code="InvalidJson"
+        ) from None
+    except RecursionError:
+        raise InvalidSpec("refused JSON: nested too deeply", code="InvalidJson") from None
+    return _require_mapping(data)
+
+
+def _require_mapping(data: object) -> dict[str, Any]:
+    if not isinstance(data, dict):
+        kind = "an empty document" if data is None else f"a {type(data).__name__}"
+        raise InvalidSpec(
+            f"the document must be a mapping of registry fields (name, location, ...), got {kind}",
+            [FieldError("", "expected a mapping at the top level")],
+            code="InvalidDocument",
+        )
+    bad = [k for k in data if not isinstance(k, str)]
+    if bad:
+        raise InvalidSpec(
+            "every top-level key must be a string",
+            [FieldError(shorten(k), "keys must be strings") for k in bad[:10]],
+            code="InvalidDocument",
+        )
+    return data

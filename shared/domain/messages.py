@@ -1,0 +1,64 @@
+"""Queue messages: versioned, frozen, ``extra="forbid"`` (DESIGN.md section 5, "Messages").
+
+``message_id`` is the Service Bus idempotency key: duplicate detection drops a second enqueue of the same
+work. A poll of a running LRO and a retry after backoff are new deliveries of the same work, so they
+carry a distinct ``attempt`` and hence a distinct id.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from shared.domain.plan import StepKind
+
+SCHEMA_VERSION: Literal[1] = 1
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = SCHEMA_VERSION
+    registry: str = Field(min_length=1, max_length=64)
+    generation: int = Field(ge=0)
+    operation_id: str = Field(min_length=1, max_length=64)
+
+
+class Reconcile(_Message):
+    """Observe the registry, diff against its newest spec, and enqueue the ready steps."""
+
+    type: Literal["reconcile"] = "reconcile"
+    attempt: int = Field(default=0, ge=0)
+
+    @property
+    def message_id(self) -> str:
+        return f"{self.registry}:{self.generation}:reconcile:{self.operation_id}:{self.attempt}"
+
+
+class Step(_Message):
+    """Run one ``ensure_*`` step for one region (and storage index)."""
+
+    type: Literal["step"] = "step"
+    kind: StepKind
+    region: str = Field(min_length=1, max_length=40)
+    index: int = Field(default=0, ge=0)
+    attempt: int = Field(default=0, ge=0)
+
+    @property
+    def message_id(self) -> str:
+        return f"{self.registry}:{self.generation}:{self.kind}:{self.region}:{self.index}:{self.attempt}"
+
+    @property
+    def step_key(self) -> str:
+        """Identifies the step across attempts and polls (the record in the state store)."""
+        return f"{self.kind}:{self.region}:{self.index}"
+
+
+Message = Annotated[Reconcile | Step, Field(discriminator="type")]
+MESSAGE_ADAPTER: TypeAdapter[Reconcile | Step] = TypeAdapter(Message)
+
+
+def decode_message(body: str | bytes) -> Reconcile | Step:
+    """Parse a queue message body; raises ``pydantic.ValidationError`` for a malformed one."""
+    return MESSAGE_ADAPTER.validate_json(body)

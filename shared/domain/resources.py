@@ -1,0 +1,90 @@
+"""What ARM reports about a registry's resources, in domain terms (filled by the ARM adapter).
+
+Resources are recognised by the management tags regctl puts on them (``TAG_*``), never by name alone:
+storage names walk a fallback sequence when a name is taken elsewhere in Azure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+TAG_REGISTRY = "regctl-registry"
+TAG_REGION = "regctl-region"
+TAG_INDEX = "regctl-index"
+MANAGEMENT_TAGS = frozenset({TAG_REGISTRY, TAG_REGION, TAG_INDEX})
+
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+CANCELED = "Canceled"
+TERMINAL_STATES = frozenset({SUCCEEDED, FAILED, CANCELED})
+
+
+@dataclass(frozen=True)
+class ObservedGroup:
+    name: str
+    location: str
+    tags: dict[str, str] = field(default_factory=dict)
+    state: str = SUCCEEDED
+
+
+@dataclass(frozen=True)
+class ObservedStorage:
+    name: str
+    region: str
+    index: int
+    sku: str
+    hns: bool
+    tags: dict[str, str] = field(default_factory=dict)
+    state: str = SUCCEEDED
+
+
+@dataclass(frozen=True)
+class ObservedAcr:
+    name: str
+    location: str
+    sku: str
+    tags: dict[str, str] = field(default_factory=dict)
+    state: str = SUCCEEDED
+
+
+@dataclass(frozen=True)
+class ObservedReplica:
+    name: str
+    location: str
+    state: str = SUCCEEDED
+
+
+@dataclass(frozen=True)
+class Observed:
+    """Everything regctl manages for one registry, as last listed from ARM."""
+
+    group: ObservedGroup | None = None
+    storage: tuple[ObservedStorage, ...] = ()
+    acr: ObservedAcr | None = None
+    replicas: tuple[ObservedReplica, ...] = ()
+
+    @property
+    def empty(self) -> bool:
+        return self.group is None and not self.storage and self.acr is None and not self.replicas
+
+    def storage_at(self, region: str, index: int) -> ObservedStorage | None:
+        for account in self.storage:
+            if account.region == region and account.index == index:
+                return account
+        return None
+
+    def replica_in(self, region: str) -> ObservedReplica | None:
+        for replica in self.replicas:
+            if replica.location == region:
+                return replica
+        return None
+
+
+def registry_tags(registry: str, user_tags: dict[str, str]) -> dict[str, str]:
+    """Tags of the resource group and the ACR: the user's tags plus the registry marker."""
+    return {**user_tags, TAG_REGISTRY: registry.lower()}
+
+
+def storage_tags(registry: str, user_tags: dict[str, str], region: str, index: int) -> dict[str, str]:
+    """Tags of a storage account: the user's tags plus the registry, region and index markers."""
+    return {**registry_tags(registry, user_tags), TAG_REGION: region, TAG_INDEX: str(index)}

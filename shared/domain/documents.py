@@ -4,7 +4,7 @@ Input is treated as hostile:
 - a size cap (``MAX_DOCUMENT_BYTES``) checked before parsing;
 - PyYAML's safe loader only, extended to count aliases, nodes and nesting depth *while composing*, so
   an alias bomb is refused before anything is expanded;
-- duplicate mapping keys are refused (PyYAML would silently keep the last one);
+- duplicate mapping keys are refused (PyYAML and ``json`` would silently keep the last one);
 - a document that is not a mapping is refused;
 - error messages quote at most a short excerpt of the input, never the input itself.
 """
@@ -15,8 +15,10 @@ import json
 from typing import Any
 
 import yaml
+from yaml.constructor import ConstructorError
 from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node
+from yaml.reader import ReaderError
 
 from shared.domain.errors import FieldError, InvalidSpec
 
@@ -58,9 +60,20 @@ class _GuardedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        # A scalar that matches an implicit tag but cannot be built (an integer over Python's 4300-digit
+        # limit, a date such as 2001-13-45) raises ValueError; report it with its position instead.
+        try:
+            return super().construct_object(node, deep=deep)
+        except (ValueError, OverflowError) as exc:
+            problem = f"cannot read this value: {shorten(exc, 80)}"
+            raise ConstructorError(None, None, problem, node.start_mark) from None
+
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[object] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *defaults` merge keys are flattened by the base class
             key = self.construct_object(key_node, deep=True)
             try:
                 duplicate = key in seen
@@ -97,7 +110,10 @@ def _check_size(text: str | bytes) -> str:
 def load_yaml(text: str | bytes) -> dict[str, Any]:
     """Parse one YAML document into a mapping, or raise ``InvalidSpec`` with line and column."""
     source = _check_size(text)
-    loader = _GuardedLoader(source)
+    try:
+        loader = _GuardedLoader(source)  # the reader checks for unprintable characters here
+    except ReaderError as exc:
+        raise InvalidSpec(_unprintable(source, exc), code="InvalidYaml") from None
     try:
         data = loader.get_single_data()
     except _Refused as exc:
@@ -114,17 +130,37 @@ def load_yaml(text: str | bytes) -> dict[str, Any]:
     return _require_mapping(data)
 
 
+def _unprintable(source: str, exc: ReaderError) -> str:
+    line = source.count("\n", 0, exc.position) + 1
+    column = exc.position - (source.rfind("\n", 0, exc.position) + 1) + 1
+    shown = f"#x{exc.character:04x}" if isinstance(exc.character, int) else repr(exc.character)
+    return f"invalid YAML at line {line}, column {column}: character {shown} is not allowed in YAML"
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in obj:
+            raise _Refused(f"duplicate key {shorten(key)!r}")
+        obj[key] = value
+    return obj
+
+
 def load_json(text: str | bytes) -> dict[str, Any]:
     """Parse a JSON document into a mapping, or raise ``InvalidSpec`` with line and column."""
     source = _check_size(text)
     try:
-        data = json.loads(source)
+        data = json.loads(source, object_pairs_hook=_json_object)
     except json.JSONDecodeError as exc:
         raise InvalidSpec(
             f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", code="InvalidJson"
         ) from None
+    except _Refused as exc:
+        raise InvalidSpec(f"refused JSON: {exc}", code="InvalidJson") from None
     except RecursionError:
         raise InvalidSpec("refused JSON: nested too deeply", code="InvalidJson") from None
+    except ValueError as exc:  # e.g. an integer over Python's 4300-digit conversion limit
+        raise InvalidSpec(f"invalid JSON: {shorten(exc, 80)}", code="InvalidJson") from None
     return _require_mapping(data)
 
 

@@ -29,11 +29,16 @@ class Reconcile(_Message):
     """Observe the registry, diff against its newest spec, and enqueue the ready steps."""
 
     type: Literal["reconcile"] = "reconcile"
+    trigger: str = Field(default="", max_length=120)
     attempt: int = Field(default=0, ge=0)
 
     @property
     def message_id(self) -> str:
-        return f"{self.registry}:{self.generation}:reconcile:{self.operation_id}:{self.attempt}"
+        """Distinct per trigger (a submit, each finished step, each recheck), so duplicate detection drops
+        only true re-sends, never a later reconcile."""
+        return (
+            f"{self.registry}:{self.generation}:reconcile:{self.operation_id}:{self.trigger}:{self.attempt}"
+        )
 
 
 class Step(_Message):

@@ -21,6 +21,7 @@ from enum import StrEnum
 
 from shared.domain.errors import PermanentError
 from shared.domain.resources import (
+    CANCELED,
     FAILED,
     SUCCEEDED,
     TERMINAL_STATES,
@@ -78,6 +79,11 @@ def _busy(state: str) -> bool:
     return state not in TERMINAL_STATES
 
 
+def _failed(state: str) -> bool:
+    """A resource whose last operation failed or was canceled: ensure it again."""
+    return state in (FAILED, CANCELED)
+
+
 class _Builder:
     def __init__(self) -> None:
         self.ready: list[PlannedStep] = []
@@ -101,11 +107,11 @@ def diff(desired: RegistrySpec | None, observed: Observed) -> Plan:
     group = observed.group
     group_ok = group is not None and group.state == SUCCEEDED
     want_group_tags = registry_tags(desired.name, desired.tags)
-    if group is None or group.tags != want_group_tags or group.state == FAILED:
-        reason = "missing" if group is None else "tags differ" if group.tags != want_group_tags else "failed"
-        plan.add(PlannedStep(StepKind.ENSURE_GROUP, primary, reason=reason), can_run=True)
-    elif _busy(group.state):
+    if group is not None and _busy(group.state):
         plan.busy.append(f"resource group {group.name}")
+    elif group is None or group.tags != want_group_tags or _failed(group.state):
+        reason = "missing" if group is None else "failed" if _failed(group.state) else "tags differ"
+        plan.add(PlannedStep(StepKind.ENSURE_GROUP, primary, reason=reason), can_run=True)
 
     _plan_storage(desired, observed, plan, group_ok)
     acr_ok = _plan_acr(desired, observed, plan, group_ok)
@@ -162,7 +168,7 @@ def _plan_storage(desired: RegistrySpec, observed: Observed, plan: _Builder, gro
         for index in range(config.replication_count):
             wanted.add((entry.location, index))
             account = observed.storage_at(entry.location, index)
-            if account is None or account.state == FAILED:
+            if account is None or _failed(account.state):
                 reason = "missing" if account is None else "failed"
                 plan.add(
                     PlannedStep(StepKind.ENSURE_STORAGE, entry.location, index, reason), can_run=group_ok
@@ -189,7 +195,7 @@ def _plan_storage(desired: RegistrySpec, observed: Observed, plan: _Builder, gro
 def _plan_acr(desired: RegistrySpec, observed: Observed, plan: _Builder, group_ok: bool) -> bool:
     acr = observed.acr
     primary = desired.location
-    if acr is None or acr.state == FAILED:
+    if acr is None or _failed(acr.state):
         plan.add(
             PlannedStep(StepKind.ENSURE_ACR, primary, reason="missing" if acr is None else "failed"),
             can_run=group_ok,
@@ -211,7 +217,7 @@ def _plan_replicas(desired: RegistrySpec, observed: Observed, plan: _Builder, ac
     wanted = [r for r in desired.regions if r != primary]
     for region in wanted:
         replica = observed.replica_in(region)
-        if replica is None or replica.state == FAILED:
+        if replica is None or _failed(replica.state):
             reason = "missing" if replica is None else "failed"
             plan.add(PlannedStep(StepKind.ENSURE_REPLICA, region, reason=reason), can_run=acr_ok)
         elif _busy(replica.state):

@@ -30,14 +30,15 @@ from shared.domain.errors import FieldError, InvalidSpec
 from shared.domain.regions import normalize_region
 from shared.domain.resources import MANAGEMENT_TAGS
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}$")
+NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}\Z")  # \Z: "$" would allow a trailing newline
 """2-32 characters: letters, digits, ``_`` and ``-``, starting with a letter or digit (seed document)."""
 MAX_REPLICATION_COUNT = 10
 """Storage accounts per region. Azure allows 250 accounts per region per subscription; 10 per region per
 registry keeps one registry from eating a shared subscription's quota (docs/spec.md)."""
 MAX_TAGS = 47
 """Azure allows 50 tags per resource; regctl keeps 3 for its own markers (resources.MANAGEMENT_TAGS)."""
-MAX_TAG_KEY = 512
+MAX_TAG_KEY = 128
+"""Azure allows 512 characters in a tag name, but 128 on storage accounts, which carry the user's tags."""
 MAX_TAG_VALUE = 256
 _TAG_KEY_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 OUTPUT_ONLY_KEYS = frozenset(
@@ -106,9 +107,15 @@ def _tags(value: object) -> dict[str, str]:
     if len(value) > MAX_TAGS:
         raise ValueError(f"{len(value)} tags given; Azure allows at most {MAX_TAGS}")
     tags: dict[str, str] = {}
+    seen: dict[str, str] = {}
     for key, raw in value.items():
         if not isinstance(key, str) or not key:
             raise ValueError(f"tag name {shorten(key)!r} must be a non-empty string")
+        if key.lower() in seen:  # Azure compares tag names case-insensitively
+            raise ValueError(
+                f"tag names {shorten(seen[key.lower()])!r} and {shorten(key)!r} differ only in case"
+            )
+        seen[key.lower()] = key
         if key.lower() in MANAGEMENT_TAGS:
             raise ValueError(f"tag name {key!r} is reserved for regctl's own bookkeeping")
         if len(key) > MAX_TAG_KEY or _TAG_KEY_FORBIDDEN.search(key):
@@ -116,18 +123,22 @@ def _tags(value: object) -> dict[str, str]:
                 f"tag name {shorten(key)!r} is invalid: "
                 f"at most {MAX_TAG_KEY} characters, none of < > % & \\ ? /"
             )
-        if isinstance(raw, bool):
-            text = "true" if raw else "false"
-        elif isinstance(raw, int | float | str):
-            text = str(raw)
-        elif raw is None:
-            text = ""
-        else:
-            raise ValueError(f"tag {shorten(key)!r} must have a text value, not a {type(raw).__name__}")
-        if len(text) > MAX_TAG_VALUE:
-            raise ValueError(f"tag {shorten(key)!r} has a value over {MAX_TAG_VALUE} characters")
-        tags[key] = text
+        tags[key] = _tag_value(key, raw)
     return tags
+
+
+def _tag_value(key: str, raw: object) -> str:
+    if isinstance(raw, bool):
+        text = "true" if raw else "false"
+    elif isinstance(raw, int | float | str):
+        text = str(raw)
+    elif raw is None:
+        text = ""
+    else:
+        raise ValueError(f"tag {shorten(key)!r} must have a text value, not a {type(raw).__name__}")
+    if len(text) > MAX_TAG_VALUE:
+        raise ValueError(f"tag {shorten(key)!r} has a value over {MAX_TAG_VALUE} characters")
+    return text
 
 
 Region = Annotated[str, BeforeValidator(_region)]
@@ -175,6 +186,11 @@ class ReplicationLocation(_Strict):
     @field_validator("storage_config", mode="before")
     @classmethod
     def _none_is_default(cls, value: object) -> object:
+        if value == []:
+            raise ValueError(
+                "an empty list gives the region no storage; omit storage_config for the default "
+                "or give {storage_account_type, storage_account_hns}"
+            )
         return StorageConfig() if value is None else value
 
     @property
@@ -344,6 +360,7 @@ def _duplicate_regions(entries: object) -> list[FieldError]:
 
 
 _TAGS = {"system", "ids", "id"}
+_UNION_FIELDS = {"storage_config", "container_registry"}
 
 
 def _field_errors(exc: ValidationError) -> list[FieldError]:
@@ -360,13 +377,16 @@ def _field_errors(exc: ValidationError) -> list[FieldError]:
 
 def _render_path(loc: tuple[int | str, ...]) -> str:
     parts: list[str] = []
+    previous: int | str | None = None
     for item in loc:
+        union_tag = item in _TAGS and previous in _UNION_FIELDS  # not a key (a top-level `id` is one)
+        previous = item
         if isinstance(item, int):
             parts.append(f"[{item}]")
-        elif item in _TAGS or item.startswith(("function-before[", "function-after[")):
+        elif union_tag or item.startswith(("function-before[", "function-after[")):
             continue
         else:
-            parts.append(("." if parts else "") + item)
+            parts.append(("." if parts else "") + shorten(item))
     return "".join(parts)
 
 

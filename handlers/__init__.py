@@ -1,0 +1,1 @@
+"""Entry points: thin adapters that parse, make one service call, and map the result."""

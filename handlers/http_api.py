@@ -1,0 +1,150 @@
+"""The HTTP API (DESIGN.md section 5): FastAPI routers under ``/api``, problem+json errors.
+
+Handlers are thin: parse the request, make one service call, map the result. Request bodies are capped
+(``MAX_BODY_BYTES``) before parsing, and a rejected request stores and enqueues nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from handlers import problems
+from shared.domain.documents import MAX_DOCUMENT_BYTES, load_json, load_yaml
+from shared.domain.errors import InvalidSpec, RequestError
+from shared.domain.records import OperationRecord, RegistryRecord
+from shared.services.registries import OperationView, RegistryService
+
+log = logging.getLogger(__name__)
+
+MAX_BODY_BYTES = MAX_DOCUMENT_BYTES
+YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
+MAX_IDEMPOTENCY_KEY = 200
+
+
+def operation_document(view: OperationView) -> dict[str, Any]:
+    op = view.operation
+    doc: dict[str, Any] = {
+        "id": op.id,
+        "registry": view.registry_name,
+        "kind": op.kind.value,
+        "generation": op.generation,
+        "status": op.status.value,
+        "createdAt": op.created_at.isoformat(),
+        "updatedAt": op.updated_at.isoformat(),
+        "steps": [
+            {
+                "step": s.key,
+                "kind": s.kind,
+                "region": s.region,
+                "index": s.index,
+                "state": s.state.value,
+                "attempts": s.attempts,
+                "resource": s.resource_name,
+                "lastError": s.last_error,
+                "updatedAt": s.updated_at.isoformat(),
+            }
+            for s in view.steps
+        ],
+    }
+    if op.error_code:
+        doc["error"] = {"code": op.error_code, "message": op.error_message}
+    return doc
+
+
+def registry_document(record: RegistryRecord) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "spec": record.spec,
+        "status": record.status.value,
+        "generation": record.generation,
+        "observedGeneration": record.observed_generation,
+        "operation": f"/api/operations/{record.operation_id}",
+        "resources": record.resources,
+        "createdAt": record.created_at.isoformat(),
+        "updatedAt": record.updated_at.isoformat(),
+    }
+
+
+async def read_document(request: Request) -> dict[str, Any]:
+    """The request body as a mapping (YAML or JSON by Content-Type), size-capped while reading."""
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise StarletteHTTPException(413, f"the body is over {MAX_BODY_BYTES} bytes")
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise StarletteHTTPException(413, f"the body is over {MAX_BODY_BYTES} bytes")
+        chunks.append(chunk)
+    body = b"".join(chunks)
+    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
+    if media in YAML_TYPES:
+        return load_yaml(body)
+    if media in ("application/json", "") or media.endswith("+json"):
+        return load_json(body)
+    raise StarletteHTTPException(415, f"send application/json or application/yaml, not {media}")
+
+
+def accepted(operation: OperationRecord, warnings: list[str]) -> JSONResponse:
+    location = f"/api/operations/{operation.id}"
+    body = {"operation": location, "id": operation.id, "status": operation.status.value, "warnings": warnings}
+    return JSONResponse(body, status_code=202, headers={"Location": location})
+
+
+def create_api(services: Callable[[], RegistryService], health: Callable[[], dict[str, bool]]) -> FastAPI:
+    api = FastAPI(
+        title="regctl",
+        version="0.1.0",
+        description="Control plane for multi-region ML asset registries on Azure.",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    api.add_exception_handler(RequestError, problems.request_error)
+    api.add_exception_handler(RequestValidationError, problems.validation_error)
+    api.add_exception_handler(StarletteHTTPException, problems.http_error)
+    api.add_exception_handler(Exception, problems.unexpected_error)
+    router = APIRouter(prefix="/api")
+
+    @router.post("/registries", status_code=202, summary="Create a registry from a spec (YAML or JSON)")
+    async def create_registry(
+        request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
+    ) -> Response:
+        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+            raise InvalidSpec(
+                f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", code="InvalidHeader"
+            )
+        document = await read_document(request)
+        result = services().create(document, idempotency_key)
+        return accepted(result.operation, result.warnings)
+
+    @router.get("/registries", summary="List registries")
+    def list_registries() -> dict[str, Any]:
+        return {"value": [registry_document(r) for r in services().list()]}
+
+    @router.get("/registries/{name}", summary="A registry: spec, status and resources")
+    def get_registry(name: str) -> dict[str, Any]:
+        return registry_document(services().get(name))
+
+    @router.get("/operations/{operation_id}", summary="An operation and its steps")
+    def get_operation(operation_id: str) -> dict[str, Any]:
+        return operation_document(services().operation(operation_id))
+
+    @router.get("/health", summary="Liveness of the store, the queue and the ARM credential")
+    def get_health() -> JSONResponse:
+        checks = health()
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503
+        )
+
+    api.include_router(router)
+    return api

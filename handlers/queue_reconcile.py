@@ -1,0 +1,66 @@
+"""Service Bus triggers: Reconcile and Step messages (thin: decode, one service call).
+
+At this boundary (DESIGN.md section 5): transient errors are re-enqueued with backoff by the services;
+permanent ones are recorded on the step and its operation; a malformed message is logged and dropped
+(retrying cannot fix it); anything unexpected is raised, so Service Bus redelivers it and dead-letters
+it after maxDeliveryCount.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import azure.functions as func
+from pydantic import ValidationError
+
+from shared.bootstrap import container
+from shared.domain.errors import TransientError
+from shared.domain.messages import Reconcile, Step, decode_message
+
+log = logging.getLogger(__name__)
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ untyped
+
+
+def _decode(msg: func.ServiceBusMessage) -> Reconcile | Step | None:
+    try:
+        return decode_message(msg.get_body())
+    except (ValidationError, ValueError) as exc:
+        log.error(
+            "registry=- operation=- step=decode region=- dropping malformed message %s: %s",
+            msg.message_id,
+            str(exc)[:300],
+        )
+        return None
+
+
+@bp.service_bus_queue_trigger(
+    arg_name="msg", queue_name="%RECONCILE_QUEUE_NAME%", connection="ServiceBusConnection"
+)
+def reconcile(msg: func.ServiceBusMessage) -> None:
+    message = _decode(msg)
+    if not isinstance(message, Reconcile):
+        return
+    deps = container()
+    try:
+        deps.reconciler.reconcile(message)
+    except TransientError as exc:
+        delay = exc.retry_after or deps.settings.retry_base_seconds * (2 ** min(message.attempt, 8))
+        delay = min(delay, deps.settings.retry_max_seconds)
+        log.warning(
+            "registry=%s operation=%s step=reconcile region=- transient %s; again in %.1fs",
+            message.registry,
+            message.operation_id,
+            exc.code,
+            delay,
+        )
+        deps.reconciler.retry_later(message, delay)
+
+
+@bp.service_bus_queue_trigger(
+    arg_name="msg", queue_name="%STEPS_QUEUE_NAME%", connection="ServiceBusConnection"
+)
+def step(msg: func.ServiceBusMessage) -> None:
+    message = _decode(msg)
+    if not isinstance(message, Step):
+        return
+    container().steps.run(message)

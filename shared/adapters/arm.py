@@ -1,0 +1,324 @@
+"""ArmGateway over the azure-mgmt SDK clients (resource groups, storage, container registry).
+
+Reads are LIST calls per resource group (DESIGN.md section 6). Writes are bounded in flight by a
+semaphore. Long-running operations are started with ``StepPolling(poll_now=False)`` and their
+continuation saved by the step; ``poll`` makes one status request. Every Azure error leaves here
+classified by ``arm_errors.classify``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError, ResourceNotFoundError
+from azure.core.polling import LROPoller
+from azure.mgmt.containerregistry import ContainerRegistryManagementClient
+from azure.mgmt.containerregistry.models import (
+    Registry,
+    RegistryProperties,
+    RegistryUpdateParameters,
+    Replication,
+    ReplicationProperties,
+)
+from azure.mgmt.containerregistry.models import Sku as AcrSku
+from azure.mgmt.resource.resources import ResourceManagementClient
+from azure.mgmt.resource.resources.models import ResourceGroup
+from azure.mgmt.storage import StorageManagementClient
+from azure.mgmt.storage.models import Sku as StorageSku
+from azure.mgmt.storage.models import (
+    StorageAccountCreateParameters,
+    StorageAccountPropertiesCreateParameters,
+    StorageAccountUpdateParameters,
+)
+
+from shared.adapters.arm_errors import classify
+from shared.adapters.arm_polling import StepPolling
+from shared.domain.errors import TransientError
+from shared.domain.resources import (
+    TAG_INDEX,
+    TAG_REGION,
+    TAG_REGISTRY,
+    Observed,
+    ObservedAcr,
+    ObservedGroup,
+    ObservedReplica,
+    ObservedStorage,
+)
+from shared.ports import LroState
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ArmClients:
+    resources: ResourceManagementClient
+    storage: StorageManagementClient
+    acr: ContainerRegistryManagementClient
+
+
+def build_clients(
+    credential: TokenCredential, subscription_id: str, endpoint: str, ca_bundle: str | None
+) -> ArmClients:
+    """The SDK clients for one subscription; ``ca_bundle`` pins the CA when ARM's is not public."""
+    options: dict[str, Any] = {"base_url": endpoint}
+    if ca_bundle:
+        options["connection_verify"] = ca_bundle
+    return ArmClients(
+        resources=ResourceManagementClient(credential, subscription_id, **options),
+        storage=StorageManagementClient(credential, subscription_id, **options),
+        acr=ContainerRegistryManagementClient(credential, subscription_id, **options),
+    )
+
+
+def _state(value: object) -> str:
+    """provisioningState as a plain string (the SDK gives enums or strings; absent means Succeeded)."""
+    if value is None:
+        return "Succeeded"
+    return str(getattr(value, "value", value))
+
+
+class AzureArmGateway:
+    def __init__(self, clients: ArmClients, max_writes_in_flight: int = 16) -> None:
+        self._c = clients
+        self._writes = threading.BoundedSemaphore(max_writes_in_flight)
+
+    # -- plumbing ---------------------------------------------------------------------------------
+
+    @contextmanager
+    def _write(self) -> Iterator[None]:
+        with self._writes:
+            try:
+                yield
+            except AzureError as exc:
+                raise classify(exc) from exc
+
+    @staticmethod
+    def _read(call: Callable[[], T]) -> T:
+        try:
+            return call()
+        except AzureError as exc:
+            raise classify(exc) from exc
+
+    def _start(self, kind: str, args: dict[str, Any], begin: Callable[..., LROPoller[Any]]) -> LroState:
+        polling = StepPolling(poll_now=False)
+        with self._write():
+            poller = begin(polling=polling)
+        if polling.finished():
+            with self._write():
+                poller.result()
+            return LroState(done=True)
+        token = json.dumps({"kind": kind, "args": args, "token": poller.continuation_token()})
+        return LroState(done=False, continuation=token, retry_after=polling.retry_after)
+
+    # -- observe ----------------------------------------------------------------------------------
+
+    def observe(self, registry: str, resource_group: str) -> Observed:
+        try:
+            group = self._c.resources.resource_groups.get(resource_group)
+        except ResourceNotFoundError:
+            return Observed()
+        except AzureError as exc:
+            raise classify(exc) from exc
+        observed_group = ObservedGroup(
+            name=group.name or resource_group,
+            location=(group.location or "").lower(),
+            tags=dict(group.tags or {}),
+            state=_state(group.properties.provisioning_state if group.properties else None),
+        )
+        key = registry.lower()
+        storage: list[ObservedStorage] = []
+        for account in self._read(
+            lambda: list(self._c.storage.storage_accounts.list_by_resource_group(resource_group))
+        ):
+            tags = dict(account.tags or {})
+            if tags.get(TAG_REGISTRY) != key or TAG_REGION not in tags:
+                continue
+            storage.append(
+                ObservedStorage(
+                    name=account.name or "",
+                    region=tags[TAG_REGION],
+                    index=int(tags.get(TAG_INDEX, "0") or 0),
+                    sku=str(account.sku.name) if account.sku else "",
+                    hns=bool(account.is_hns_enabled),
+                    tags=tags,
+                    state=_state(account.provisioning_state),
+                )
+            )
+        acr: ObservedAcr | None = None
+        replicas: tuple[ObservedReplica, ...] = ()
+        for registry_resource in self._read(
+            lambda: list(self._c.acr.registries.list_by_resource_group(resource_group))
+        ):
+            tags = dict(registry_resource.tags or {})
+            if tags.get(TAG_REGISTRY) != key:
+                continue
+            acr = ObservedAcr(
+                name=registry_resource.name or "",
+                location=(registry_resource.location or "").lower(),
+                sku=_state(registry_resource.sku.name) if registry_resource.sku else "",
+                tags=tags,
+                state=_state(registry_resource.provisioning_state),
+            )
+            replicas = self._replicas(resource_group, acr.name)
+            break
+        return Observed(group=observed_group, storage=tuple(storage), acr=acr, replicas=replicas)
+
+    def _replicas(self, resource_group: str, acr: str) -> tuple[ObservedReplica, ...]:
+        listed = self._read(lambda: list(self._c.acr.replications.list(resource_group, acr)))
+        return tuple(
+            ObservedReplica(
+                name=r.name or "", location=(r.location or "").lower(), state=_state(r.provisioning_state)
+            )
+            for r in listed
+        )
+
+    # -- resource group ---------------------------------------------------------------------------
+
+    def ensure_group(self, name: str, location: str, tags: dict[str, str]) -> None:
+        with self._write():
+            self._c.resources.resource_groups.create_or_update(
+                name, ResourceGroup(location=location, tags=tags)
+            )
+
+    def delete_group(self, name: str) -> LroState:
+        def begin(polling: StepPolling) -> LROPoller[Any]:
+            return self._c.resources.resource_groups.begin_delete(name, polling=polling)
+
+        try:
+            return self._start("group.delete", {"name": name}, begin)
+        except TransientError as exc:
+            if exc.code == "ResourceGroupNotFound":
+                return LroState(done=True)
+            raise
+
+    # -- storage ----------------------------------------------------------------------------------
+
+    def create_storage(
+        self, group: str, name: str, *, location: str, sku: str, hns: bool, tags: dict[str, str]
+    ) -> LroState:
+        params = StorageAccountCreateParameters(
+            sku=StorageSku(name=sku),
+            kind="StorageV2",
+            location=location,
+            tags=tags,
+            properties=StorageAccountPropertiesCreateParameters(
+                is_hns_enabled=hns,
+                enable_https_traffic_only=True,
+                minimum_tls_version="TLS1_2",
+                allow_blob_public_access=False,
+            ),
+        )
+        args = {"group": group, "name": name}
+
+        def begin(polling: StepPolling) -> LROPoller[Any]:
+            return self._c.storage.storage_accounts.begin_create(group, name, params, polling=polling)
+
+        return self._start("storage.create", args, begin)
+
+    def update_storage(self, group: str, name: str, sku: str, tags: dict[str, str]) -> None:
+        params = StorageAccountUpdateParameters(sku=StorageSku(name=sku), tags=tags)
+        with self._write():
+            self._c.storage.storage_accounts.update(group, name, params)
+
+    def delete_storage(self, group: str, name: str) -> None:
+        with self._write():
+            self._c.storage.storage_accounts.delete(group, name)
+
+    # -- container registry -----------------------------------------------------------------------
+
+    def create_acr(self, group: str, name: str, location: str, tags: dict[str, str]) -> LroState:
+        body = Registry(
+            location=location,
+            sku=AcrSku(name="Premium"),
+            tags=tags,
+            properties=RegistryProperties(admin_user_enabled=False),
+        )
+
+        def begin(polling: StepPolling) -> LROPoller[Any]:
+            return self._c.acr.registries.begin_create(group, name, body, polling=polling)
+
+        return self._start("acr.create", {"group": group, "name": name}, begin)
+
+    def update_acr(self, group: str, name: str, tags: dict[str, str]) -> LroState:
+        body = RegistryUpdateParameters(sku=AcrSku(name="Premium"), tags=tags)
+
+        def begin(polling: StepPolling) -> LROPoller[Any]:
+            return self._c.acr.registries.begin_update(group, name, body, polling=polling)
+
+        return self._start("acr.update", {"group": group, "name": name}, begin)
+
+    def delete_acr(self, group: str, name: str) -> LroState:
+        def begin(polling: StepPolling) -> LROPoller[Any]:
+            return self._c.acr.registries.begin_delete(group, name, polling=polling)
+
+        return self._start("acr.delete", {"group": group, "name": name}, begin)
+
+    def create_replica(self, group: str, acr: str, location: str, tags: dict[str, str]) -> LroState:
+        body = Replication(
+            location=location, tags=tags, properties=ReplicationProperties(region_endpoint_enabled=True)
+        )
+
+        def begin(polling: StepPolling) -> LROPoller[Any]:
+            return self._c.acr.replications.begin_create(group, acr, location, body, polling=polling)
+
+        return self._start("replica.create", {"group": group, "acr": acr, "location": location}, begin)
+
+    def delete_replica(self, group: str, acr: str, location: str) -> LroState:
+        def begin(polling: StepPolling) -> LROPoller[Any]:
+            return self._c.acr.replications.begin_delete(group, acr, location, polling=polling)
+
+        return self._start("replica.delete", {"group": group, "acr": acr, "location": location}, begin)
+
+    # -- polling ----------------------------------------------------------------------------------
+
+    def poll(self, continuation: str) -> LroState:
+        saved = json.loads(continuation)
+        kind, args, token = saved["kind"], saved["args"], saved["token"]
+        polling = StepPolling(poll_now=True)
+        begin = self._resume(kind, args, token, polling)
+        try:
+            poller = begin()
+            poller.wait()
+            if not polling.finished():
+                return LroState(done=False, continuation=continuation, retry_after=polling.retry_after)
+            poller.result()
+        except AzureError as exc:
+            raise classify(exc) from exc
+        return LroState(done=True)
+
+    def _resume(
+        self, kind: str, args: dict[str, Any], token: str, polling: StepPolling
+    ) -> Callable[[], LROPoller[Any]]:
+        c = self._c
+        common: dict[str, Any] = {"continuation_token": token, "polling": polling}
+        empty: dict[str, Any] = {}  # the body is not sent when resuming
+        table: dict[str, Callable[[], LROPoller[Any]]] = {
+            "group.delete": lambda: c.resources.resource_groups.begin_delete(args["name"], **common),
+            "storage.create": lambda: c.storage.storage_accounts.begin_create(
+                args["group"], args["name"], StorageAccountCreateParameters(empty), **common
+            ),
+            "acr.create": lambda: c.acr.registries.begin_create(args["group"], args["name"], empty, **common),
+            "acr.update": lambda: c.acr.registries.begin_update(args["group"], args["name"], empty, **common),
+            "acr.delete": lambda: c.acr.registries.begin_delete(args["group"], args["name"], **common),
+            "replica.create": lambda: c.acr.replications.begin_create(
+                args["group"],
+                args["acr"],
+                args["location"],
+                empty,
+                **common,
+            ),
+            "replica.delete": lambda: c.acr.replications.begin_delete(
+                args["group"], args["acr"], args["location"], **common
+            ),
+        }
+        if kind not in table:
+            raise ValueError(f"unknown long-running operation kind {kind!r}")
+        return table[kind]

@@ -1,0 +1,52 @@
+"""Long-running ARM operations without a waiting thread.
+
+The SDK's ``begin_*`` methods return an ``LROPoller`` whose polling method normally loops and sleeps until
+the operation ends. A function must not hold a thread for minutes, so ``StepPolling`` never sleeps:
+``poll_now=False`` makes no status request at all (the initial call only), ``poll_now=True`` makes one;
+when the operation has ended it does what ARMPolling does at the end (failure check, final GET). The
+continuation token (JSON, made by azure-core) is saved by the step and handed back for the next poll.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+from shared.adapters.arm_errors import retry_after_seconds
+
+
+class _Pause(Exception):
+    """Stops ARMPolling's loop after the one status request this call may make."""
+
+
+class StepPolling(ARMPolling):
+    """An ARMPolling that makes at most one status request per call and never sleeps."""
+
+    def __init__(self, *, poll_now: bool, **kwargs: Any) -> None:
+        super().__init__(timeout=0, **kwargs)
+        self._poll_now = poll_now
+        self._polls_left = 1
+        self.retry_after: float | None = None
+
+    def initialize(self, client: Any, initial_response: Any, deserialization_callback: Any) -> None:
+        super().initialize(client, initial_response, deserialization_callback)
+        self.retry_after = retry_after_seconds(initial_response.http_response.headers)
+
+    def run(self) -> None:
+        if not self._poll_now:
+            return
+        try:
+            super().run()
+        except _Pause:
+            return
+
+    def _delay(self) -> None:
+        if self._polls_left == 0:
+            raise _Pause
+        self._polls_left -= 1
+
+    def request_status(self, status_link: str) -> Any:
+        response = super().request_status(status_link)
+        self.retry_after = retry_after_seconds(response.http_response.headers)
+        return response

@@ -1,0 +1,337 @@
+"""StateStore over Azure Table storage (azure-data-tables), with ETag optimistic concurrency.
+
+Layout (docs/architecture.md):
+- ``{prefix}Registries``: partition = registry key. Row ``registry`` is the registry record; rows
+  ``op:{id}`` are its operations and ``idem:{sha256(key)}`` its Idempotency-Key entries. One partition,
+  so a new registry, its first operation and its idempotency entry are written in one transaction.
+- ``{prefix}Operations``: partition = operation id, row ``index``: which registry holds the operation.
+- ``{prefix}Steps``: partition = registry key, row = step key (``kind:region:index``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from azure.core import MatchConditions
+from azure.core.credentials import TokenCredential
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
+
+from shared.domain.errors import Conflict
+from shared.domain.records import (
+    OperationKind,
+    OperationRecord,
+    OperationStatus,
+    RegistryRecord,
+    RegistryStatus,
+    StepRecord,
+    StepState,
+)
+
+REGISTRY_ROW = "registry"
+
+
+def _idem_row(key: str) -> str:
+    return "idem:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _etag(entity: Any) -> str | None:
+    metadata = getattr(entity, "metadata", None) or {}
+    etag = metadata.get("etag")
+    return str(etag) if etag else None
+
+
+class TableStateStore:
+    def __init__(self, service: TableServiceClient, prefix: str) -> None:
+        self._registries: TableClient = service.get_table_client(f"{prefix}Registries")
+        self._operations: TableClient = service.get_table_client(f"{prefix}Operations")
+        self._steps: TableClient = service.get_table_client(f"{prefix}Steps")
+
+    @classmethod
+    def from_settings(
+        cls,
+        *,
+        connection_string: str | None,
+        endpoint: str | None,
+        credential: TokenCredential | None,
+        prefix: str,
+    ) -> TableStateStore:
+        if connection_string:
+            service = TableServiceClient.from_connection_string(connection_string)
+        elif endpoint and credential is not None:
+            service = TableServiceClient(endpoint=endpoint, credential=credential)
+        else:
+            raise ValueError("the state store needs a connection string or an endpoint and a credential")
+        return cls(service, prefix)
+
+    def table_names(self) -> list[str]:
+        return [t.table_name for t in (self._registries, self._operations, self._steps)]
+
+    def ping(self) -> None:
+        """One cheap read, for health checks."""
+        next(iter(self._operations.query_entities("PartitionKey eq 'health'", results_per_page=1)), None)
+
+    # -- registries -------------------------------------------------------------------------------
+
+    def create_registry(self, registry: RegistryRecord, operation: OperationRecord) -> None:
+        self._index(operation)
+        batch: list[tuple[str, dict[str, Any]]] = [
+            ("create", _registry_entity(registry)),
+            ("create", _operation_entity(operation)),
+        ]
+        if operation.idempotency_key:
+            batch.append(("upsert", _idem_entity(operation)))
+        try:
+            self._registries.submit_transaction(batch)
+        except TableTransactionError as exc:
+            raise Conflict(f'registry "{registry.name}" already exists', code="RegistryExists") from exc
+
+    def replace_registry(self, registry: RegistryRecord, operation: OperationRecord | None = None) -> None:
+        if registry.etag is None:
+            raise ValueError("replace_registry needs the record as read (with its ETag)")
+        if operation is not None:
+            self._index(operation)
+        batch: list[tuple[str, Any, dict[str, Any]]] = [
+            (
+                "update",
+                _registry_entity(registry),
+                {
+                    "mode": UpdateMode.REPLACE,
+                    "etag": registry.etag,
+                    "match_condition": MatchConditions.IfNotModified,
+                },
+            ),
+        ]
+        if operation is not None:
+            batch.append(("create", _operation_entity(operation), {}))
+            if operation.idempotency_key:
+                batch.append(("upsert", _idem_entity(operation), {}))
+        try:
+            self._registries.submit_transaction(batch)
+        except TableTransactionError as exc:
+            raise Conflict(
+                f'registry "{registry.name}" was changed concurrently; retry', code="ConcurrentUpdate"
+            ) from exc
+        fresh = self._registries.get_entity(registry.key, REGISTRY_ROW)
+        registry.etag = _etag(fresh)
+
+    def delete_registry(self, registry: RegistryRecord) -> None:
+        try:
+            self._registries.delete_entity(registry.key, REGISTRY_ROW)
+        except ResourceNotFoundError:
+            return
+
+    def get_registry(self, key: str) -> RegistryRecord | None:
+        try:
+            entity = self._registries.get_entity(key.lower(), REGISTRY_ROW)
+        except ResourceNotFoundError:
+            return None
+        return _registry_record(entity)
+
+    def list_registries(self) -> list[RegistryRecord]:
+        rows = self._registries.query_entities(f"RowKey eq '{REGISTRY_ROW}'")
+        return [_registry_record(e) for e in rows]
+
+    # -- operations -------------------------------------------------------------------------------
+
+    def _index(self, operation: OperationRecord) -> None:
+        self._operations.upsert_entity(
+            {"PartitionKey": operation.id, "RowKey": "index", "registry": operation.registry}
+        )
+
+    def get_operation(self, operation_id: str) -> OperationRecord | None:
+        try:
+            index = self._operations.get_entity(operation_id, "index")
+            entity = self._registries.get_entity(str(index["registry"]), "op:" + operation_id)
+        except ResourceNotFoundError:
+            return None
+        return _operation_record(entity)
+
+    def save_operation(self, operation: OperationRecord) -> None:
+        entity = _operation_entity(operation)
+        try:
+            if operation.etag:
+                meta = self._registries.update_entity(
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=operation.etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            else:
+                meta = self._registries.upsert_entity(entity, mode=UpdateMode.REPLACE)
+        except ResourceModifiedError as exc:
+            raise Conflict(
+                f"operation {operation.id} was changed concurrently", code="ConcurrentUpdate"
+            ) from exc
+        operation.etag = str(meta.get("etag")) if meta.get("etag") else None
+
+    def find_idempotent(self, registry: str, idempotency_key: str) -> OperationRecord | None:
+        try:
+            entity = self._registries.get_entity(registry.lower(), _idem_row(idempotency_key))
+        except ResourceNotFoundError:
+            return None
+        return self.get_operation(str(entity["operation_id"]))
+
+    # -- steps ------------------------------------------------------------------------------------
+
+    def get_step(self, registry: str, key: str) -> StepRecord | None:
+        try:
+            entity = self._steps.get_entity(registry, key)
+        except ResourceNotFoundError:
+            return None
+        return _step_record(entity)
+
+    def save_step(self, step: StepRecord) -> None:
+        entity = _step_entity(step)
+        try:
+            if step.etag:
+                meta = self._steps.update_entity(
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=step.etag,
+                    match_condition=MatchConditions.IfNotModified,
+                )
+            else:
+                meta = self._steps.create_entity(entity)
+        except (ResourceModifiedError, ResourceExistsError) as exc:
+            raise Conflict(
+                f"step {step.key} of {step.registry} was changed concurrently", code="ConcurrentUpdate"
+            ) from exc
+        step.etag = str(meta.get("etag")) if meta.get("etag") else None
+
+    def list_steps(self, registry: str) -> list[StepRecord]:
+        rows = self._steps.query_entities("PartitionKey eq @pk", parameters={"pk": registry})
+        return [_step_record(e) for e in rows]
+
+    def delete_steps(self, registry: str) -> None:
+        for step in self.list_steps(registry):
+            try:
+                self._steps.delete_entity(registry, step.key)
+            except ResourceNotFoundError:
+                continue
+
+
+# -- mapping --------------------------------------------------------------------------------------
+
+
+def _dt(value: Any) -> datetime:
+    if isinstance(value, datetime):
+        return value
+    return datetime.fromisoformat(str(value))
+
+
+def _registry_entity(r: RegistryRecord) -> dict[str, Any]:
+    return {
+        "PartitionKey": r.key,
+        "RowKey": REGISTRY_ROW,
+        "name": r.name,
+        "spec": json.dumps(r.spec, separators=(",", ":")),
+        "generation": r.generation,
+        "observed_generation": r.observed_generation,
+        "status": r.status.value,
+        "operation_id": r.operation_id,
+        "deleting": r.deleting,
+        "created_at": r.created_at,
+        "updated_at": r.updated_at,
+        "resources": json.dumps(r.resources, separators=(",", ":")),
+    }
+
+
+def _registry_record(e: Any) -> RegistryRecord:
+    return RegistryRecord(
+        key=str(e["PartitionKey"]),
+        name=str(e["name"]),
+        spec=json.loads(e["spec"]),
+        generation=int(e["generation"]),
+        observed_generation=int(e["observed_generation"]),
+        status=RegistryStatus(e["status"]),
+        operation_id=str(e.get("operation_id", "")),
+        deleting=bool(e.get("deleting", False)),
+        created_at=_dt(e["created_at"]),
+        updated_at=_dt(e["updated_at"]),
+        resources=json.loads(e.get("resources") or "{}"),
+        etag=_etag(e),
+    )
+
+
+def _operation_entity(o: OperationRecord) -> dict[str, Any]:
+    entity: dict[str, Any] = {
+        "PartitionKey": o.registry,
+        "RowKey": "op:" + o.id,
+        "operation_id": o.id,
+        "kind": o.kind.value,
+        "generation": o.generation,
+        "status": o.status.value,
+        "created_at": o.created_at,
+        "updated_at": o.updated_at,
+    }
+    for name in ("error_code", "error_message", "idempotency_key"):
+        value = getattr(o, name)
+        if value is not None:
+            entity[name] = value
+    return entity
+
+
+def _idem_entity(o: OperationRecord) -> dict[str, Any]:
+    assert o.idempotency_key is not None
+    return {"PartitionKey": o.registry, "RowKey": _idem_row(o.idempotency_key), "operation_id": o.id}
+
+
+def _operation_record(e: Any) -> OperationRecord:
+    return OperationRecord(
+        id=str(e["operation_id"]),
+        registry=str(e["PartitionKey"]),
+        kind=OperationKind(e["kind"]),
+        generation=int(e["generation"]),
+        status=OperationStatus(e["status"]),
+        created_at=_dt(e["created_at"]),
+        updated_at=_dt(e["updated_at"]),
+        error_code=e.get("error_code"),
+        error_message=e.get("error_message"),
+        idempotency_key=e.get("idempotency_key"),
+        etag=_etag(e),
+    )
+
+
+def _step_entity(s: StepRecord) -> dict[str, Any]:
+    entity: dict[str, Any] = {
+        "PartitionKey": s.registry,
+        "RowKey": s.key,
+        "operation_id": s.operation_id,
+        "kind": s.kind,
+        "region": s.region,
+        "index": s.index,
+        "state": s.state.value,
+        "attempts": s.attempts,
+        "name_attempt": s.name_attempt,
+        "started_at": s.started_at,
+        "updated_at": s.updated_at,
+    }
+    for name in ("last_error", "resource_name", "continuation"):
+        value = getattr(s, name)
+        if value is not None:
+            entity[name] = value
+    return entity
+
+
+def _step_record(e: Any) -> StepRecord:
+    return StepRecord(
+        registry=str(e["PartitionKey"]),
+        key=str(e["RowKey"]),
+        operation_id=str(e["operation_id"]),
+        kind=str(e["kind"]),
+        region=str(e["region"]),
+        index=int(e["index"]),
+        state=StepState(e["state"]),
+        attempts=int(e["attempts"]),
+        last_error=e.get("last_error"),
+        resource_name=e.get("resource_name"),
+        name_attempt=int(e.get("name_attempt", 0)),
+        continuation=e.get("continuation"),
+        started_at=_dt(e["started_at"]),
+        updated_at=_dt(e["updated_at"]),
+        etag=_etag(e),
+    )

@@ -1,0 +1,102 @@
+"""Records the control plane keeps: registries, operations, step progress (pure data).
+
+A registry record holds the newest desired spec and its ``generation``; ``observed_generation`` is the
+generation the registry last converged to. An operation is one accepted request (create, update, delete,
+sync) and reaches a terminal status that the API shows. Step records are the per-step progress an
+operation document lists; an in-flight ARM long-running operation keeps its continuation token on the
+step record of the registry, so a redelivered or later step resumes polling instead of writing again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class OperationKind(StrEnum):
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+    SYNC = "sync"
+
+
+class OperationStatus(StrEnum):
+    ACCEPTED = "Accepted"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+    CANCELED = "Canceled"
+
+    @property
+    def terminal(self) -> bool:
+        return self in (OperationStatus.SUCCEEDED, OperationStatus.FAILED, OperationStatus.CANCELED)
+
+
+class StepState(StrEnum):
+    PENDING = "Pending"
+    RUNNING = "Running"
+    SUCCEEDED = "Succeeded"
+    FAILED = "Failed"
+
+
+class RegistryStatus(StrEnum):
+    PROVISIONING = "Provisioning"
+    READY = "Ready"
+    DELETING = "Deleting"
+    FAILED = "Failed"
+
+
+@dataclass
+class RegistryRecord:
+    key: str  # lowercase name
+    name: str  # as first given
+    spec: dict[str, Any]  # RegistrySpec.to_document()
+    generation: int = 1
+    observed_generation: int = 0
+    status: RegistryStatus = RegistryStatus.PROVISIONING
+    operation_id: str = ""  # the newest operation
+    deleting: bool = False
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    resources: dict[str, Any] = field(default_factory=dict)  # last observed, per resource
+    etag: str | None = None
+
+
+@dataclass
+class OperationRecord:
+    id: str
+    registry: str  # registry key
+    kind: OperationKind
+    generation: int
+    status: OperationStatus = OperationStatus.ACCEPTED
+    created_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    error_code: str | None = None
+    error_message: str | None = None
+    idempotency_key: str | None = None
+    etag: str | None = None
+
+
+@dataclass
+class StepRecord:
+    registry: str
+    key: str  # kind:region:index
+    operation_id: str
+    kind: str
+    region: str
+    index: int = 0
+    state: StepState = StepState.PENDING
+    attempts: int = 0
+    last_error: str | None = None
+    resource_name: str | None = None
+    name_attempt: int = 0
+    continuation: str | None = None  # ARM LRO continuation token while one runs
+    started_at: datetime = field(default_factory=utcnow)
+    updated_at: datetime = field(default_factory=utcnow)
+    etag: str | None = None

@@ -1,0 +1,1 @@
+"""Use cases: submit operations, reconcile registries, run steps. They know ports, never adapters."""

@@ -1,0 +1,237 @@
+"""Reconcile a registry: observe ARM, diff against the newest spec, enqueue the ready steps.
+
+Level-triggered (DESIGN.md section 2): a Reconcile message only names the registry; the newest stored
+spec is what the loop works toward. When nothing is left the operation Succeeds; a permanent error from
+planning fails it with the reason. With no ready step but resources still provisioning, a later
+Reconcile is scheduled so progress never depends on one message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from shared.domain.errors import PermanentError
+from shared.domain.messages import Reconcile, Step
+from shared.domain.naming import resource_group_name
+from shared.domain.plan import Plan, diff
+from shared.domain.records import (
+    OperationRecord,
+    OperationStatus,
+    RegistryRecord,
+    RegistryStatus,
+    StepRecord,
+    StepState,
+    utcnow,
+)
+from shared.domain.resources import Observed
+from shared.domain.spec import RegistrySpec
+from shared.ports import ArmGateway, StateStore
+from shared.services.queueing import Dispatcher
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ReconcileConfig:
+    resource_group_prefix: str
+    recheck_seconds: float  # when only waiting on ARM, reconcile again after this long
+
+
+def summarize(observed: Observed) -> dict[str, object]:
+    """Per-resource state for the registry document."""
+    return {
+        "resource_group": (
+            {"name": observed.group.name, "location": observed.group.location, "state": observed.group.state}
+            if observed.group
+            else None
+        ),
+        "storage_accounts": [
+            {
+                "name": s.name,
+                "region": s.region,
+                "index": s.index,
+                "sku": s.sku,
+                "hns": s.hns,
+                "state": s.state,
+            }
+            for s in sorted(observed.storage, key=lambda s: (s.region, s.index))
+        ],
+        "container_registry": (
+            {
+                "name": observed.acr.name,
+                "location": observed.acr.location,
+                "sku": observed.acr.sku,
+                "state": observed.acr.state,
+            }
+            if observed.acr
+            else None
+        ),
+        "replicas": [
+            {"name": r.name, "location": r.location, "state": r.state}
+            for r in sorted(observed.replicas, key=lambda r: r.location)
+        ],
+    }
+
+
+class Reconciler:
+    def __init__(
+        self, store: StateStore, arm: ArmGateway, dispatcher: Dispatcher, config: ReconcileConfig
+    ) -> None:
+        self._store = store
+        self._arm = arm
+        self._dispatch = dispatcher
+        self._config = config
+
+    def group_of(self, registry: str) -> str:
+        return resource_group_name(registry, self._config.resource_group_prefix)
+
+    def reconcile(self, message: Reconcile) -> None:
+        record = self._store.get_registry(message.registry)
+        if record is None:
+            log.info(
+                "registry=%s operation=%s step=reconcile region=- gone; nothing to do",
+                message.registry,
+                message.operation_id,
+            )
+            return
+        operation = self._store.get_operation(record.operation_id)
+        spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
+        observed = self._arm.observe(record.key, self.group_of(record.key))
+        try:
+            plan = diff(spec, observed)
+        except PermanentError as exc:
+            self.fail(record, operation, exc.code, exc.message)
+            return
+        if plan.done:
+            self._converged(record, operation, observed)
+            return
+        self._progress(record, operation, observed, plan, message)
+
+    def _progress(
+        self,
+        record: RegistryRecord,
+        operation: OperationRecord | None,
+        observed: Observed,
+        plan: Plan,
+        message: Reconcile,
+    ) -> None:
+        if operation is not None and operation.status is OperationStatus.ACCEPTED:
+            operation.status = OperationStatus.RUNNING
+            operation.updated_at = utcnow()
+            self._store.save_operation(operation)
+        steps: list[Reconcile | Step] = []
+        for planned in plan.ready:
+            key = f"{planned.kind}:{planned.region}:{planned.index}"
+            current = self._store.get_step(record.key, key)
+            if current is None:
+                current = StepRecord(
+                    registry=record.key,
+                    key=key,
+                    operation_id=record.operation_id,
+                    kind=planned.kind.value,
+                    region=planned.region,
+                    index=planned.index,
+                )
+                self._store.save_step(current)
+            elif current.operation_id != record.operation_id or current.state is not StepState.RUNNING:
+                if current.continuation is None:
+                    current.state = StepState.PENDING
+                    current.attempts = 0
+                    current.last_error = None
+                current.operation_id = record.operation_id
+                current.updated_at = utcnow()
+                self._store.save_step(current)
+            steps.append(
+                Step(
+                    registry=record.key,
+                    generation=record.generation,
+                    operation_id=record.operation_id,
+                    kind=planned.kind,
+                    region=planned.region,
+                    index=planned.index,
+                )
+            )
+        log.info(
+            "registry=%s operation=%s step=reconcile region=- ready=%d waiting=%d busy=%d",
+            record.key,
+            record.operation_id,
+            len(plan.ready),
+            len(plan.waiting),
+            len(plan.busy),
+        )
+        self._dispatch.send(steps)
+        if not plan.ready:
+            later = Reconcile(
+                registry=record.key,
+                generation=record.generation,
+                operation_id=record.operation_id,
+                attempt=message.attempt + 1,
+            )
+            self._dispatch.send([later], delay_seconds=self._config.recheck_seconds)
+
+    def retry_later(self, message: Reconcile, delay: float) -> None:
+        """Reconcile again after ``delay`` seconds (a transient failure of this one)."""
+        again = message.model_copy(update={"attempt": message.attempt + 1})
+        self._dispatch.send([again], delay_seconds=delay)
+
+    def sync_all(self) -> int:
+        """Enqueue a reconcile for every registry (the region-sync timer); returns how many."""
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        messages: list[Reconcile | Step] = [
+            Reconcile(
+                registry=r.key, generation=r.generation, operation_id=r.operation_id, trigger=f"sync:{stamp}"
+            )
+            for r in self._store.list_registries()
+        ]
+        self._dispatch.send(messages)
+        return len(messages)
+
+    def _converged(
+        self, record: RegistryRecord, operation: OperationRecord | None, observed: Observed
+    ) -> None:
+        if record.deleting:
+            self._store.delete_steps(record.key)
+            self._store.delete_registry(record)
+            log.info(
+                "registry=%s operation=%s step=reconcile region=- deleted", record.key, record.operation_id
+            )
+        else:
+            record.observed_generation = record.generation
+            record.status = RegistryStatus.READY
+            record.resources = summarize(observed)
+            record.updated_at = utcnow()
+            self._store.replace_registry(record)
+            log.info(
+                "registry=%s operation=%s step=reconcile region=- converged generation=%d",
+                record.key,
+                record.operation_id,
+                record.generation,
+            )
+        if operation is not None and not operation.status.terminal:
+            operation.status = OperationStatus.SUCCEEDED
+            operation.updated_at = utcnow()
+            self._store.save_operation(operation)
+
+    def fail(
+        self, record: RegistryRecord, operation: OperationRecord | None, code: str, message: str
+    ) -> None:
+        """Record a permanent failure on the operation and the registry; it stays visible in the API."""
+        log.warning(
+            "registry=%s operation=%s step=reconcile region=- failed code=%s: %s",
+            record.key,
+            record.operation_id,
+            code,
+            message,
+        )
+        if operation is not None and not operation.status.terminal:
+            operation.status = OperationStatus.FAILED
+            operation.error_code = code
+            operation.error_message = message
+            operation.updated_at = utcnow()
+            self._store.save_operation(operation)
+        fresh = self._store.get_registry(record.key)
+        if fresh is not None and fresh.operation_id == record.operation_id:
+            fresh.status = RegistryStatus.FAILED
+            fresh.updated_at = utcnow()
+            self._store.replace_registry(fresh)

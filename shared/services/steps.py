@@ -1,0 +1,247 @@
+"""Run one step: observe -> decide -> act -> record (DESIGN.md sections 2 and 6).
+
+- A running ARM operation's continuation is recorded on the step; a redelivered or later step polls it
+  (one status request) instead of writing again. Polls are scheduled messages, never sleeps.
+- Transient errors back off (Retry-After honoured, exponential with jitter, capped); after
+  ``max_attempts`` the step is Failed. A globally unique name taken elsewhere in Azure moves the step to the
+  next name of the naming sequence. Other permanent errors fail the step and its operation with the ARM
+  code and message.
+- When a step finishes, the registry is reconciled again (fan-in by re-evaluation).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from dataclasses import dataclass
+
+from shared.domain.decide import Action, StepContext, Verb, decide
+from shared.domain.errors import PermanentError, TransientError
+from shared.domain.messages import Reconcile, Step
+from shared.domain.naming import MAX_NAME_ATTEMPTS
+from shared.domain.records import StepRecord, StepState, utcnow
+from shared.domain.spec import RegistrySpec
+from shared.ports import ArmGateway, LroState, StateStore
+from shared.services.queueing import Dispatcher
+from shared.services.reconcile import Reconciler
+
+log = logging.getLogger(__name__)
+
+NAME_TAKEN_CODES = frozenset(
+    {
+        "StorageAccountAlreadyTaken",
+        "StorageAccountAlreadyExists",
+        "StorageAccountInAnotherResourceGroup",
+        "AlreadyInUse",
+        "RegistryNameNotAvailable",
+    }
+)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    base_seconds: float
+    max_seconds: float
+    poll_seconds: float
+    max_attempts: int
+
+    def backoff(self, attempts: int, retry_after: float | None) -> float:
+        """Exponential backoff with full jitter, capped; never shorter than ARM's Retry-After."""
+        ceiling = min(self.max_seconds, self.base_seconds * (2 ** max(0, attempts - 1)))
+        delay = random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not security
+        return max(delay, retry_after or 0.0)
+
+
+class StepRunner:
+    def __init__(
+        self,
+        store: StateStore,
+        arm: ArmGateway,
+        dispatcher: Dispatcher,
+        reconciler: Reconciler,
+        policy: RetryPolicy,
+    ) -> None:
+        self._store = store
+        self._arm = arm
+        self._dispatch = dispatcher
+        self._reconciler = reconciler
+        self._policy = policy
+
+    def run(self, message: Step) -> None:
+        record = self._store.get_registry(message.registry)
+        if record is None:
+            return
+        step = self._store.get_step(record.key, message.step_key)
+        if step is None:
+            step = StepRecord(
+                registry=record.key,
+                key=message.step_key,
+                operation_id=record.operation_id,
+                kind=message.kind.value,
+                region=message.region,
+                index=message.index,
+            )
+        if step.state in (StepState.SUCCEEDED, StepState.FAILED) and step.operation_id == record.operation_id:
+            self._log(message, "already %s; duplicate delivery ignored", step.state.value)
+            return
+        if message.generation < record.generation and step.continuation is None:
+            self._log(
+                message,
+                "stale generation %d < %d; reconciling instead",
+                message.generation,
+                record.generation,
+            )
+            self._reconcile(
+                record.key,
+                record.generation,
+                record.operation_id,
+                trigger=f"stale:{message.step_key}:{message.generation}",
+            )
+            return
+        step.state = StepState.RUNNING
+        try:
+            if step.continuation is not None:
+                self._poll(message, step)
+            else:
+                spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
+                self._execute(message, step, spec)
+        except TransientError as exc:
+            self._retry(message, step, exc)
+        except PermanentError as exc:
+            self._permanent(message, step, exc)
+
+    # -- observe, decide, act ---------------------------------------------------------------------
+
+    def _execute(self, message: Step, step: StepRecord, spec: RegistrySpec | None) -> None:
+        group = self._reconciler.group_of(message.registry)
+        observed = self._arm.observe(message.registry, group)
+        action = decide(
+            StepContext(message.kind, message.region, message.index, spec, observed, step.name_attempt)
+        )
+        self._log(message, "decided %s %s %s", action.verb.value, action.name, action.why)
+        if action.verb is Verb.NOOP:
+            self._succeed(message, step)
+            return
+        if action.verb is Verb.WAIT:
+            self._later(message, step, self._policy.poll_seconds)
+            return
+        step.resource_name = action.name or step.resource_name
+        state = self._act(group, action)
+        if state.done:
+            self._succeed(message, step)
+        else:
+            step.continuation = state.continuation
+            self._later(message, step, state.retry_after or self._policy.poll_seconds)
+
+    def _act(self, group: str, a: Action) -> LroState:
+        arm = self._arm
+        if a.verb is Verb.ENSURE_GROUP:
+            arm.ensure_group(group, a.location, a.tags)
+            return LroState(done=True)
+        if a.verb is Verb.CREATE_STORAGE:
+            return arm.create_storage(group, a.name, location=a.location, sku=a.sku, hns=a.hns, tags=a.tags)
+        if a.verb is Verb.UPDATE_STORAGE:
+            arm.update_storage(group, a.name, a.sku, a.tags)
+            return LroState(done=True)
+        if a.verb is Verb.DELETE_STORAGE:
+            arm.delete_storage(group, a.name)
+            return LroState(done=True)
+        starts = {
+            Verb.CREATE_ACR: lambda: arm.create_acr(group, a.name, a.location, a.tags),
+            Verb.UPDATE_ACR: lambda: arm.update_acr(group, a.name, a.tags),
+            Verb.DELETE_ACR: lambda: arm.delete_acr(group, a.name),
+            Verb.CREATE_REPLICA: lambda: arm.create_replica(group, a.parent, a.location, a.tags),
+            Verb.DELETE_REPLICA: lambda: arm.delete_replica(group, a.parent, a.location),
+            Verb.DELETE_GROUP: lambda: arm.delete_group(group),
+        }
+        return starts[a.verb]()
+
+    def _poll(self, message: Step, step: StepRecord) -> None:
+        assert step.continuation is not None
+        state = self._arm.poll(step.continuation)
+        if state.done:
+            step.continuation = None
+            self._succeed(message, step)
+        else:
+            self._later(message, step, state.retry_after or self._policy.poll_seconds)
+
+    # -- record -----------------------------------------------------------------------------------
+
+    def _succeed(self, message: Step, step: StepRecord) -> None:
+        step.state = StepState.SUCCEEDED
+        step.continuation = None
+        step.last_error = None
+        step.updated_at = utcnow()
+        self._store.save_step(step)
+        self._log(message, "succeeded")
+        record = self._store.get_registry(message.registry)
+        if record is not None:
+            self._reconcile(
+                record.key,
+                record.generation,
+                record.operation_id,
+                trigger=f"{message.step_key}:{message.attempt}",
+            )
+
+    def _later(self, message: Step, step: StepRecord, delay: float) -> None:
+        step.state = StepState.RUNNING
+        step.updated_at = utcnow()
+        self._store.save_step(step)
+        self._dispatch.send(
+            [message.model_copy(update={"attempt": message.attempt + 1})], delay_seconds=delay
+        )
+
+    def _retry(self, message: Step, step: StepRecord, exc: TransientError) -> None:
+        step.attempts += 1
+        step.last_error = f"{exc.code}: {exc.message}"[:1000]
+        if step.attempts >= self._policy.max_attempts:
+            self._permanent(
+                message,
+                step,
+                PermanentError(
+                    f"gave up after {step.attempts} attempts; last error {exc.code}: {exc.message}",
+                    code=exc.code,
+                ),
+            )
+            return
+        delay = self._policy.backoff(step.attempts, exc.retry_after)
+        self._log(message, "transient %s; retry %d in %.1fs", exc.code, step.attempts, delay)
+        self._later(message, step, delay)
+
+    def _permanent(self, message: Step, step: StepRecord, exc: PermanentError) -> None:
+        if exc.code in NAME_TAKEN_CODES and step.name_attempt + 1 < MAX_NAME_ATTEMPTS:
+            step.name_attempt += 1
+            self._log(
+                message,
+                "name %s taken elsewhere (%s); trying name attempt %d",
+                step.resource_name,
+                exc.code,
+                step.name_attempt,
+            )
+            self._later(message, step, 0.0)
+            return
+        step.state = StepState.FAILED
+        step.continuation = None
+        step.last_error = f"{exc.code}: {exc.message}"[:1000]
+        step.updated_at = utcnow()
+        self._store.save_step(step)
+        record = self._store.get_registry(message.registry)
+        if record is not None:
+            operation = self._store.get_operation(record.operation_id)
+            self._reconciler.fail(record, operation, exc.code, f"{message.step_key}: {exc.message}")
+
+    def _reconcile(self, registry: str, generation: int, operation_id: str, trigger: str) -> None:
+        self._dispatch.send(
+            [Reconcile(registry=registry, generation=generation, operation_id=operation_id, trigger=trigger)]
+        )
+
+    @staticmethod
+    def _log(message: Step, text: str, *args: object) -> None:
+        log.info(
+            "registry=%s operation=%s step=%s region=%s " + text,  # noqa: G003
+            message.registry,
+            message.operation_id,
+            message.step_key,
+            message.region,
+            *args,
+        )

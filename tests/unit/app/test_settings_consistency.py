@@ -1,0 +1,72 @@
+"""Settings, queue names and connection names agree across function_app.py, host.json and the examples."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _aliases() -> set[str]:
+    names: set[str] = set()
+    for field in Settings.model_fields.values():
+        alias = field.validation_alias
+        if isinstance(alias, str):
+            names.add(alias)
+        elif alias is not None:
+            names.update(str(choice) for choice in alias.choices)
+    return names
+
+
+def _binding_expressions() -> set[str]:
+    found: set[str] = set()
+    for path in [ROOT / "function_app.py", *(ROOT / "handlers").glob("*.py")]:
+        found.update(re.findall(r"%([A-Za-z0-9_]+)%", path.read_text()))
+    return found
+
+
+def test_every_binding_expression_is_a_setting_of_the_settings_class():
+    expressions = _binding_expressions()
+    assert expressions, "function_app uses %SETTING% expressions for queue names and schedules"
+    assert expressions <= _aliases()
+
+
+def test_every_connection_named_by_a_trigger_has_its_identity_based_setting():
+    connections: set[str] = set()
+    for path in (ROOT / "handlers").glob("*.py"):
+        connections.update(re.findall(r'connection="([A-Za-z0-9_]+)"', path.read_text()))
+    assert connections == {"ServiceBusConnection"}
+    assert "ServiceBusConnection__fullyQualifiedNamespace" in _aliases()
+
+
+def test_local_settings_example_lists_every_setting_and_nothing_unknown():
+    values = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
+    host_only = {"FUNCTIONS_WORKER_RUNTIME", "AzureWebJobsStorage"}
+    secret_or_sandbox_only = {
+        "ARM_STATIC_TOKEN",
+        "ARM_CA_BUNDLE",
+        "QueueStorageConnection",
+        "StateStorageConnection",
+        "STATE_TABLE_ENDPOINT",
+    }
+    assert set(values) - host_only <= _aliases()
+    assert _aliases() - secret_or_sandbox_only <= set(values)
+
+
+def test_example_values_are_accepted_by_the_settings_class():
+    values = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
+    settings = Settings(**{k: v for k, v in values.items() if k in _aliases()})
+    assert settings.reconcile_queue == values["RECONCILE_QUEUE_NAME"]
+    assert settings.steps_queue == values["STEPS_QUEUE_NAME"]
+
+
+def test_host_json_service_bus_settings_are_explicit():
+    host = json.loads((ROOT / "host.json").read_text())
+    service_bus = host["extensions"]["serviceBus"]
+    assert {"maxConcurrentCalls", "autoCompleteMessages", "maxAutoLockRenewalDuration"} <= set(service_bus)
+    assert host["extensions"]["http"]["routePrefix"] == ""
+    assert "functionTimeout" in host

@@ -1,0 +1,214 @@
+"""In-memory fakes of the ports, for service tests (fakes, not mocks)."""
+
+from __future__ import annotations
+
+import copy
+import itertools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+
+from shared.domain.errors import Conflict, PermanentError
+from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
+from shared.domain.resources import (
+    TAG_INDEX,
+    TAG_REGION,
+    Observed,
+    ObservedAcr,
+    ObservedGroup,
+    ObservedReplica,
+    ObservedStorage,
+)
+from shared.ports import LroState, OutboundMessage
+
+
+class FakeStore:
+    def __init__(self) -> None:
+        self.registries: dict[str, RegistryRecord] = {}
+        self.operations: dict[str, OperationRecord] = {}
+        self.steps: dict[tuple[str, str], StepRecord] = {}
+        self.idem: dict[tuple[str, str], str] = {}
+        self._etags = itertools.count(1)
+
+    def _tag(self) -> str:
+        return str(next(self._etags))
+
+    def create_registry(self, registry: RegistryRecord, operation: OperationRecord) -> None:
+        if registry.key in self.registries:
+            raise Conflict("exists", code="RegistryExists")
+        registry.etag = self._tag()
+        self.registries[registry.key] = copy.deepcopy(registry)
+        self.save_operation(operation)
+        if operation.idempotency_key:
+            self.idem[(registry.key, operation.idempotency_key)] = operation.id
+
+    def replace_registry(self, registry: RegistryRecord, operation: OperationRecord | None = None) -> None:
+        current = self.registries.get(registry.key)
+        if current is None or current.etag != registry.etag:
+            raise Conflict("changed", code="ConcurrentUpdate")
+        registry.etag = self._tag()
+        self.registries[registry.key] = copy.deepcopy(registry)
+        if operation is not None:
+            self.save_operation(operation)
+
+    def delete_registry(self, registry: RegistryRecord) -> None:
+        self.registries.pop(registry.key, None)
+
+    def get_registry(self, key: str) -> RegistryRecord | None:
+        found = self.registries.get(key.lower())
+        return copy.deepcopy(found)
+
+    def list_registries(self) -> list[RegistryRecord]:
+        return [copy.deepcopy(r) for r in self.registries.values()]
+
+    def get_operation(self, operation_id: str) -> OperationRecord | None:
+        return copy.deepcopy(self.operations.get(operation_id))
+
+    def save_operation(self, operation: OperationRecord) -> None:
+        current = self.operations.get(operation.id)
+        if current is not None and operation.etag is not None and current.etag != operation.etag:
+            raise Conflict("changed", code="ConcurrentUpdate")
+        operation.etag = self._tag()
+        self.operations[operation.id] = copy.deepcopy(operation)
+
+    def find_idempotent(self, registry: str, idempotency_key: str) -> OperationRecord | None:
+        op = self.idem.get((registry, idempotency_key))
+        return self.get_operation(op) if op else None
+
+    def get_step(self, registry: str, key: str) -> StepRecord | None:
+        return copy.deepcopy(self.steps.get((registry, key)))
+
+    def save_step(self, step: StepRecord) -> None:
+        current = self.steps.get((step.registry, step.key))
+        if current is not None and current.etag != step.etag:
+            raise Conflict("changed", code="ConcurrentUpdate")
+        if current is None and step.etag is not None:
+            raise Conflict("gone", code="ConcurrentUpdate")
+        step.etag = self._tag()
+        self.steps[(step.registry, step.key)] = copy.deepcopy(step)
+
+    def list_steps(self, registry: str) -> list[StepRecord]:
+        return [copy.deepcopy(s) for (r, _), s in self.steps.items() if r == registry]
+
+    def delete_steps(self, registry: str) -> None:
+        for key in [k for k in self.steps if k[0] == registry]:
+            del self.steps[key]
+
+
+class FakePublisher:
+    def __init__(self) -> None:
+        self.sent: list[OutboundMessage] = []
+
+    def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        self.sent.extend(messages)
+
+    def close(self) -> None:
+        return None
+
+
+@dataclass
+class _Lro:
+    apply: dict[str, object]
+    polls_left: int
+
+
+@dataclass
+class FakeArm:
+    """ARM in memory: writes count, long-running operations take ``lro_polls`` polls to finish."""
+
+    lro_polls: int = 1
+    taken_names: set[str] = field(default_factory=set)
+    group: ObservedGroup | None = None
+    storage: dict[str, ObservedStorage] = field(default_factory=dict)
+    acr: ObservedAcr | None = None
+    replicas: dict[str, ObservedReplica] = field(default_factory=dict)
+    writes: list[str] = field(default_factory=list)
+    _lros: dict[str, _Lro] = field(default_factory=dict)
+    _ids: itertools.count[int] = field(default_factory=itertools.count)
+
+    def observe(self, registry: str, resource_group: str) -> Observed:
+        return Observed(self.group, tuple(self.storage.values()), self.acr, tuple(self.replicas.values()))
+
+    def _lro(self, what: str, apply: dict[str, object]) -> LroState:
+        if self.lro_polls == 0:
+            self._finish(apply)
+            return LroState(done=True)
+        token = json.dumps({"id": next(self._ids), "what": what})
+        self._lros[token] = _Lro(apply, self.lro_polls)
+        return LroState(done=False, continuation=token, retry_after=1.0)
+
+    def _finish(self, apply: dict[str, object]) -> None:
+        for key, value in apply.items():
+            kind, _, name = key.partition(":")
+            if kind == "storage":
+                if value is None:
+                    self.storage.pop(name, None)
+                else:
+                    assert isinstance(value, ObservedStorage)
+                    self.storage[name] = value
+            elif kind == "acr":
+                self.acr = value  # type: ignore[assignment]
+            elif kind == "replica":
+                if value is None:
+                    self.replicas.pop(name, None)
+                else:
+                    assert isinstance(value, ObservedReplica)
+                    self.replicas[name] = value
+            elif kind == "group":
+                if value is None:
+                    self.group, self.storage, self.acr, self.replicas = None, {}, None, {}
+
+    def poll(self, continuation: str) -> LroState:
+        lro = self._lros[continuation]
+        lro.polls_left -= 1
+        if lro.polls_left > 0:
+            return LroState(done=False, continuation=continuation, retry_after=1.0)
+        self._lros.pop(continuation)
+        self._finish(lro.apply)
+        return LroState(done=True)
+
+    def ensure_group(self, name: str, location: str, tags: dict[str, str]) -> None:
+        self.writes.append(f"group:{name}")
+        self.group = ObservedGroup(name, location, dict(tags))
+
+    def delete_group(self, name: str) -> LroState:
+        self.writes.append(f"delete-group:{name}")
+        return self._lro("group", {"group:" + name: None})
+
+    def create_storage(
+        self, group: str, name: str, *, location: str, sku: str, hns: bool, tags: dict[str, str]
+    ) -> LroState:
+        self.writes.append(f"storage:{name}")
+        if name in self.taken_names:
+            raise PermanentError("taken", code="StorageAccountAlreadyTaken")
+        account = ObservedStorage(name, tags[TAG_REGION], int(tags[TAG_INDEX]), sku, hns, dict(tags))
+        return self._lro("storage", {"storage:" + name: account})
+
+    def update_storage(self, group: str, name: str, sku: str, tags: dict[str, str]) -> None:
+        self.writes.append(f"update-storage:{name}")
+        self.storage[name] = replace(self.storage[name], sku=sku, tags=dict(tags))
+
+    def delete_storage(self, group: str, name: str) -> None:
+        self.writes.append(f"delete-storage:{name}")
+        self.storage.pop(name, None)
+
+    def create_acr(self, group: str, name: str, location: str, tags: dict[str, str]) -> LroState:
+        self.writes.append(f"acr:{name}")
+        return self._lro("acr", {"acr:" + name: ObservedAcr(name, location, "Premium", dict(tags))})
+
+    def update_acr(self, group: str, name: str, tags: dict[str, str]) -> LroState:
+        self.writes.append(f"update-acr:{name}")
+        assert self.acr is not None
+        return self._lro("acr", {"acr:" + name: replace(self.acr, sku="Premium", tags=dict(tags))})
+
+    def delete_acr(self, group: str, name: str) -> LroState:
+        self.writes.append(f"delete-acr:{name}")
+        return self._lro("acr", {"acr:" + name: None})
+
+    def create_replica(self, group: str, acr: str, location: str, tags: dict[str, str]) -> LroState:
+        self.writes.append(f"replica:{location}")
+        return self._lro("replica", {"replica:" + location: ObservedReplica(location, location)})
+
+    def delete_replica(self, group: str, acr: str, location: str) -> LroState:
+        self.writes.append(f"delete-replica:{location}")
+        return self._lro("replica", {"replica:" + location: None})

@@ -1,0 +1,185 @@
+"""The reconcile loop end to end over in-memory fakes: convergence, duplicates, crashes, failures."""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.domain.messages import Reconcile, decode_message
+from shared.domain.naming import storage_account_name
+from shared.domain.records import OperationStatus, RegistryStatus, StepState
+from shared.services.queueing import Dispatcher, Queues
+from shared.services.reconcile import ReconcileConfig, Reconciler
+from shared.services.registries import RegistryService
+from shared.services.steps import RetryPolicy, StepRunner
+from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
+
+DEMO1 = {
+    "name": "DemoRegistry1",
+    "tags": {"foo": "bar"},
+    "location": "eastus",
+    "replication_locations": [
+        {"location": "eastus"},
+        {
+            "location": "eastus2",
+            "storage_config": {"storage_account_hns": False, "storage_account_type": "Standard_LRS"},
+        },
+        {"location": "westus"},
+    ],
+}
+
+
+class World:
+    def __init__(self, arm: FakeArm | None = None) -> None:
+        self.store = FakeStore()
+        self.publisher = FakePublisher()
+        self.arm = arm or FakeArm()
+        dispatcher = Dispatcher(self.publisher, Queues("reconcile", "steps"))
+        self.reconciler = Reconciler(self.store, self.arm, dispatcher, ReconcileConfig("regctl-", 5.0))
+        self.steps = StepRunner(
+            self.store,
+            self.arm,
+            dispatcher,
+            self.reconciler,
+            RetryPolicy(base_seconds=1, max_seconds=10, poll_seconds=1, max_attempts=5),
+        )
+        self.api = RegistryService(self.store, dispatcher)
+        self.delivered = 0
+
+    def deliver(self, message, times: int = 1) -> None:
+        for _ in range(times):
+            self.delivered += 1
+            if isinstance(message, Reconcile):
+                self.reconciler.reconcile(message)
+            else:
+                self.steps.run(message)
+
+    def drain(self, times: int = 1, limit: int = 2000) -> None:
+        """Deliver every queued message (delays ignored: every step is level-triggered)."""
+        while self.publisher.sent:
+            assert self.delivered < limit, "the loop does not converge"
+            out = self.publisher.sent.pop(0)
+            self.deliver(decode_message(out.body), times)
+
+
+def test_create_converges_to_exactly_the_spec():
+    world = World()
+    accepted = world.api.create(DEMO1)
+    world.drain()
+    op = world.store.get_operation(accepted.operation.id)
+    assert op is not None and op.status is OperationStatus.SUCCEEDED
+    assert {s.region for s in world.arm.storage.values()} == {"eastus", "eastus2", "westus"}
+    assert set(world.arm.replicas) == {"eastus2", "westus"}
+    assert world.arm.acr is not None and world.arm.acr.location == "eastus"
+    assert all(s.tags["foo"] == "bar" for s in world.arm.storage.values())
+    record = world.store.get_registry("demoregistry1")
+    assert record is not None and record.status is RegistryStatus.READY and record.observed_generation == 1
+
+
+def test_minimum_writes_without_faults():
+    world = World()
+    world.api.create(DEMO1)
+    world.drain()
+    # 1 group + 3 storage accounts + 1 ACR + 2 replicas
+    assert len(world.arm.writes) == 7, world.arm.writes
+
+
+def test_every_message_delivered_twice_gives_the_same_state_and_no_extra_writes():
+    once, twice = World(), World()
+    once.api.create(DEMO1)
+    twice.api.create(DEMO1)
+    once.drain()
+    twice.drain(times=2)
+    assert sorted(twice.arm.writes) == sorted(once.arm.writes)
+    assert twice.arm.storage.keys() == once.arm.storage.keys()
+    assert twice.arm.replicas.keys() == once.arm.replicas.keys()
+
+
+def test_a_step_killed_between_act_and_record_resumes_without_duplicating():
+    world = World(FakeArm(lro_polls=0))
+    world.api.create(DEMO1)
+    original = world.store.save_step
+    crashed = {"done": False}
+
+    def crash_once_after_storage_write(step):
+        if step.kind == "ensure_storage" and step.state is StepState.SUCCEEDED and not crashed["done"]:
+            crashed["done"] = True
+            raise RuntimeError("host killed between act and record")
+        original(step)
+
+    world.store.save_step = crash_once_after_storage_write  # type: ignore[method-assign]
+    while world.publisher.sent:
+        out = world.publisher.sent.pop(0)
+        message = decode_message(out.body)
+        try:
+            world.deliver(message)
+        except RuntimeError:
+            world.publisher.sent.append(out)  # the queue redelivers an unsettled message
+    assert crashed["done"]
+    assert len([w for w in world.arm.writes if w.startswith("storage:")]) == 3
+    op = world.store.get_operation(world.store.get_registry("demoregistry1").operation_id)
+    assert op.status is OperationStatus.SUCCEEDED
+
+
+def test_a_storage_name_taken_elsewhere_moves_to_the_next_name():
+    taken = storage_account_name("demoregistry1", "westus", 0, 0)
+    world = World(FakeArm(taken_names={taken}))
+    world.api.create(DEMO1)
+    world.drain()
+    names = {s.name for s in world.arm.storage.values() if s.region == "westus"}
+    assert names == {storage_account_name("demoregistry1", "westus", 0, 1)}
+
+
+def test_a_permanent_arm_error_fails_the_operation_with_the_reason():
+    class QuotaArm(FakeArm):
+        def create_replica(self, group, acr, location, tags):
+            from shared.domain.errors import PermanentError
+
+            raise PermanentError("quota reached in westus", code="QuotaExceeded")
+
+    world = World(QuotaArm())
+    accepted = world.api.create(DEMO1)
+    world.drain()
+    op = world.store.get_operation(accepted.operation.id)
+    assert op.status is OperationStatus.FAILED
+    assert op.error_code == "QuotaExceeded" and "westus" in (op.error_message or "")
+
+
+@pytest.mark.parametrize("failures", [1, 3])
+def test_transient_arm_errors_are_retried_until_success(failures):
+    class FlakyArm(FakeArm):
+        left = failures
+
+        def create_acr(self, group, name, location, tags):
+            from shared.domain.errors import TransientError
+
+            if FlakyArm.left:
+                FlakyArm.left -= 1
+                raise TransientError("throttled", code="TooManyRequests", retry_after=2)
+            return super().create_acr(group, name, location, tags)
+
+    world = World(FlakyArm())
+    accepted = world.api.create(DEMO1)
+    world.drain()
+    assert world.store.get_operation(accepted.operation.id).status is OperationStatus.SUCCEEDED
+    assert world.arm.acr is not None
+
+
+def test_retries_give_up_after_max_attempts_and_fail_the_operation():
+    class DownArm(FakeArm):
+        def create_acr(self, group, name, location, tags):
+            from shared.domain.errors import TransientError
+
+            raise TransientError("down", code="ServiceUnavailable")
+
+    world = World(DownArm())
+    accepted = world.api.create(DEMO1)
+    world.drain()
+    op = world.store.get_operation(accepted.operation.id)
+    assert op.status is OperationStatus.FAILED and op.error_code == "ServiceUnavailable"
+
+
+def test_backoff_honours_retry_after_and_is_capped():
+    policy = RetryPolicy(base_seconds=2, max_seconds=30, poll_seconds=5, max_attempts=5)
+    assert policy.backoff(1, 17.0) == 17.0
+    assert all(policy.backoff(n, None) <= 30 for n in range(1, 20))
+    assert all(1.0 <= policy.backoff(1, None) <= 2.0 for _ in range(50))

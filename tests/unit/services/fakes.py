@@ -154,9 +154,8 @@ class FakeArm:
                 else:
                     assert isinstance(value, ObservedReplica)
                     self.replicas[name] = value
-            elif kind == "group":
-                if value is None:
-                    self.group, self.storage, self.acr, self.replicas = None, {}, None, {}
+            elif kind == "group" and value is None:
+                self.group, self.storage, self.acr, self.replicas = None, {}, None, {}
 
     def poll(self, continuation: str) -> LroState:
         lro = self._lros[continuation]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.domain.errors import PermanentError, TransientError
 from shared.domain.messages import Reconcile, decode_message
 from shared.domain.naming import storage_account_name
 from shared.domain.records import OperationStatus, RegistryStatus, StepState
@@ -132,7 +133,6 @@ def test_a_storage_name_taken_elsewhere_moves_to_the_next_name():
 def test_a_permanent_arm_error_fails_the_operation_with_the_reason():
     class QuotaArm(FakeArm):
         def create_replica(self, group, acr, location, tags):
-            from shared.domain.errors import PermanentError
 
             raise PermanentError("quota reached in westus", code="QuotaExceeded")
 
@@ -150,7 +150,6 @@ def test_transient_arm_errors_are_retried_until_success(failures):
         left = failures
 
         def create_acr(self, group, name, location, tags):
-            from shared.domain.errors import TransientError
 
             if FlakyArm.left:
                 FlakyArm.left -= 1
@@ -167,7 +166,6 @@ def test_transient_arm_errors_are_retried_until_success(failures):
 def test_retries_give_up_after_max_attempts_and_fail_the_operation():
     class DownArm(FakeArm):
         def create_acr(self, group, name, location, tags):
-            from shared.domain.errors import TransientError
 
             raise TransientError("down", code="ServiceUnavailable")
 

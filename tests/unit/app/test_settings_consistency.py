@@ -70,3 +70,44 @@ def test_host_json_service_bus_settings_are_explicit():
     assert {"maxConcurrentCalls", "autoCompleteMessages", "maxAutoLockRenewalDuration"} <= set(service_bus)
     assert host["extensions"]["http"]["routePrefix"] == ""
     assert "functionTimeout" in host
+
+
+def _bicep_app_settings() -> dict[str, str]:
+    text = (ROOT / "infra" / "app" / "functions.bicep").read_text()
+    return dict(re.findall(r"\{ name: '([^']+)', value: ([^}]+?) \}", text))
+
+
+def test_infra_app_settings_cover_every_production_setting():
+    names = set(_bicep_app_settings())
+    sandbox_only = {
+        "ARM_STATIC_TOKEN",
+        "ARM_CA_BUNDLE",
+        "QueueStorageConnection",
+        "StateStorageConnection",
+        "STATE_TABLE_ENDPOINT",
+    }
+    assert _aliases() - sandbox_only <= names
+    platform = {n for n in names if n.startswith(("AzureWebJobsStorage__", "APPLICATIONINSIGHTS_"))}
+    platform |= {"AZURE_CLIENT_ID", "ServiceBusConnection__credential", "ServiceBusConnection__clientId"}
+    assert names - platform <= _aliases()
+
+
+def test_infra_queue_and_table_names_match_the_settings_defaults():
+    defaults = Settings(
+        **{
+            "ServiceBusConnection__fullyQualifiedNamespace": "x",
+            "STATE_TABLE_ENDPOINT": "y",
+            "REGCTL_SUBSCRIPTION_ID": "s",
+        }
+    )
+    servicebus = (ROOT / "infra" / "app" / "servicebus.bicep").read_text()
+    assert f"param reconcileQueueName string = '{defaults.reconcile_queue}'" in servicebus
+    assert f"param stepsQueueName string = '{defaults.steps_queue}'" in servicebus
+    storage = (ROOT / "infra" / "app" / "storage.bicep").read_text()
+    assert f"param tablePrefix string = '{defaults.table_prefix}'" in storage
+    assert "['Registries', 'Operations', 'Steps']" in storage
+    settings = _bicep_app_settings()
+    assert settings["STATE_TABLE_PREFIX"] == f"'{defaults.table_prefix}'"
+    assert settings["REGION_SYNC_SCHEDULE"] == "regionSyncSchedule"
+    main = (ROOT / "infra" / "main.bicep").read_text()
+    assert f"param regionSyncSchedule string = '{defaults.region_sync_schedule}'" in main

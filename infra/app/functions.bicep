@@ -1,0 +1,83 @@
+// The function app on Flex Consumption, Python 3.11, with identity-based connections only.
+// App setting names match shared/settings.py (tests/unit/app/test_settings_consistency.py checks them).
+param name string
+param location string
+param tags object
+param identityId string
+param identityClientId string
+param storageAccountName string
+param deploymentContainerName string
+param serviceBusNamespaceFqdn string
+param reconcileQueueName string
+param stepsQueueName string
+param appInsightsConnectionString string
+param regionSyncSchedule string
+param maximumInstanceCount int = 40
+param instanceMemoryMB int = 2048
+
+resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
+  name: storageAccountName
+}
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-${name}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: { name: 'FC1', tier: 'FlexConsumption' }
+  properties: { reserved: true }
+}
+
+resource site 'Microsoft.Web/sites@2024-04-01' = {
+  name: name
+  location: location
+  tags: union(tags, { 'azd-service-name': 'api' })
+  kind: 'functionapp,linux'
+  identity: { type: 'UserAssigned', userAssignedIdentities: { '${identityId}': {} } }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: { type: 'UserAssignedIdentity', userAssignedIdentityResourceId: identityId }
+        }
+      }
+      scaleAndConcurrency: { maximumInstanceCount: maximumInstanceCount, instanceMemoryMB: instanceMemoryMB }
+      runtime: { name: 'python', version: '3.11' }
+    }
+    siteConfig: {
+      minTlsVersion: '1.2'
+      appSettings: [
+        { name: 'AzureWebJobsStorage__accountName', value: storage.name }
+        { name: 'AzureWebJobsStorage__credential', value: 'managedidentity' }
+        { name: 'AzureWebJobsStorage__clientId', value: identityClientId }
+        { name: 'APPLICATIONINSIGHTS_CONNECTION_STRING', value: appInsightsConnectionString }
+        { name: 'APPLICATIONINSIGHTS_AUTHENTICATION_STRING', value: 'ClientId=${identityClientId};Authorization=AAD' }
+        { name: 'AZURE_CLIENT_ID', value: identityClientId }
+        { name: 'REGCTL_SUBSCRIPTION_ID', value: subscription().subscriptionId }
+        { name: 'REGCTL_RESOURCE_GROUP_PREFIX', value: 'regctl-' }
+        { name: 'ARM_ENDPOINT', value: environment().resourceManager }
+        { name: 'ARM_MAX_WRITES_IN_FLIGHT', value: '16' }
+        { name: 'MESSAGE_TRANSPORT', value: 'servicebus' }
+        { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: serviceBusNamespaceFqdn }
+        { name: 'ServiceBusConnection__credential', value: 'managedidentity' }
+        { name: 'ServiceBusConnection__clientId', value: identityClientId }
+        { name: 'RECONCILE_QUEUE_NAME', value: reconcileQueueName }
+        { name: 'STEPS_QUEUE_NAME', value: stepsQueueName }
+        { name: 'StateStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
+        { name: 'STATE_TABLE_PREFIX', value: 'regctl' }
+        { name: 'REGION_SYNC_SCHEDULE', value: regionSyncSchedule }
+        { name: 'RETRY_BASE_SECONDS', value: '2' }
+        { name: 'RETRY_MAX_SECONDS', value: '300' }
+        { name: 'LRO_POLL_SECONDS', value: '10' }
+        { name: 'MAX_STEP_ATTEMPTS', value: '20' }
+      ]
+    }
+  }
+}
+
+output name string = site.name
+output uri string = 'https://${site.properties.defaultHostName}/api'

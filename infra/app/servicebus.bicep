@@ -1,0 +1,41 @@
+// Queues with duplicate detection (message_id is the idempotency key), dead-lettering after 10
+// deliveries, and a 1 minute lock renewed by the Functions host (host.json maxAutoLockRenewalDuration).
+param name string
+param location string
+param tags object
+param reconcileQueueName string = 'regctl-reconcile'
+param stepsQueueName string = 'regctl-steps'
+
+resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
+  name: name
+  location: location
+  tags: tags
+  sku: { name: 'Standard', tier: 'Standard' }
+  properties: { disableLocalAuth: true, minimumTlsVersion: '1.2' }
+}
+
+var queueProperties = {
+  requiresDuplicateDetection: true
+  duplicateDetectionHistoryTimeWindow: 'PT10M'
+  maxDeliveryCount: 10
+  lockDuration: 'PT1M'
+  deadLetteringOnMessageExpiration: true
+  defaultMessageTimeToLive: 'P14D'
+}
+
+resource reconcile 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+  parent: namespace
+  name: reconcileQueueName
+  properties: queueProperties
+}
+
+resource steps 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+  parent: namespace
+  name: stepsQueueName
+  properties: queueProperties
+}
+
+output name string = namespace.name
+output fullyQualifiedNamespace string = '${namespace.name}.servicebus.windows.net'
+output reconcileQueueName string = reconcile.name
+output stepsQueueName string = steps.name

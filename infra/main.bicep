@@ -1,0 +1,93 @@
+// regctl control plane: Function App (Flex Consumption, Python 3.11), Service Bus queues, state storage,
+// a user-assigned identity and its role assignments. Deploy at subscription scope:
+//   az deployment sub create -l <region> -f infra/main.bicep -p infra/main.parameters.json
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the environment; used to derive resource names.')
+param environmentName string
+
+@description('Region of the control plane (not of the registries it provisions).')
+param location string
+
+@description('Object id of a person or group to grant data access for operations (optional).')
+param operatorPrincipalId string = ''
+
+@description('NCRONTAB schedule of the region-sync timer.')
+param regionSyncSchedule string = '0 */30 * * * *'
+
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = { 'azd-env-name': environmentName, app: 'regctl' }
+
+resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
+  name: 'rg-regctl-${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'app/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: { name: 'id-regctl-${resourceToken}', location: location, tags: tags }
+}
+
+module messaging 'app/servicebus.bicep' = {
+  name: 'servicebus'
+  scope: rg
+  params: { name: 'sb-regctl-${resourceToken}', location: location, tags: tags }
+}
+
+module state 'app/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: { name: 'stregctl${resourceToken}', location: location, tags: tags }
+}
+
+module monitoring 'app/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: { name: 'regctl-${resourceToken}', location: location, tags: tags }
+}
+
+module api 'app/functions.bicep' = {
+  name: 'functions'
+  scope: rg
+  params: {
+    name: 'func-regctl-${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: state.outputs.name
+    deploymentContainerName: state.outputs.deploymentContainerName
+    serviceBusNamespaceFqdn: messaging.outputs.fullyQualifiedNamespace
+    reconcileQueueName: messaging.outputs.reconcileQueueName
+    stepsQueueName: messaging.outputs.stepsQueueName
+    appInsightsConnectionString: monitoring.outputs.connectionString
+    regionSyncSchedule: regionSyncSchedule
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    principalId: identity.outputs.principalId
+    operatorPrincipalId: operatorPrincipalId
+    serviceBusNamespaceName: messaging.outputs.name
+    storageAccountName: state.outputs.name
+    appInsightsName: monitoring.outputs.name
+  }
+}
+
+// The control plane creates one resource group per registry, so its identity needs Contributor on the
+// subscription (docs/operations.md discusses narrowing this with a custom role).
+module subscriptionRbac 'app/subscription-rbac.bicep' = {
+  name: 'subscription-rbac'
+  params: { principalId: identity.outputs.principalId }
+}
+
+output AZURE_RESOURCE_GROUP string = rg.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri

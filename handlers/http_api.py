@@ -13,12 +13,13 @@ from typing import Any
 from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from handlers import problems
 from shared.domain.documents import MAX_DOCUMENT_BYTES, load_json, load_yaml
 from shared.domain.errors import InvalidSpec, RequestError
-from shared.domain.records import OperationRecord, RegistryRecord
+from shared.domain.records import OperationRecord, ReconcilePolicy, RegistryRecord
 from shared.services.registries import OperationView, RegistryService
 
 log = logging.getLogger(__name__)
@@ -63,16 +64,30 @@ def registry_document(record: RegistryRecord) -> dict[str, Any]:
         "name": record.name,
         "spec": record.spec,
         "status": record.status.value,
+        "reconcilePolicy": record.policy.value,
         "generation": record.generation,
         "observedGeneration": record.observed_generation,
         "operation": f"/api/operations/{record.operation_id}",
         "resources": record.resources,
+        "drift": record.drift,
+        "observedAt": record.observed_at.isoformat() if record.observed_at else None,
         "createdAt": record.created_at.isoformat(),
         "updatedAt": record.updated_at.isoformat(),
     }
 
 
-async def read_document(request: Request) -> dict[str, Any]:
+class PolicyBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reconcile_policy: ReconcilePolicy
+
+
+def _check_key(idempotency_key: str | None) -> None:
+    if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
+        raise InvalidSpec(f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", code="InvalidHeader")
+
+
+async def read_document(request: Request, *, json_only: bool = False) -> dict[str, Any]:
     """The request body as a mapping (YAML or JSON by Content-Type), size-capped while reading."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
@@ -86,11 +101,12 @@ async def read_document(request: Request) -> dict[str, Any]:
         chunks.append(chunk)
     body = b"".join(chunks)
     media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if media in YAML_TYPES:
+    if media in YAML_TYPES and not json_only:
         return load_yaml(body)
     if media in ("application/json", "") or media.endswith("+json"):
         return load_json(body)
-    raise StarletteHTTPException(415, f"send application/json or application/yaml, not {media}")
+    wanted = "application/merge-patch+json" if json_only else "application/json or application/yaml"
+    raise StarletteHTTPException(415, f"send {wanted}, not {media[:60]}")
 
 
 def accepted(operation: OperationRecord, warnings: list[str]) -> JSONResponse:
@@ -119,12 +135,43 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-            raise InvalidSpec(
-                f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", code="InvalidHeader"
-            )
+            raise InvalidSpec(f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", code="InvalidHeader")
         document = await read_document(request)
         result = services().create(document, idempotency_key)
         return accepted(result.operation, result.warnings)
+
+    @router.put("/registries/{name}", status_code=202, summary="Replace a registry's spec (YAML or JSON)")
+    async def replace_registry(
+        name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
+    ) -> Response:
+        _check_key(idempotency_key)
+        result = services().replace(name, await read_document(request), idempotency_key)
+        return accepted(result.operation, result.warnings)
+
+    @router.patch("/registries/{name}", status_code=202, summary="Change a registry with a JSON merge patch")
+    async def patch_registry(
+        name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
+    ) -> Response:
+        _check_key(idempotency_key)
+        result = services().patch(name, await read_document(request, json_only=True), idempotency_key)
+        return accepted(result.operation, result.warnings)
+
+    @router.delete("/registries/{name}", status_code=202, summary="Tear down every resource of a registry")
+    def delete_registry(
+        name: str, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
+    ) -> Response:
+        _check_key(idempotency_key)
+        result = services().delete(name, idempotency_key)
+        return accepted(result.operation, result.warnings)
+
+    @router.post("/registries/{name}/sync", status_code=202, summary="Reconcile one registry now")
+    def sync_registry(name: str) -> Response:
+        result = services().sync(name)
+        return accepted(result.operation, result.warnings)
+
+    @router.put("/registries/{name}/policy", summary="Set the reconcile policy: manage, observe or skip")
+    def set_policy(name: str, body: PolicyBody) -> dict[str, Any]:
+        return registry_document(services().set_policy(name, body.reconcile_policy))
 
     @router.get("/registries", summary="List registries")
     def list_registries() -> dict[str, Any]:
@@ -142,9 +189,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
     def get_health() -> JSONResponse:
         checks = health()
         ok = all(checks.values())
-        return JSONResponse(
-            {"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503
-        )
+        return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
 
     api.include_router(router)
     return api

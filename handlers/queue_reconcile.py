@@ -33,9 +33,7 @@ def _decode(msg: func.ServiceBusMessage) -> Reconcile | Step | None:
         return None
 
 
-@bp.service_bus_queue_trigger(
-    arg_name="msg", queue_name="%RECONCILE_QUEUE_NAME%", connection="ServiceBusConnection"
-)
+@bp.service_bus_queue_trigger(arg_name="msg", queue_name="%RECONCILE_QUEUE_NAME%", connection="ServiceBusConnection")
 def reconcile(msg: func.ServiceBusMessage) -> None:
     message = _decode(msg)
     if not isinstance(message, Reconcile):
@@ -56,9 +54,7 @@ def reconcile(msg: func.ServiceBusMessage) -> None:
         deps.reconciler.retry_later(message, delay)
 
 
-@bp.service_bus_queue_trigger(
-    arg_name="msg", queue_name="%STEPS_QUEUE_NAME%", connection="ServiceBusConnection"
-)
+@bp.service_bus_queue_trigger(arg_name="msg", queue_name="%STEPS_QUEUE_NAME%", connection="ServiceBusConnection")
 def step(msg: func.ServiceBusMessage) -> None:
     message = _decode(msg)
     if not isinstance(message, Step):

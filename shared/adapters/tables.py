@@ -25,6 +25,7 @@ from shared.domain.records import (
     OperationKind,
     OperationRecord,
     OperationStatus,
+    ReconcilePolicy,
     RegistryRecord,
     RegistryStatus,
     StepRecord,
@@ -163,9 +164,7 @@ class TableStateStore:
             else:
                 meta = self._registries.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except ResourceModifiedError as exc:
-            raise Conflict(
-                f"operation {operation.id} was changed concurrently", code="ConcurrentUpdate"
-            ) from exc
+            raise Conflict(f"operation {operation.id} was changed concurrently", code="ConcurrentUpdate") from exc
         operation.etag = str(meta.get("etag")) if meta.get("etag") else None
 
     def find_idempotent(self, registry: str, idempotency_key: str) -> OperationRecord | None:
@@ -234,9 +233,12 @@ def _registry_entity(r: RegistryRecord) -> dict[str, Any]:
         "status": r.status.value,
         "operation_id": r.operation_id,
         "deleting": r.deleting,
+        "policy": r.policy.value,
+        "drift": json.dumps(r.drift, separators=(",", ":")),
         "created_at": r.created_at,
         "updated_at": r.updated_at,
         "resources": json.dumps(r.resources, separators=(",", ":")),
+        **({"observed_at": r.observed_at} if r.observed_at else {}),
     }
 
 
@@ -250,6 +252,9 @@ def _registry_record(e: Any) -> RegistryRecord:
         status=RegistryStatus(e["status"]),
         operation_id=str(e.get("operation_id", "")),
         deleting=bool(e.get("deleting", False)),
+        policy=ReconcilePolicy(e.get("policy", ReconcilePolicy.MANAGE.value)),
+        drift=json.loads(e.get("drift") or "[]"),
+        observed_at=_dt(e["observed_at"]) if e.get("observed_at") else None,
         created_at=_dt(e["created_at"]),
         updated_at=_dt(e["updated_at"]),
         resources=json.loads(e.get("resources") or "{}"),

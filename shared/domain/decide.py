@@ -81,11 +81,7 @@ def _storage(ctx: StepContext) -> Action:
     if ctx.observed.group is None:
         return Action(Verb.WAIT, why="resource group missing")
     if account is None or account.state == FAILED:
-        name = (
-            account.name
-            if account
-            else storage_account_name(spec.key, ctx.region, ctx.index, ctx.name_attempt)
-        )
+        name = account.name if account else storage_account_name(spec.key, ctx.region, ctx.index, ctx.name_attempt)
         return Action(
             Verb.CREATE_STORAGE,
             name=name,
@@ -97,9 +93,7 @@ def _storage(ctx: StepContext) -> Action:
     if _busy(account.state):
         return Action(Verb.WAIT, name=account.name, why=f"storage account {account.state}")
     if account.sku != config.storage_account_type or account.tags != tags:
-        return Action(
-            Verb.UPDATE_STORAGE, name=account.name, sku=config.storage_account_type.value, tags=tags
-        )
+        return Action(Verb.UPDATE_STORAGE, name=account.name, sku=config.storage_account_type.value, tags=tags)
     return Action(Verb.NOOP, name=account.name, why="storage account as specified")
 
 

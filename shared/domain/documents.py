@@ -81,9 +81,7 @@ class _GuardedLoader(yaml.SafeLoader):
                 break
             if duplicate:
                 mark = key_node.start_mark
-                raise _Refused(
-                    f"duplicate key {shorten(key)!r} at line {mark.line + 1}, column {mark.column + 1}"
-                )
+                raise _Refused(f"duplicate key {shorten(key)!r} at line {mark.line + 1}, column {mark.column + 1}")
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 

@@ -36,9 +36,7 @@ class Reconcile(_Message):
     def message_id(self) -> str:
         """Distinct per trigger (a submit, each finished step, each recheck), so duplicate detection drops
         only true re-sends, never a later reconcile."""
-        return (
-            f"{self.registry}:{self.generation}:reconcile:{self.operation_id}:{self.trigger}:{self.attempt}"
-        )
+        return f"{self.registry}:{self.generation}:reconcile:{self.operation_id}:{self.trigger}:{self.attempt}"
 
 
 class Step(_Message):

@@ -67,11 +67,7 @@ def storage_account_name(registry: str, region: str, index: int, attempt: int = 
     if not 0 <= index < len(BASE36):
         raise ValueError(f"index must be in [0, 36), got {index}")
     return (
-        _readable(registry, 6)
-        + registry_hash(registry)
-        + region_code(region)
-        + BASE36[index]
-        + _attempt_char(attempt)
+        _readable(registry, 6) + registry_hash(registry) + region_code(region) + BASE36[index] + _attempt_char(attempt)
     )
 
 

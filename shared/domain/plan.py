@@ -170,9 +170,7 @@ def _plan_storage(desired: RegistrySpec, observed: Observed, plan: _Builder, gro
             account = observed.storage_at(entry.location, index)
             if account is None or _failed(account.state):
                 reason = "missing" if account is None else "failed"
-                plan.add(
-                    PlannedStep(StepKind.ENSURE_STORAGE, entry.location, index, reason), can_run=group_ok
-                )
+                plan.add(PlannedStep(StepKind.ENSURE_STORAGE, entry.location, index, reason), can_run=group_ok)
                 continue
             if _busy(account.state):
                 plan.busy.append(f"storage account {account.name}")
@@ -246,16 +244,12 @@ def _teardown(observed: Observed) -> Plan:
         if _busy(observed.acr.state):
             plan.busy.append(f"container registry {observed.acr.name}")
         else:
-            plan.add(
-                PlannedStep(StepKind.DELETE_ACR, observed.acr.location, reason="teardown"), can_run=not geo
-            )
+            plan.add(PlannedStep(StepKind.DELETE_ACR, observed.acr.location, reason="teardown"), can_run=not geo)
     for account in observed.storage:
         if _busy(account.state):
             plan.busy.append(f"storage account {account.name}")
         else:
-            plan.add(
-                PlannedStep(StepKind.DELETE_STORAGE, account.region, account.index, "teardown"), can_run=True
-            )
+            plan.add(PlannedStep(StepKind.DELETE_STORAGE, account.region, account.index, "teardown"), can_run=True)
     group = observed.group
     if group is not None:
         if _busy(group.state):

@@ -45,6 +45,14 @@ class StepState(StrEnum):
     FAILED = "Failed"
 
 
+class ReconcilePolicy(StrEnum):
+    """``manage`` heals drift; ``observe`` reports it and changes nothing; ``skip`` does not even look."""
+
+    MANAGE = "manage"
+    OBSERVE = "observe"
+    SKIP = "skip"
+
+
 class RegistryStatus(StrEnum):
     PROVISIONING = "Provisioning"
     READY = "Ready"
@@ -62,9 +70,12 @@ class RegistryRecord:
     status: RegistryStatus = RegistryStatus.PROVISIONING
     operation_id: str = ""  # the newest operation
     deleting: bool = False
+    policy: ReconcilePolicy = ReconcilePolicy.MANAGE
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     resources: dict[str, Any] = field(default_factory=dict)  # last observed, per resource
+    drift: list[dict[str, str]] = field(default_factory=list)  # last observed differences from the spec
+    observed_at: datetime | None = None
     etag: str | None = None
 
 

@@ -112,16 +112,13 @@ def _tags(value: object) -> dict[str, str]:
         if not isinstance(key, str) or not key:
             raise ValueError(f"tag name {shorten(key)!r} must be a non-empty string")
         if key.lower() in seen:  # Azure compares tag names case-insensitively
-            raise ValueError(
-                f"tag names {shorten(seen[key.lower()])!r} and {shorten(key)!r} differ only in case"
-            )
+            raise ValueError(f"tag names {shorten(seen[key.lower()])!r} and {shorten(key)!r} differ only in case")
         seen[key.lower()] = key
         if key.lower() in MANAGEMENT_TAGS:
             raise ValueError(f"tag name {key!r} is reserved for regctl's own bookkeeping")
         if len(key) > MAX_TAG_KEY or _TAG_KEY_FORBIDDEN.search(key):
             raise ValueError(
-                f"tag name {shorten(key)!r} is invalid: "
-                f"at most {MAX_TAG_KEY} characters, none of < > % & \\ ? /"
+                f"tag name {shorten(key)!r} is invalid: at most {MAX_TAG_KEY} characters, none of < > % & \\ ? /"
             )
         tags[key] = _tag_value(key, raw)
     return tags
@@ -232,9 +229,9 @@ class RegistrySpec(_Strict):
     description: str | None = Field(default=None, max_length=1024)
     tags: Annotated[dict[str, str], BeforeValidator(_tags)] = Field(default_factory=dict)
     location: Region
-    public_network_access: Annotated[
-        Literal["Enabled", "Disabled"], BeforeValidator(_public_network_access)
-    ] = "Enabled"
+    public_network_access: Annotated[Literal["Enabled", "Disabled"], BeforeValidator(_public_network_access)] = (
+        "Enabled"
+    )
     intellectual_property: IntellectualProperty | None = None
     container_registry: Annotated[
         Annotated[ContainerRegistryConfig, Tag("system")]

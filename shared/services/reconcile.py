@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from shared.domain.drift import drift
 from shared.domain.errors import PermanentError
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import resource_group_name
@@ -18,6 +19,7 @@ from shared.domain.plan import Plan, diff
 from shared.domain.records import (
     OperationRecord,
     OperationStatus,
+    ReconcilePolicy,
     RegistryRecord,
     RegistryStatus,
     StepRecord,
@@ -75,9 +77,7 @@ def summarize(observed: Observed) -> dict[str, object]:
 
 
 class Reconciler:
-    def __init__(
-        self, store: StateStore, arm: ArmGateway, dispatcher: Dispatcher, config: ReconcileConfig
-    ) -> None:
+    def __init__(self, store: StateStore, arm: ArmGateway, dispatcher: Dispatcher, config: ReconcileConfig) -> None:
         self._store = store
         self._arm = arm
         self._dispatch = dispatcher
@@ -96,23 +96,60 @@ class Reconciler:
             )
             return
         operation = self._store.get_operation(record.operation_id)
+        converged = record.observed_generation == record.generation and not record.deleting
+        if converged and record.policy is ReconcilePolicy.SKIP:
+            log.info(
+                "registry=%s operation=%s step=reconcile region=- policy skip; not observed",
+                record.key,
+                record.operation_id,
+            )
+            self._finish(operation)
+            return
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
         observed = self._arm.observe(record.key, self.group_of(record.key))
+        if spec is not None:
+            record = self._record_observation(record, spec, observed)
+        if converged and record.policy is ReconcilePolicy.OBSERVE:
+            log.info(
+                "registry=%s operation=%s step=reconcile region=- policy observe; drift=%d",
+                record.key,
+                record.operation_id,
+                len(record.drift),
+            )
+            self._finish(operation)
+            return
         try:
             plan = diff(spec, observed)
         except PermanentError as exc:
             self.fail(record, operation, exc.code, exc.message)
             return
         if plan.done:
-            self._converged(record, operation, observed)
+            self._converged(record, operation)
             return
-        self._progress(record, operation, observed, plan, message)
+        self._progress(record, operation, plan, message)
+
+    def _record_observation(self, record: RegistryRecord, spec: RegistrySpec, observed: Observed) -> RegistryRecord:
+        """Keep what ARM showed and the drift on the registry record (written only when it changed)."""
+        resources = summarize(observed)
+        found = [item.to_dict() for item in drift(spec, observed)]
+        if resources == record.resources and found == record.drift:
+            return record
+        record.resources = resources
+        record.drift = found
+        record.observed_at = utcnow()
+        self._store.replace_registry(record)
+        return record
+
+    def _finish(self, operation: OperationRecord | None) -> None:
+        if operation is not None and not operation.status.terminal:
+            operation.status = OperationStatus.SUCCEEDED
+            operation.updated_at = utcnow()
+            self._store.save_operation(operation)
 
     def _progress(
         self,
         record: RegistryRecord,
         operation: OperationRecord | None,
-        observed: Observed,
         plan: Plan,
         message: Reconcile,
     ) -> None:
@@ -179,27 +216,20 @@ class Reconciler:
         """Enqueue a reconcile for every registry (the region-sync timer); returns how many."""
         stamp = utcnow().strftime("%Y%m%dT%H%M%S")
         messages: list[Reconcile | Step] = [
-            Reconcile(
-                registry=r.key, generation=r.generation, operation_id=r.operation_id, trigger=f"sync:{stamp}"
-            )
+            Reconcile(registry=r.key, generation=r.generation, operation_id=r.operation_id, trigger=f"sync:{stamp}")
             for r in self._store.list_registries()
         ]
         self._dispatch.send(messages)
         return len(messages)
 
-    def _converged(
-        self, record: RegistryRecord, operation: OperationRecord | None, observed: Observed
-    ) -> None:
+    def _converged(self, record: RegistryRecord, operation: OperationRecord | None) -> None:
         if record.deleting:
             self._store.delete_steps(record.key)
             self._store.delete_registry(record)
-            log.info(
-                "registry=%s operation=%s step=reconcile region=- deleted", record.key, record.operation_id
-            )
-        else:
+            log.info("registry=%s operation=%s step=reconcile region=- deleted", record.key, record.operation_id)
+        elif record.observed_generation != record.generation or record.status is not RegistryStatus.READY:
             record.observed_generation = record.generation
             record.status = RegistryStatus.READY
-            record.resources = summarize(observed)
             record.updated_at = utcnow()
             self._store.replace_registry(record)
             log.info(
@@ -208,14 +238,9 @@ class Reconciler:
                 record.operation_id,
                 record.generation,
             )
-        if operation is not None and not operation.status.terminal:
-            operation.status = OperationStatus.SUCCEEDED
-            operation.updated_at = utcnow()
-            self._store.save_operation(operation)
+        self._finish(operation)
 
-    def fail(
-        self, record: RegistryRecord, operation: OperationRecord | None, code: str, message: str
-    ) -> None:
+    def fail(self, record: RegistryRecord, operation: OperationRecord | None, code: str, message: str) -> None:
         """Record a permanent failure on the operation and the registry; it stays visible in the API."""
         log.warning(
             "registry=%s operation=%s step=reconcile region=- failed code=%s: %s",

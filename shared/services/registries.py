@@ -14,15 +14,20 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from shared.domain.errors import Conflict, NotFound
+from shared.domain.errors import Conflict, InvalidSpec, NotFound
 from shared.domain.messages import Reconcile
 from shared.domain.records import (
     OperationKind,
     OperationRecord,
+    OperationStatus,
+    ReconcilePolicy,
     RegistryRecord,
+    RegistryStatus,
     StepRecord,
+    utcnow,
 )
 from shared.domain.spec import RegistrySpec, parse_spec
+from shared.domain.updates import check_update, merge_patch
 from shared.ports import StateStore
 from shared.services.queueing import Dispatcher
 
@@ -69,9 +74,7 @@ class RegistryService:
             generation=1,
             idempotency_key=idempotency_key,
         )
-        record = RegistryRecord(
-            key=spec.key, name=spec.name, spec=spec.to_document(), operation_id=operation.id
-        )
+        record = RegistryRecord(key=spec.key, name=spec.name, spec=spec.to_document(), operation_id=operation.id)
         self._store.create_registry(record, operation)
         log.info(
             "accepted registry=%s operation=%s step=submit kind=create region=%s",
@@ -98,6 +101,128 @@ class RegistryService:
         if operation is None:
             raise NotFound(f"operation {existing.operation_id} not found", code="OperationNotFound")
         return Accepted(operation, warnings, replayed=True)
+
+    # -- changes to an existing registry ------------------------------------------------------------
+
+    def replace(self, name: str, document: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
+        """PUT: the full new spec. Name and primary region are immutable; storage changes as Azure allows."""
+        parsed = parse_spec(document)
+        record = self._existing(name, idempotency_key)
+        if isinstance(record, Accepted):
+            return record
+        check_update(RegistrySpec.model_validate(record.spec), parsed.spec)
+        if parsed.spec.to_document() == record.spec and not record.deleting:
+            operation = self._store.get_operation(record.operation_id)
+            if operation is not None and operation.status is not OperationStatus.FAILED:
+                return Accepted(operation, parsed.warnings, replayed=True)
+        return self._change(record, OperationKind.UPDATE, parsed.spec.to_document(), idempotency_key, parsed.warnings)
+
+    def patch(self, name: str, patch: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
+        """PATCH: an RFC 7396 merge patch applied to the stored spec, then validated as a PUT."""
+        current = self.get(name)
+        merged = merge_patch(current.spec, patch)
+        if not isinstance(merged, dict):
+            raise InvalidSpec("a merge patch must be a JSON object", code="InvalidPatch")
+        merged.setdefault("name", current.spec["name"])
+        return self.replace(name, merged, idempotency_key)
+
+    def delete(self, name: str, idempotency_key: str | None = None) -> Accepted:
+        """DELETE: tear down every resource; the registry answers 404 once done, its operation stays."""
+        record = self._existing(name, idempotency_key)
+        if isinstance(record, Accepted):
+            return record
+        if record.deleting:
+            operation = self._store.get_operation(record.operation_id)
+            if operation is not None and not operation.status.terminal:
+                return Accepted(operation, [], replayed=True)
+        return self._change(record, OperationKind.DELETE, record.spec, idempotency_key, [], deleting=True)
+
+    def sync(self, name: str) -> Accepted:
+        """Reconcile one registry now (what the region-sync timer does for all), as its own operation."""
+        record = self.get(name)
+        operation = OperationRecord(
+            id=new_operation_id(), registry=record.key, kind=OperationKind.SYNC, generation=record.generation
+        )
+        previous = record.operation_id
+        record.operation_id = operation.id
+        record.updated_at = utcnow()
+        self._store.replace_registry(record, operation)
+        self._supersede(previous, operation)
+        self._enqueue(record, operation)
+        return Accepted(operation)
+
+    def set_policy(self, name: str, policy: ReconcilePolicy) -> RegistryRecord:
+        record = self.get(name)
+        record.policy = policy
+        record.updated_at = utcnow()
+        self._store.replace_registry(record)
+        log.info(
+            "registry=%s operation=%s step=policy region=- policy=%s", record.key, record.operation_id, policy.value
+        )
+        return record
+
+    def _existing(self, name: str, idempotency_key: str | None) -> RegistryRecord | Accepted:
+        if idempotency_key:
+            previous = self._store.find_idempotent(name.lower(), idempotency_key)
+            if previous is not None:
+                return Accepted(previous, [], replayed=True)
+        return self.get(name)
+
+    def _change(
+        self,
+        record: RegistryRecord,
+        kind: OperationKind,
+        spec: dict[str, Any],
+        idempotency_key: str | None,
+        warnings: list[str],
+        *,
+        deleting: bool = False,
+    ) -> Accepted:
+        operation = OperationRecord(
+            id=new_operation_id(),
+            registry=record.key,
+            kind=kind,
+            generation=record.generation + 1,
+            idempotency_key=idempotency_key,
+        )
+        previous = record.operation_id
+        record.generation += 1
+        record.spec = spec
+        record.deleting = record.deleting or deleting
+        record.operation_id = operation.id
+        record.status = RegistryStatus.DELETING if record.deleting else RegistryStatus.PROVISIONING
+        record.updated_at = utcnow()
+        self._store.replace_registry(record, operation)
+        log.info(
+            "accepted registry=%s operation=%s step=submit kind=%s region=- generation=%d",
+            record.key,
+            operation.id,
+            kind.value,
+            record.generation,
+        )
+        self._supersede(previous, operation)
+        self._enqueue(record, operation)
+        return Accepted(operation, warnings)
+
+    def _supersede(self, previous_id: str, newer: OperationRecord) -> None:
+        """An operation still running when a newer one is accepted ends Canceled, naming its successor."""
+        previous = self._store.get_operation(previous_id)
+        if previous is None or previous.status.terminal:
+            return
+        previous.status = OperationStatus.CANCELED
+        previous.error_code = "Superseded"
+        previous.error_message = (
+            f"superseded by operation {newer.id} ({newer.kind.value}, generation {newer.generation})"
+        )
+        previous.updated_at = utcnow()
+        try:
+            self._store.save_operation(previous)
+        except Conflict:
+            log.info(
+                "registry=%s operation=%s step=submit region=- the superseded operation changed meanwhile",
+                previous.registry,
+                previous.id,
+            )
 
     def _enqueue(self, record: RegistryRecord, operation: OperationRecord) -> None:
         self._dispatch.send(

@@ -115,9 +115,7 @@ class StepRunner:
     def _execute(self, message: Step, step: StepRecord, spec: RegistrySpec | None) -> None:
         group = self._reconciler.group_of(message.registry)
         observed = self._arm.observe(message.registry, group)
-        action = decide(
-            StepContext(message.kind, message.region, message.index, spec, observed, step.name_attempt)
-        )
+        action = decide(StepContext(message.kind, message.region, message.index, spec, observed, step.name_attempt))
         self._log(message, "decided %s %s %s", action.verb.value, action.name, action.why)
         if action.verb is Verb.NOOP:
             self._succeed(message, step)
@@ -187,9 +185,7 @@ class StepRunner:
         step.state = StepState.RUNNING
         step.updated_at = utcnow()
         self._store.save_step(step)
-        self._dispatch.send(
-            [message.model_copy(update={"attempt": message.attempt + 1})], delay_seconds=delay
-        )
+        self._dispatch.send([message.model_copy(update={"attempt": message.attempt + 1})], delay_seconds=delay)
 
     def _retry(self, message: Step, step: StepRecord, exc: TransientError) -> None:
         step.attempts += 1

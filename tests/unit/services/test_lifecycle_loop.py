@@ -1,0 +1,137 @@
+"""Update, delete, sync, drift and reconcile policies through the loop over in-memory fakes."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from shared.domain.messages import decode_message
+from shared.domain.records import OperationStatus, ReconcilePolicy
+from tests.unit.services.fakes import FakeArm
+from tests.unit.services.test_provisioning_loop import DEMO1, World
+
+
+def created(arm: FakeArm | None = None) -> World:
+    world = World(arm)
+    world.api.create(DEMO1)
+    world.drain()
+    return world
+
+
+def status(world: World, operation_id: str) -> OperationStatus:
+    return world.store.get_operation(operation_id).status
+
+
+def test_removing_a_region_deletes_its_storage_and_replica():
+    world = created()
+    spec = {**DEMO1, "replication_locations": [{"location": "eastus"}, {"location": "eastus2"}]}
+    accepted = world.api.replace("DemoRegistry1", spec)
+    world.drain()
+    assert status(world, accepted.operation.id) is OperationStatus.SUCCEEDED
+    assert {s.region for s in world.arm.storage.values()} == {"eastus", "eastus2"}
+    assert set(world.arm.replicas) == {"eastus2"}
+
+
+def test_adding_a_region_and_an_allowed_sku_change_converge():
+    world = created()
+    spec = {
+        **DEMO1,
+        "replication_locations": [
+            *DEMO1["replication_locations"][:2],
+            {"location": "westus", "storage_config": {"storage_account_type": "Standard_GRS"}},
+            {"location": "northeurope"},
+        ],
+    }
+    world.api.replace("DemoRegistry1", spec)
+    world.drain()
+    westus = [s for s in world.arm.storage.values() if s.region == "westus"]
+    assert [s.sku for s in westus] == ["Standard_GRS"]
+    assert "northeurope" in world.arm.replicas
+
+
+def test_delete_tears_everything_down_and_the_registry_is_gone_but_its_operation_stays():
+    world = created()
+    accepted = world.api.delete("DemoRegistry1")
+    world.drain()
+    assert world.arm.group is None and not world.arm.storage and world.arm.acr is None and not world.arm.replicas
+    assert world.store.get_registry("demoregistry1") is None
+    assert status(world, accepted.operation.id) is OperationStatus.SUCCEEDED
+    deletes = [w.split(":")[0] for w in world.arm.writes if w.startswith("delete")]
+    assert deletes.index("delete-replica") < deletes.index("delete-acr") < deletes.index("delete-group")
+
+
+def test_sync_heals_drift_made_by_hand():
+    world = created()
+    world.arm.replicas.pop("westus")
+    name = next(n for n, s in world.arm.storage.items() if s.region == "eastus2")
+    world.arm.storage[name] = replace(world.arm.storage[name], sku="Standard_GRS")
+    world.arm.replicas["japaneast"] = replace(world.arm.replicas["eastus2"], name="japaneast", location="japaneast")
+    accepted = world.api.sync("DemoRegistry1")
+    world.drain()
+    assert status(world, accepted.operation.id) is OperationStatus.SUCCEEDED
+    assert set(world.arm.replicas) == {"eastus2", "westus"}
+    assert world.arm.storage[name].sku == "Standard_LRS"
+
+
+def test_observe_policy_reports_drift_field_by_field_and_changes_nothing():
+    world = created()
+    world.api.set_policy("DemoRegistry1", ReconcilePolicy.OBSERVE)
+    world.arm.replicas.pop("westus")
+    writes = len(world.arm.writes)
+    world.api.sync("DemoRegistry1")
+    world.drain()
+    assert len(world.arm.writes) == writes
+    drift = world.store.get_registry("demoregistry1").drift
+    assert {"resource": "replica westus", "field": "exists", "desired": "present", "actual": "missing"} in drift
+
+
+def test_skip_policy_does_not_observe():
+    class CountingArm(FakeArm):
+        observed = 0
+
+        def observe(self, registry, resource_group):
+            CountingArm.observed += 1
+            return super().observe(registry, resource_group)
+
+    world = created(CountingArm())
+    world.api.set_policy("DemoRegistry1", ReconcilePolicy.SKIP)
+    before = CountingArm.observed
+    accepted = world.api.sync("DemoRegistry1")
+    world.drain()
+    assert CountingArm.observed == before
+    assert status(world, accepted.operation.id) is OperationStatus.SUCCEEDED
+
+
+def test_two_updates_in_flight_converge_to_the_newest_spec():
+    world = created()
+    first = world.api.replace("DemoRegistry1", {**DEMO1, "tags": {"v": "1"}})
+    second = world.api.replace("DemoRegistry1", {**DEMO1, "tags": {"v": "2"}})
+    world.drain()
+    assert status(world, first.operation.id) is OperationStatus.CANCELED
+    assert status(world, second.operation.id) is OperationStatus.SUCCEEDED
+    assert all(s.tags["v"] == "2" for s in world.arm.storage.values())
+
+
+def test_an_update_during_a_create_works():
+    world = World()
+    world.api.create(DEMO1)
+    for _ in range(3):
+        out = world.publisher.sent.pop(0)
+        world.deliver(decode_message(out.body))
+    update = world.api.replace("DemoRegistry1", {**DEMO1, "tags": {"foo": "baz"}})
+    world.drain()
+    assert status(world, update.operation.id) is OperationStatus.SUCCEEDED
+    assert world.arm.acr is not None and world.arm.acr.tags["foo"] == "baz"
+
+
+def test_a_delete_during_a_create_wins_cleanly():
+    world = World()
+    create = world.api.create(DEMO1)
+    for _ in range(4):
+        out = world.publisher.sent.pop(0)
+        world.deliver(decode_message(out.body))
+    delete = world.api.delete("DemoRegistry1")
+    world.drain()
+    assert status(world, create.operation.id) is OperationStatus.CANCELED
+    assert status(world, delete.operation.id) is OperationStatus.SUCCEEDED
+    assert world.arm.group is None and not world.arm.storage and world.arm.acr is None
+    assert world.store.get_registry("demoregistry1") is None

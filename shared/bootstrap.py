@@ -42,9 +42,7 @@ def _publisher(settings: Settings, credential: TokenCredential) -> MessagePublis
 
 def build(settings: Settings) -> Container:
     credential: TokenCredential = (
-        StaticTokenCredential(settings.arm_static_token)
-        if settings.arm_static_token
-        else DefaultAzureCredential()
+        StaticTokenCredential(settings.arm_static_token) if settings.arm_static_token else DefaultAzureCredential()
     )
     store = TableStateStore.from_settings(
         connection_string=settings.state_storage_connection,

@@ -174,9 +174,7 @@ class AzureArmGateway:
     def _replicas(self, resource_group: str, acr: str) -> tuple[ObservedReplica, ...]:
         listed = self._read(lambda: list(self._c.acr.replications.list(resource_group, acr)))
         return tuple(
-            ObservedReplica(
-                name=r.name or "", location=(r.location or "").lower(), state=_state(r.provisioning_state)
-            )
+            ObservedReplica(name=r.name or "", location=(r.location or "").lower(), state=_state(r.provisioning_state))
             for r in listed
         )
 
@@ -184,9 +182,7 @@ class AzureArmGateway:
 
     def ensure_group(self, name: str, location: str, tags: dict[str, str]) -> None:
         with self._write():
-            self._c.resources.resource_groups.create_or_update(
-                name, ResourceGroup(location=location, tags=tags)
-            )
+            self._c.resources.resource_groups.create_or_update(name, ResourceGroup(location=location, tags=tags))
 
     def delete_group(self, name: str) -> LroState:
         def begin(polling: StepPolling) -> LROPoller[Any]:
@@ -262,9 +258,7 @@ class AzureArmGateway:
         return self._start("acr.delete", {"group": group, "name": name}, begin)
 
     def create_replica(self, group: str, acr: str, location: str, tags: dict[str, str]) -> LroState:
-        body = Replication(
-            location=location, tags=tags, properties=ReplicationProperties(region_endpoint_enabled=True)
-        )
+        body = Replication(location=location, tags=tags, properties=ReplicationProperties(region_endpoint_enabled=True))
 
         def begin(polling: StepPolling) -> LROPoller[Any]:
             return self._c.acr.replications.begin_create(group, acr, location, body, polling=polling)

@@ -11,7 +11,7 @@ from enum import StrEnum
 
 from shared.domain.naming import container_registry_name, storage_account_name
 from shared.domain.plan import StepKind
-from shared.domain.resources import FAILED, SUCCEEDED, TERMINAL_STATES, Observed, registry_tags, storage_tags
+from shared.domain.resources import CANCELED, FAILED, SUCCEEDED, TERMINAL_STATES, Observed, registry_tags, storage_tags
 from shared.domain.spec import RegistrySpec
 
 
@@ -42,6 +42,9 @@ class Action:
     why: str = ""
 
 
+_ENDED_BADLY = frozenset({FAILED, CANCELED})  # provisioning ended without the resource: ensure it again
+
+
 def _busy(state: str) -> bool:
     return state not in TERMINAL_STATES
 
@@ -68,7 +71,7 @@ def _group(ctx: StepContext) -> Action:
     spec = ctx.desired
     tags = registry_tags(spec.name, spec.tags)
     group = ctx.observed.group
-    if group is not None and group.tags == tags and group.state != FAILED:
+    if group is not None and group.tags == tags and group.state not in _ENDED_BADLY:
         return Action(Verb.NOOP, why="group exists")
     return Action(Verb.ENSURE_GROUP, location=spec.location, tags=tags)
 
@@ -80,7 +83,7 @@ def _storage(ctx: StepContext) -> Action:
     tags = storage_tags(spec.name, spec.tags, ctx.region, ctx.index)
     if ctx.observed.group is None:
         return Action(Verb.WAIT, why="resource group missing")
-    if account is None or account.state == FAILED:
+    if account is None or account.state in _ENDED_BADLY:
         name = account.name if account else storage_account_name(spec.key, ctx.region, ctx.index, ctx.name_attempt)
         return Action(
             Verb.CREATE_STORAGE,
@@ -112,7 +115,7 @@ def _acr(ctx: StepContext) -> Action:
     tags = registry_tags(spec.name, spec.tags)
     if ctx.observed.group is None:
         return Action(Verb.WAIT, why="resource group missing")
-    if acr is None or acr.state == FAILED:
+    if acr is None or acr.state in _ENDED_BADLY:
         name = acr.name if acr else container_registry_name(spec.key, ctx.name_attempt)
         return Action(Verb.CREATE_ACR, name=name, location=spec.location, tags=tags)
     if _busy(acr.state):
@@ -137,7 +140,7 @@ def _replica(ctx: StepContext) -> Action:
     if acr is None or acr.state != SUCCEEDED:
         return Action(Verb.WAIT, why="container registry not ready")
     replica = ctx.observed.replica_in(ctx.region)
-    if replica is None or replica.state == FAILED:
+    if replica is None or replica.state in _ENDED_BADLY:
         tags = registry_tags(spec.name, spec.tags)
         return Action(Verb.CREATE_REPLICA, name=ctx.region, parent=acr.name, location=ctx.region, tags=tags)
     if _busy(replica.state):

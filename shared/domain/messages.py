@@ -50,7 +50,9 @@ class Step(_Message):
 
     @property
     def message_id(self) -> str:
-        return f"{self.registry}:{self.generation}:{self.kind}:{self.region}:{self.index}:{self.attempt}"
+        """The operation is part of the key: a sync at the same generation runs its steps again."""
+        parts = (self.registry, self.generation, self.operation_id, self.kind, self.region, self.index, self.attempt)
+        return ":".join(str(p) for p in parts)
 
     @property
     def step_key(self) -> str:

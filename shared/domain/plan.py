@@ -231,7 +231,8 @@ def _plan_replicas(desired: RegistrySpec, observed: Observed, plan: _Builder, ac
 
 
 def _teardown(observed: Observed) -> Plan:
-    """Delete in a safe order: replicas, then the ACR and the storage accounts, then the group."""
+    """Delete in a safe order: the geo-replicas before the ACR, the storage accounts alongside them (they
+    depend on nothing), and the resource group last, once it is empty."""
     plan = _Builder()
     home = observed.acr.location if observed.acr else None
     geo = [r for r in observed.replicas if r.location != home]

@@ -1,4 +1,4 @@
-"""Timer: region sync enqueues a reconcile for every registry; drift is just another diff."""
+"""Timer: region sync observes every registry and heals drift (shared/services/region_sync.py)."""
 
 from __future__ import annotations
 
@@ -16,5 +16,15 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 def region_sync(timer: func.TimerRequest) -> None:
     if timer.past_due:
         log.warning("registry=- operation=- step=region_sync region=- the timer is past due")
-    count = container().reconciler.sync_all()
-    log.info("registry=- operation=- step=region_sync region=- enqueued reconcile for %d registries", count)
+    report = container().region_sync.run()
+    log.info(
+        "registry=- operation=- step=region_sync region=- checked=%d in_sync=%d healing=%d observed=%d "
+        "skipped=%d in_progress=%d failed=%d",
+        report.checked,
+        len(report.in_sync),
+        len(report.healing),
+        len(report.observed_only),
+        len(report.skipped),
+        len(report.in_progress),
+        len(report.failed),
+    )

@@ -14,6 +14,7 @@ from shared.adapters.tables import TableStateStore
 from shared.ports import MessagePublisher
 from shared.services.queueing import Dispatcher, Queues
 from shared.services.reconcile import ReconcileConfig, Reconciler
+from shared.services.region_sync import RegionSync
 from shared.services.registries import RegistryService
 from shared.services.steps import RetryPolicy, StepRunner
 from shared.settings import Settings, get_settings
@@ -27,6 +28,7 @@ class Container:
     registries: RegistryService
     reconciler: Reconciler
     steps: StepRunner
+    region_sync: RegionSync
 
 
 def _publisher(settings: Settings, credential: TokenCredential) -> MessagePublisher:
@@ -67,13 +69,15 @@ def build(settings: Settings) -> Container:
         poll_seconds=settings.lro_poll_seconds,
         max_attempts=settings.max_step_attempts,
     )
+    registries = RegistryService(store, dispatcher)
     return Container(
         settings=settings,
         credential=credential,
         store=store,
-        registries=RegistryService(store, dispatcher),
+        registries=registries,
         reconciler=reconciler,
         steps=StepRunner(store, arm, dispatcher, reconciler, policy),
+        region_sync=RegionSync(store, arm, registries, reconciler),
     )
 
 

@@ -78,6 +78,53 @@ def build_clients(
     )
 
 
+def _group_name(resource_id: str | None) -> str:
+    """The resource group named in an ARM id (``/subscriptions/s/resourceGroups/{rg}/...``)."""
+    parts = (resource_id or "").split("/")
+    lowered = [p.lower() for p in parts]
+    return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else ""
+
+
+def _group(group: Any) -> ObservedGroup:
+    return ObservedGroup(
+        name=group.name or "",
+        location=(group.location or "").lower(),
+        tags=dict(group.tags or {}),
+        state=_state(group.properties.provisioning_state if group.properties else None),
+    )
+
+
+def _storage(account: Any) -> tuple[str, ObservedStorage] | None:
+    """(registry key, account) for a storage account regctl manages, else None."""
+    tags = dict(account.tags or {})
+    if TAG_REGISTRY not in tags or TAG_REGION not in tags:
+        return None
+    observed = ObservedStorage(
+        name=account.name or "",
+        region=tags[TAG_REGION],
+        index=int(tags.get(TAG_INDEX, "0") or 0),
+        sku=str(account.sku.name) if account.sku else "",
+        hns=bool(account.is_hns_enabled),
+        tags=tags,
+        state=_state(account.provisioning_state),
+    )
+    return tags[TAG_REGISTRY], observed
+
+
+def _acr(registry: Any) -> tuple[str, ObservedAcr] | None:
+    tags = dict(registry.tags or {})
+    if TAG_REGISTRY not in tags:
+        return None
+    observed = ObservedAcr(
+        name=registry.name or "",
+        location=(registry.location or "").lower(),
+        sku=_state(registry.sku.name) if registry.sku else "",
+        tags=tags,
+        state=_state(registry.provisioning_state),
+    )
+    return tags[TAG_REGISTRY], observed
+
+
 def _state(value: object) -> str:
     """provisioningState as a plain string (the SDK gives enums or strings; absent means Succeeded)."""
     if value is None:
@@ -121,55 +168,48 @@ class AzureArmGateway:
     # -- observe ----------------------------------------------------------------------------------
 
     def observe(self, registry: str, resource_group: str) -> Observed:
+        """One registry: 1 GET of its group, then 3 LIST calls (storage, ACRs, replicas) in that group."""
         try:
             group = self._c.resources.resource_groups.get(resource_group)
         except ResourceNotFoundError:
             return Observed()
         except AzureError as exc:
             raise classify(exc) from exc
-        observed_group = ObservedGroup(
-            name=group.name or resource_group,
-            location=(group.location or "").lower(),
-            tags=dict(group.tags or {}),
-            state=_state(group.properties.provisioning_state if group.properties else None),
-        )
         key = registry.lower()
-        storage: list[ObservedStorage] = []
-        for account in self._read(
-            lambda: list(self._c.storage.storage_accounts.list_by_resource_group(resource_group))
-        ):
-            tags = dict(account.tags or {})
-            if tags.get(TAG_REGISTRY) != key or TAG_REGION not in tags:
-                continue
-            storage.append(
-                ObservedStorage(
-                    name=account.name or "",
-                    region=tags[TAG_REGION],
-                    index=int(tags.get(TAG_INDEX, "0") or 0),
-                    sku=str(account.sku.name) if account.sku else "",
-                    hns=bool(account.is_hns_enabled),
-                    tags=tags,
-                    state=_state(account.provisioning_state),
-                )
+        accounts = self._read(lambda: list(self._c.storage.storage_accounts.list_by_resource_group(resource_group)))
+        registries = self._read(lambda: list(self._c.acr.registries.list_by_resource_group(resource_group)))
+        storage = tuple(s for s in map(_storage, accounts) if s is not None and s[0] == key)
+        acrs = [a for a in map(_acr, registries) if a is not None and a[0] == key]
+        acr = acrs[0][1] if acrs else None
+        replicas = self._replicas(resource_group, acr.name) if acr else ()
+        return Observed(_group(group), tuple(s[1] for s in storage), acr, replicas)
+
+    def observe_all(self) -> dict[str, Observed]:
+        """Every registry regctl manages in the subscription, keyed by registry: 3 subscription-wide LIST
+        calls (groups, storage accounts, ACRs) and one replication LIST per ACR."""
+        groups: dict[str, ObservedGroup] = {}
+        for group in self._read(lambda: list(self._c.resources.resource_groups.list())):
+            key = (group.tags or {}).get(TAG_REGISTRY)
+            if key:
+                groups[key] = _group(group)
+        storage: dict[str, list[ObservedStorage]] = {}
+        for account in self._read(lambda: list(self._c.storage.storage_accounts.list())):
+            found = _storage(account)
+            if found is not None:
+                storage.setdefault(found[0], []).append(found[1])
+        acrs: dict[str, tuple[str, ObservedAcr]] = {}
+        for registry_resource in self._read(lambda: list(self._c.acr.registries.list())):
+            found_acr = _acr(registry_resource)
+            if found_acr is not None and found_acr[0] not in acrs:
+                acrs[found_acr[0]] = (_group_name(registry_resource.id), found_acr[1])
+        result: dict[str, Observed] = {}
+        for key in set(groups) | set(storage) | set(acrs):
+            acr_entry = acrs.get(key)
+            replicas = self._replicas(acr_entry[0], acr_entry[1].name) if acr_entry else ()
+            result[key] = Observed(
+                groups.get(key), tuple(storage.get(key, ())), acr_entry[1] if acr_entry else None, replicas
             )
-        acr: ObservedAcr | None = None
-        replicas: tuple[ObservedReplica, ...] = ()
-        for registry_resource in self._read(
-            lambda: list(self._c.acr.registries.list_by_resource_group(resource_group))
-        ):
-            tags = dict(registry_resource.tags or {})
-            if tags.get(TAG_REGISTRY) != key:
-                continue
-            acr = ObservedAcr(
-                name=registry_resource.name or "",
-                location=(registry_resource.location or "").lower(),
-                sku=_state(registry_resource.sku.name) if registry_resource.sku else "",
-                tags=tags,
-                state=_state(registry_resource.provisioning_state),
-            )
-            replicas = self._replicas(resource_group, acr.name)
-            break
-        return Observed(group=observed_group, storage=tuple(storage), acr=acr, replicas=replicas)
+        return result
 
     def _replicas(self, resource_group: str, acr: str) -> tuple[ObservedReplica, ...]:
         listed = self._read(lambda: list(self._c.acr.replications.list(resource_group, acr)))

@@ -108,7 +108,7 @@ class Reconciler:
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
         observed = self._arm.observe(record.key, self.group_of(record.key))
         if spec is not None:
-            record = self._record_observation(record, spec, observed)
+            record = self.record_observation(record, spec, observed)
         if converged and record.policy is ReconcilePolicy.OBSERVE:
             log.info(
                 "registry=%s operation=%s step=reconcile region=- policy observe; drift=%d",
@@ -128,7 +128,7 @@ class Reconciler:
             return
         self._progress(record, operation, plan, message)
 
-    def _record_observation(self, record: RegistryRecord, spec: RegistrySpec, observed: Observed) -> RegistryRecord:
+    def record_observation(self, record: RegistryRecord, spec: RegistrySpec, observed: Observed) -> RegistryRecord:
         """Keep what ARM showed and the drift on the registry record (written only when it changed)."""
         resources = summarize(observed)
         found = [item.to_dict() for item in drift(spec, observed)]
@@ -212,15 +212,12 @@ class Reconciler:
         again = message.model_copy(update={"attempt": message.attempt + 1})
         self._dispatch.send([again], delay_seconds=delay)
 
-    def sync_all(self) -> int:
-        """Enqueue a reconcile for every registry (the region-sync timer); returns how many."""
-        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-        messages: list[Reconcile | Step] = [
-            Reconcile(registry=r.key, generation=r.generation, operation_id=r.operation_id, trigger=f"sync:{stamp}")
-            for r in self._store.list_registries()
-        ]
-        self._dispatch.send(messages)
-        return len(messages)
+    def kick(self, record: RegistryRecord, trigger: str) -> None:
+        """Enqueue a reconcile of ``record`` toward its newest generation, under its newest operation."""
+        message = Reconcile(
+            registry=record.key, generation=record.generation, operation_id=record.operation_id, trigger=trigger
+        )
+        self._dispatch.send([message])
 
     def _converged(self, record: RegistryRecord, operation: OperationRecord | None) -> None:
         if record.deleting:

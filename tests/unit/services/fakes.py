@@ -123,11 +123,19 @@ class FakeArm:
     acr: ObservedAcr | None = None
     replicas: dict[str, ObservedReplica] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
+    reads: int = 0
+    registry: str = "demoregistry1"  # the one registry this fake ARM holds
     _lros: dict[str, _Lro] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
     def observe(self, registry: str, resource_group: str) -> Observed:
+        self.reads += 1
         return Observed(self.group, tuple(self.storage.values()), self.acr, tuple(self.replicas.values()))
+
+    def observe_all(self) -> dict[str, Observed]:
+        self.reads += 1
+        observed = Observed(self.group, tuple(self.storage.values()), self.acr, tuple(self.replicas.values()))
+        return {} if observed.empty else {self.registry: observed}
 
     def _lro(self, what: str, apply: dict[str, object]) -> LroState:
         if self.lro_polls == 0:

@@ -135,3 +135,37 @@ def test_a_delete_during_a_create_wins_cleanly():
     assert status(world, delete.operation.id) is OperationStatus.SUCCEEDED
     assert world.arm.group is None and not world.arm.storage and world.arm.acr is None
     assert world.store.get_registry("demoregistry1") is None
+
+
+def test_region_sync_of_a_registry_in_sync_makes_one_bulk_read_and_sends_nothing():
+    world = created()
+    reads = world.arm.reads
+    report = world.region_sync.run()
+    assert report.in_sync == ["demoregistry1"] and report.healing == []
+    assert world.arm.reads == reads + 1
+    assert world.publisher.sent == []
+
+
+def test_region_sync_starts_a_sync_operation_that_heals_drift():
+    world = created()
+    world.arm.storage.pop(next(iter(world.arm.storage)))
+    report = world.region_sync.run()
+    assert report.healing == ["demoregistry1"]
+    operation_id = world.store.get_registry("demoregistry1").operation_id
+    world.drain()
+    assert world.store.get_operation(operation_id).kind.value == "sync"
+    assert status(world, operation_id) is OperationStatus.SUCCEEDED
+    assert len(world.arm.storage) == 3
+
+
+def test_region_sync_under_observe_policy_records_drift_without_an_operation():
+    world = created()
+    world.api.set_policy("DemoRegistry1", ReconcilePolicy.OBSERVE)
+    world.arm.replicas.pop("eastus2")
+    before = world.store.get_registry("demoregistry1").operation_id
+    report = world.region_sync.run()
+    assert report.observed_only == ["demoregistry1"]
+    record = world.store.get_registry("demoregistry1")
+    assert record.operation_id == before
+    assert any(d["resource"] == "replica eastus2" for d in record.drift)
+    assert world.publisher.sent == []

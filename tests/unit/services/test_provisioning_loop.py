@@ -10,6 +10,7 @@ from shared.domain.naming import storage_account_name
 from shared.domain.records import OperationStatus, RegistryStatus, StepState
 from shared.services.queueing import Dispatcher, Queues
 from shared.services.reconcile import ReconcileConfig, Reconciler
+from shared.services.region_sync import RegionSync
 from shared.services.registries import RegistryService
 from shared.services.steps import RetryPolicy, StepRunner
 from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
@@ -44,6 +45,7 @@ class World:
             RetryPolicy(base_seconds=1, max_seconds=10, poll_seconds=1, max_attempts=5),
         )
         self.api = RegistryService(self.store, dispatcher)
+        self.region_sync = RegionSync(self.store, self.arm, self.api, self.reconciler)
         self.delivered = 0
 
     def deliver(self, message, times: int = 1) -> None:

@@ -1,0 +1,82 @@
+"""Region sync (the timer): observe every registry with subscription-wide LIST calls, report drift, and
+start a sync operation only for the registries that need healing.
+
+One pass costs 3 LIST calls for the subscription plus one replication LIST per registry, whatever the
+number of registries; registries already converged cost no further ARM call and no message.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from shared.domain.errors import PermanentError
+from shared.domain.plan import diff
+from shared.domain.records import ReconcilePolicy, utcnow
+from shared.domain.resources import Observed
+from shared.domain.spec import RegistrySpec
+from shared.ports import ArmGateway, StateStore
+from shared.services.reconcile import Reconciler
+from shared.services.registries import RegistryService
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class SyncReport:
+    checked: int = 0
+    in_sync: list[str] = field(default_factory=list)
+    healing: list[str] = field(default_factory=list)  # a sync operation was started
+    observed_only: list[str] = field(default_factory=list)  # policy observe: drift reported
+    skipped: list[str] = field(default_factory=list)  # policy skip
+    in_progress: list[str] = field(default_factory=list)  # an operation is converging it already
+    failed: list[str] = field(default_factory=list)
+
+
+class RegionSync:
+    def __init__(self, store: StateStore, arm: ArmGateway, registries: RegistryService, reconciler: Reconciler) -> None:
+        self._store = store
+        self._arm = arm
+        self._registries = registries
+        self._reconciler = reconciler
+
+    def run(self) -> SyncReport:
+        report = SyncReport()
+        records = self._store.list_registries()
+        if not records:
+            return report
+        observed_all = self._arm.observe_all()
+        stamp = utcnow().strftime("%Y%m%dT%H%M%S")
+        for record in records:
+            report.checked += 1
+            if record.deleting or record.observed_generation != record.generation:
+                self._reconciler.kick(record, trigger=f"sync:{stamp}")
+                report.in_progress.append(record.key)
+                continue
+            if record.policy is ReconcilePolicy.SKIP:
+                report.skipped.append(record.key)
+                continue
+            spec = RegistrySpec.model_validate(record.spec)
+            observed = observed_all.get(record.key, Observed())
+            current = self._reconciler.record_observation(record, spec, observed)
+            if current.policy is ReconcilePolicy.OBSERVE:
+                report.observed_only.append(current.key)
+                continue
+            try:
+                plan = diff(spec, observed)
+            except PermanentError as exc:
+                self._reconciler.fail(current, None, exc.code, exc.message)
+                report.failed.append(current.key)
+                continue
+            if plan.done:
+                report.in_sync.append(current.key)
+                continue
+            accepted = self._registries.sync(current.name)
+            log.info(
+                "registry=%s operation=%s step=region_sync region=- drift found; healing (%d steps ready)",
+                current.key,
+                accepted.operation.id,
+                len(plan.ready),
+            )
+            report.healing.append(current.key)
+        return report

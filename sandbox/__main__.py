@@ -1,0 +1,101 @@
+"""``python -m sandbox <command>``: the local stand-ins for Azure.
+
+Commands:
+  arm   run the ARM simulator in the foreground (docs/sandbox.md)
+
+Each command is one ``add_parser`` + one ``_cmd_*`` function, so more (e.g. ``up``) slot in beside it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from sandbox.arm.config import DEFAULT_SUBSCRIPTION_ID, Settings
+from sandbox.arm.server import ServerOptions, run, sandbox_dir_from_env
+
+
+def _positive_float(text: str) -> float:
+    value = float(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be > 0")
+    return value
+
+
+def _add_arm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    arm = sub.add_parser("arm", help="run the ARM simulator (HTTPS) in the foreground")
+    arm.add_argument("--host", default="127.0.0.1", help="interface to listen on (default 127.0.0.1)")
+    arm.add_argument("--port", type=int, default=8443, help="port; 0 picks a free one (default 8443)")
+    arm.add_argument(
+        "--time-scale",
+        type=_positive_float,
+        default=float(os.environ.get("SANDBOX_TIME_SCALE", "1.0")),
+        help="multiplier of every operation duration (default $SANDBOX_TIME_SCALE or 1.0)",
+    )
+    arm.add_argument(
+        "--subscription-id",
+        default=os.environ.get("SANDBOX_SUBSCRIPTION_ID", DEFAULT_SUBSCRIPTION_ID),
+        help=f"subscription advertised in arm.json (default {DEFAULT_SUBSCRIPTION_ID}); any GUID works",
+    )
+    arm.add_argument(
+        "--azurite-blob-endpoint",
+        default=os.environ.get("SANDBOX_AZURITE_BLOB_ENDPOINT", "http://127.0.0.1:10000"),
+        help="Azurite blob endpoint storage accounts point at (default $SANDBOX_AZURITE_BLOB_ENDPOINT)",
+    )
+    arm.add_argument(
+        "--storage-quota",
+        type=int,
+        default=250,
+        help="storage accounts per region per subscription (default 250)",
+    )
+    arm.add_argument(
+        "--taken-storage-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a storage account name taken by someone else (repeatable)",
+    )
+    arm.add_argument(
+        "--taken-registry-name",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="a registry name taken by someone else (repeatable)",
+    )
+    arm.set_defaults(func=_cmd_arm)
+
+
+def _cmd_arm(args: argparse.Namespace) -> int:
+    settings = Settings(
+        time_scale=args.time_scale,
+        default_subscription_id=args.subscription_id,
+        azurite_blob_endpoint=args.azurite_blob_endpoint.rstrip("/"),
+        storage_account_quota=args.storage_quota,
+        taken_storage_names={n.lower() for n in args.taken_storage_name},
+        taken_registry_names={n.lower() for n in args.taken_registry_name},
+    )
+    return run(ServerOptions(host=args.host, port=args.port, sandbox_dir=sandbox_dir_from_env(), settings=settings))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0] if __doc__ else "")
+    sub = parser.add_subparsers(dest="command", required=True)
+    adders: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [_add_arm]
+    for add in adders:
+        add(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("sandbox").setLevel(logging.INFO)
+    args = build_parser().parse_args(argv)
+    code: int = args.func(args)
+    return code
+
+
+if __name__ == "__main__":
+    sys.exit(main())

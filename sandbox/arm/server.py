@@ -1,0 +1,128 @@
+"""Runs the simulator in the foreground under uvicorn and advertises it in ``$SANDBOX_DIR/arm.json``.
+
+The socket is bound before uvicorn starts, so ``--port 0`` picks a free port and ``arm.json`` shows
+the real one. ``arm.json`` is written atomically once the server accepts connections, and removed
+on a clean shutdown (SIGINT/SIGTERM) if it still describes this server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import socket
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import FrameType
+
+import uvicorn
+
+from sandbox.arm.app import ArmApp
+from sandbox.arm.certs import make_certs
+from sandbox.arm.config import Settings
+
+log = logging.getLogger(__name__)
+
+ARM_JSON = "arm.json"
+
+
+@dataclass(frozen=True)
+class ServerOptions:
+    host: str
+    port: int
+    sandbox_dir: Path
+    settings: Settings
+
+
+def sandbox_dir_from_env() -> Path:
+    return Path(os.environ.get("SANDBOX_DIR", ".sandbox"))
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # IPPROTO_TCP explicitly: asyncio only disables Nagle on accepted sockets whose proto says TCP,
+    # and with Nagle plus delayed ACKs every response waits ~40 ms.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    sock.bind((host, port))
+    sock.set_inheritable(True)
+    return sock
+
+
+def _write_atomically(path: Path, data: Mapping[str, object]) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def run(options: ServerOptions) -> int:
+    """Serve until interrupted. Returns the process exit code."""
+    sandbox_dir = options.sandbox_dir.resolve()
+    sock = _bind(options.host, options.port)
+    port = sock.getsockname()[1]
+    certs = make_certs(sandbox_dir)
+    app = ArmApp(options.settings)
+    config = uvicorn.Config(
+        app,
+        ssl_certfile=str(certs.cert_chain),
+        ssl_keyfile=str(certs.key),
+        lifespan="off",
+        access_log=False,
+        server_header=False,
+        date_header=True,
+        proxy_headers=False,
+        log_level="warning",
+        timeout_keep_alive=30,
+        # Idle keep-alive TLS connections wait for the peer's close_notify on shutdown (asyncio gives
+        # them 30 s); clients in tests never send it, so stop waiting after a second.
+        timeout_graceful_shutdown=1,
+    )
+    server = uvicorn.Server(config)
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    info = {
+        "endpoint": f"https://{host}:{port}",
+        "ca_bundle": str(certs.ca_bundle),
+        "subscription_id": options.settings.default_subscription_id,
+    }
+    arm_json = sandbox_dir / ARM_JSON
+
+    async def serve() -> None:
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not task.done():
+            await asyncio.sleep(0.01)
+        certs.forget_key()
+        if server.started:
+            _write_atomically(arm_json, info)
+            log.info("ARM simulator listening on %s (time scale %s)", info["endpoint"], options.settings.time_scale)
+        await task
+
+    # uvicorn captures SIGINT/SIGTERM while serving and re-raises them once shut down; with these
+    # handlers the re-raised signal is a no-op, so the cleanup below runs and the exit code is 0.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, _ignore_signal)
+    try:
+        # The loop uvicorn would pick itself (uvloop when installed): ``asyncio.run`` would not.
+        with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+            runner.run(serve())
+    finally:
+        certs.forget_key()
+        _remove_if_ours(arm_json, info)
+        sock.close()
+    return 0 if server.started else 1
+
+
+def _ignore_signal(signum: int, frame: FrameType | None) -> None:
+    log.debug("signal %s after shutdown ignored", signum)
+
+
+def _remove_if_ours(arm_json: Path, info: Mapping[str, object]) -> None:
+    try:
+        current = json.loads(arm_json.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if current == info:
+        arm_json.unlink(missing_ok=True)

@@ -156,7 +156,13 @@ class StepRunner:
 
     def _poll(self, message: Step, step: StepRecord) -> None:
         assert step.continuation is not None
-        state = self._arm.poll(step.continuation)
+        try:
+            state = self._arm.poll(step.continuation)
+        except (TransientError, PermanentError):
+            # The operation ended Failed/Canceled, or its status could not be read: forget it. The retry
+            # observes ARM afresh and decides again (level-triggered), so nothing is written twice.
+            step.continuation = None
+            raise
         if state.done:
             step.continuation = None
             self._succeed(message, step)

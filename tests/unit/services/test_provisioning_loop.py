@@ -183,3 +183,23 @@ def test_backoff_honours_retry_after_and_is_capped():
     assert policy.backoff(1, 17.0) == 17.0
     assert all(policy.backoff(n, None) <= 30 for n in range(1, 20))
     assert all(1.0 <= policy.backoff(1, None) <= 2.0 for _ in range(50))
+
+
+def test_a_long_running_operation_ending_failed_transiently_is_started_again():
+    class FailOnceArm(FakeArm):
+        failed = False
+
+        def poll(self, continuation):
+            if not FailOnceArm.failed and "storage" in continuation:
+                FailOnceArm.failed = True
+                self._lros.pop(continuation)
+                raise TransientError("replica failed", code="InternalServerError")
+            return super().poll(continuation)
+
+    world = World(FailOnceArm())
+    accepted = world.api.create(DEMO1)
+    world.drain()
+    assert FailOnceArm.failed
+    assert world.store.get_operation(accepted.operation.id).status is OperationStatus.SUCCEEDED
+    assert len(world.arm.storage) == 3
+    assert len([w for w in world.arm.writes if w.startswith("storage:")]) == 4

@@ -103,7 +103,7 @@ def _storage(account: Any) -> tuple[str, ObservedStorage] | None:
         name=account.name or "",
         region=tags[TAG_REGION],
         index=int(tags.get(TAG_INDEX, "0") or 0),
-        sku=str(account.sku.name) if account.sku else "",
+        sku=_state(account.sku.name) if account.sku else "",
         hns=bool(account.is_hns_enabled),
         tags=tags,
         state=_state(account.provisioning_state),
@@ -126,7 +126,7 @@ def _acr(registry: Any) -> tuple[str, ObservedAcr] | None:
 
 
 def _state(value: object) -> str:
-    """provisioningState as a plain string (the SDK gives enums or strings; absent means Succeeded)."""
+    """An SDK enum-or-string as its plain value (provisioningState, SKU names); absent means Succeeded."""
     if value is None:
         return "Succeeded"
     return str(getattr(value, "value", value))

@@ -1,0 +1,159 @@
+"""The production ARM gateway against the ARM simulator: the real SDK clients, LRO continuations, errors."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from sandbox.arm.control import SandboxControl
+from sandbox.arm.launcher import ArmEndpoint, SimulatorProcess
+from shared.adapters.arm import AzureArmGateway, build_clients
+from shared.adapters.credentials import StaticTokenCredential
+from shared.domain.errors import PermanentError, TransientError
+from shared.domain.resources import storage_tags
+from shared.ports import LroState
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def arm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ArmEndpoint]:
+    with SimulatorProcess(time_scale=0.01, sandbox_dir=tmp_path_factory.mktemp("arm")) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def control(arm: ArmEndpoint) -> Iterator[SandboxControl]:
+    with SandboxControl(arm.endpoint, arm.ca_bundle) as ctl:
+        ctl.reset()
+        yield ctl
+
+
+@pytest.fixture
+def gateway(arm: ArmEndpoint, control: SandboxControl) -> AzureArmGateway:
+    clients = build_clients(StaticTokenCredential("test-token"), arm.subscription_id, arm.endpoint, arm.ca_bundle)
+    return AzureArmGateway(clients, max_writes_in_flight=4)
+
+
+def finish(gateway: AzureArmGateway, state: LroState, deadline: float = 30.0) -> int:
+    """Poll a started operation to its end the way steps do (one status request per call); returns polls."""
+    polls = 0
+    end = time.monotonic() + deadline
+    while not state.done:
+        assert time.monotonic() < end, "the operation did not finish"
+        assert state.continuation is not None
+        time.sleep(min(state.retry_after or 0.05, 0.2))
+        state = gateway.poll(state.continuation)
+        polls += 1
+    return polls
+
+
+def registry_name() -> str:
+    return "reg" + uuid.uuid4().hex[:8]
+
+
+def test_a_registry_is_built_and_observed_through_the_gateway(gateway: AzureArmGateway):
+    reg = registry_name()
+    group = f"regctl-{reg}"
+    gateway.ensure_group(group, "eastus", {"regctl-registry": reg})
+    assert gateway.observe(reg, group).group is not None
+    storage = gateway.create_storage(
+        group, f"{reg}st0", location="westus", sku="Standard_LRS", hns=True, tags=storage_tags(reg, {}, "westus", 0)
+    )
+    assert not storage.done, "storage create answers 202 and is polled"
+    finish(gateway, storage)
+    finish(gateway, gateway.create_acr(group, f"{reg}acr", "eastus", {"regctl-registry": reg}))
+    finish(gateway, gateway.create_replica(group, f"{reg}acr", "westus", {"regctl-registry": reg}))
+    observed = gateway.observe(reg, group)
+    assert [(s.region, s.index, s.sku, s.hns, s.state) for s in observed.storage] == [
+        ("westus", 0, "Standard_LRS", True, "Succeeded")
+    ]
+    assert observed.acr is not None and observed.acr.sku == "Premium" and observed.acr.location == "eastus"
+    assert {r.location for r in observed.replicas} >= {"westus"}
+    assert gateway.observe_all()[reg] == observed
+
+
+def test_storage_update_and_teardown_through_the_gateway(gateway: AzureArmGateway):
+    reg = registry_name()
+    group = f"regctl-{reg}"
+    gateway.ensure_group(group, "eastus", {"regctl-registry": reg})
+    tags = storage_tags(reg, {}, "eastus", 0)
+    finish(
+        gateway, gateway.create_storage(group, f"{reg}st0", location="eastus", sku="Standard_LRS", hns=False, tags=tags)
+    )
+    gateway.update_storage(group, f"{reg}st0", "Standard_GRS", tags)
+    assert gateway.observe(reg, group).storage[0].sku == "Standard_GRS"
+    finish(gateway, gateway.create_acr(group, f"{reg}acr", "eastus", {"regctl-registry": reg}))
+    finish(gateway, gateway.create_replica(group, f"{reg}acr", "westus", {"regctl-registry": reg}))
+    finish(gateway, gateway.delete_replica(group, f"{reg}acr", "westus"))
+    finish(gateway, gateway.delete_acr(group, f"{reg}acr"))
+    gateway.delete_storage(group, f"{reg}st0")
+    finish(gateway, gateway.delete_group(group))
+    assert gateway.observe(reg, group).empty
+
+
+def test_a_storage_name_taken_elsewhere_is_a_permanent_name_taken_error(gateway, control):
+    control.set_taken_names(storage=["takenname01"])
+    gateway.ensure_group("regctl-taken", "eastus", {})
+    with pytest.raises(PermanentError) as caught:
+        gateway.create_storage("regctl-taken", "takenname01", location="eastus", sku="Standard_LRS", hns=False, tags={})
+    assert caught.value.code == "StorageAccountAlreadyTaken"
+
+
+def test_an_operation_ending_failed_raises_the_classified_error_on_poll(gateway, control):
+    control.set_faults(
+        [
+            {
+                "method": "PUT",
+                "resource_type": "Microsoft.ContainerRegistry/registries",
+                "lro_result": "Failed",
+                "error_code": "QuotaExceeded",
+                "count": 1,
+            }
+        ]
+    )
+    gateway.ensure_group("regctl-quota", "eastus", {})
+    with pytest.raises(PermanentError) as caught:
+        finish(gateway, gateway.create_acr("regctl-quota", "quotaacr01", "eastus", {}))
+    assert caught.value.code == "QuotaExceeded"
+
+
+def test_an_operation_ending_failed_transiently_is_a_transient_error(gateway, control):
+    control.set_faults(
+        [{"method": "PUT", "resource_type": "Microsoft.Storage/storageAccounts", "lro_result": "Failed", "count": 1}]
+    )
+    gateway.ensure_group("regctl-flaky", "eastus", {})
+    with pytest.raises(TransientError) as caught:
+        finish(
+            gateway,
+            gateway.create_storage(
+                "regctl-flaky", "flakyacct01", location="eastus", sku="Standard_LRS", hns=False, tags={}
+            ),
+        )
+    assert caught.value.code == "InternalServerError"
+
+
+def test_throttling_is_absorbed_by_the_sdk_retry_honouring_retry_after(gateway, control):
+    control.set_faults(
+        [
+            {
+                "method": "PUT",
+                "resource_type": "Microsoft.Resources/resourceGroups",
+                "status": 429,
+                "retry_after": 1,
+                "count": 1,
+            }
+        ]
+    )
+    gateway.ensure_group("regctl-throttled", "eastus", {})
+    puts = [r for r in control.requests() if r["method"] == "PUT"]
+    assert [r["status"] for r in puts] == [429, 201]
+
+
+def test_persistent_server_errors_surface_as_transient_with_the_code(gateway, control):
+    control.set_faults([{"method": "GET", "resource_type": "Microsoft.Resources/resourceGroups", "status": 503}])
+    with pytest.raises(TransientError):
+        gateway.observe("nothing", "regctl-nothing")

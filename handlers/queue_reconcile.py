@@ -14,7 +14,7 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from shared.bootstrap import container
-from shared.domain.errors import TransientError
+from shared.domain.errors import Conflict, TransientError
 from shared.domain.messages import Reconcile, Step, decode_message
 
 log = logging.getLogger(__name__)
@@ -59,4 +59,18 @@ def step(msg: func.ServiceBusMessage) -> None:
     message = _decode(msg)
     if not isinstance(message, Step):
         return
-    container().steps.run(message)
+    deps = container()
+    try:
+        deps.steps.run(message)
+    except Conflict as exc:
+        # Another delivery of this step, or a reconcile, changed its record meanwhile: run it again shortly
+        # on fresh state (level-triggered; a duplicate chain is dropped by its message id).
+        log.info(
+            "registry=%s operation=%s step=%s region=%s %s; again shortly",
+            message.registry,
+            message.operation_id,
+            message.step_key,
+            message.region,
+            exc.code,
+        )
+        deps.steps.retry_later(message, deps.settings.retry_base_seconds)

@@ -312,6 +312,7 @@ def _step_entity(s: StepRecord) -> dict[str, Any]:
         "state": s.state.value,
         "attempts": s.attempts,
         "name_attempt": s.name_attempt,
+        "run": s.run,
         "started_at": s.started_at,
         "updated_at": s.updated_at,
     }
@@ -335,6 +336,7 @@ def _step_record(e: Any) -> StepRecord:
         last_error=e.get("last_error"),
         resource_name=e.get("resource_name"),
         name_attempt=int(e.get("name_attempt", 0)),
+        run=int(e.get("run", 0)),
         continuation=e.get("continuation"),
         started_at=_dt(e["started_at"]),
         updated_at=_dt(e["updated_at"]),

@@ -46,12 +46,23 @@ class Step(_Message):
     kind: StepKind
     region: str = Field(min_length=1, max_length=40)
     index: int = Field(default=0, ge=0)
+    run: int = Field(default=0, ge=0)
     attempt: int = Field(default=0, ge=0)
 
     @property
     def message_id(self) -> str:
-        """The operation is part of the key: a sync at the same generation runs its steps again."""
-        parts = (self.registry, self.generation, self.operation_id, self.kind, self.region, self.index, self.attempt)
+        """The operation and the run are part of the key: a sync at the same generation, or a step the loop
+        needs again within one operation, is a new message; a poll or retry is a new attempt."""
+        parts = (
+            self.registry,
+            self.generation,
+            self.operation_id,
+            self.kind,
+            self.region,
+            self.index,
+            self.run,
+            self.attempt,
+        )
         return ":".join(str(p) for p in parts)
 
     @property

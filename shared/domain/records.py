@@ -107,6 +107,7 @@ class StepRecord:
     last_error: str | None = None
     resource_name: str | None = None
     name_attempt: int = 0
+    run: int = 0  # how many times the loop dispatched this step within its operation, from 0
     continuation: str | None = None  # ARM LRO continuation token while one runs
     started_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)

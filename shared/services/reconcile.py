@@ -12,10 +12,10 @@ import logging
 from dataclasses import dataclass
 
 from shared.domain.drift import drift
-from shared.domain.errors import PermanentError
+from shared.domain.errors import Conflict, PermanentError
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import resource_group_name
-from shared.domain.plan import Plan, diff
+from shared.domain.plan import Plan, PlannedStep, diff
 from shared.domain.records import (
     OperationRecord,
     OperationStatus,
@@ -32,6 +32,10 @@ from shared.ports import ArmGateway, StateStore
 from shared.services.queueing import Dispatcher
 
 log = logging.getLogger(__name__)
+
+MAX_RUNS = 5
+"""Times one operation may dispatch the same step; a step still needed after that means something outside
+regctl keeps undoing it, and the operation fails with ``DidNotConverge`` instead of writing forever."""
 
 
 @dataclass(frozen=True)
@@ -159,26 +163,9 @@ class Reconciler:
             self._store.save_operation(operation)
         steps: list[Reconcile | Step] = []
         for planned in plan.ready:
-            key = f"{planned.kind}:{planned.region}:{planned.index}"
-            current = self._store.get_step(record.key, key)
-            if current is None:
-                current = StepRecord(
-                    registry=record.key,
-                    key=key,
-                    operation_id=record.operation_id,
-                    kind=planned.kind.value,
-                    region=planned.region,
-                    index=planned.index,
-                )
-                self._store.save_step(current)
-            elif current.operation_id != record.operation_id or current.state is not StepState.RUNNING:
-                if current.continuation is None:
-                    current.state = StepState.PENDING
-                    current.attempts = 0
-                    current.last_error = None
-                current.operation_id = record.operation_id
-                current.updated_at = utcnow()
-                self._store.save_step(current)
+            step = self._claim(record, f"{planned.kind}:{planned.region}:{planned.index}", planned)
+            if step is None:
+                return
             steps.append(
                 Step(
                     registry=record.key,
@@ -187,6 +174,7 @@ class Reconciler:
                     kind=planned.kind,
                     region=planned.region,
                     index=planned.index,
+                    run=step.run,
                 )
             )
         log.info(
@@ -203,6 +191,7 @@ class Reconciler:
                 registry=record.key,
                 generation=record.generation,
                 operation_id=record.operation_id,
+                trigger="recheck",
                 attempt=message.attempt + 1,
             )
             self._dispatch.send([later], delay_seconds=self._config.recheck_seconds)
@@ -219,7 +208,48 @@ class Reconciler:
         )
         self._dispatch.send([message])
 
+    def _claim(self, record: RegistryRecord, key: str, planned: PlannedStep) -> StepRecord | None:
+        """The step record a ready step runs under: new, taken over from an older operation, or a new run of
+        a step this operation already finished but needs again (at most ``MAX_RUNS``)."""
+        current = self._store.get_step(record.key, key)
+        if current is None:
+            current = StepRecord(
+                registry=record.key,
+                key=key,
+                operation_id=record.operation_id,
+                kind=planned.kind.value,
+                region=planned.region,
+                index=planned.index,
+            )
+            self._store.save_step(current)
+            return current
+        same_operation = current.operation_id == record.operation_id
+        if same_operation and current.state in (StepState.RUNNING, StepState.PENDING):
+            return current  # in flight: the message is a duplicate and dropped as one
+        if same_operation:
+            current.run += 1
+            if current.run >= MAX_RUNS:
+                operation = self._store.get_operation(record.operation_id)
+                self.fail(
+                    record,
+                    operation,
+                    "DidNotConverge",
+                    f"{key} was still needed after {current.run} runs: {planned.reason}",
+                )
+                return None
+        else:
+            current.run = 0
+        current.operation_id = record.operation_id
+        if current.continuation is None:
+            current.state = StepState.PENDING
+            current.attempts = 0
+            current.last_error = None
+        current.updated_at = utcnow()
+        self._store.save_step(current)
+        return current
+
     def _converged(self, record: RegistryRecord, operation: OperationRecord | None) -> None:
+        self._settle_steps(record)
         if record.deleting:
             self._store.delete_steps(record.key)
             self._store.delete_registry(record)
@@ -236,6 +266,18 @@ class Reconciler:
                 record.generation,
             )
         self._finish(operation)
+
+    def _settle_steps(self, record: RegistryRecord) -> None:
+        """Converged: a step of this operation still waiting to look again has nothing left to do."""
+        for step in self._store.list_steps(record.key):
+            if step.operation_id == record.operation_id and step.state in (StepState.PENDING, StepState.RUNNING):
+                step.state = StepState.SUCCEEDED
+                step.continuation = None
+                step.updated_at = utcnow()
+                try:
+                    self._store.save_step(step)
+                except Conflict:
+                    continue  # the step itself is finishing it
 
     def fail(self, record: RegistryRecord, operation: OperationRecord | None, code: str, message: str) -> None:
         """Record a permanent failure on the operation and the registry; it stays visible in the API."""

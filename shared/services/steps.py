@@ -81,7 +81,11 @@ class StepRunner:
                 region=message.region,
                 index=message.index,
             )
-        if step.state in (StepState.SUCCEEDED, StepState.FAILED) and step.operation_id == record.operation_id:
+        same_run = step.operation_id == record.operation_id and message.run == step.run
+        if message.operation_id == step.operation_id and message.run < step.run:
+            self._log(message, "run %d superseded by run %d; ignored", message.run, step.run)
+            return
+        if same_run and step.state in (StepState.SUCCEEDED, StepState.FAILED):
             self._log(message, "already %s; duplicate delivery ignored", step.state.value)
             return
         if message.generation < record.generation and step.continuation is None:
@@ -109,6 +113,10 @@ class StepRunner:
             self._retry(message, step, exc)
         except PermanentError as exc:
             self._permanent(message, step, exc)
+
+    def retry_later(self, message: Step, delay: float) -> None:
+        """Deliver ``message`` again after ``delay`` seconds, as its next attempt."""
+        self._dispatch.send([message.model_copy(update={"attempt": message.attempt + 1})], delay_seconds=delay)
 
     # -- observe, decide, act ---------------------------------------------------------------------
 

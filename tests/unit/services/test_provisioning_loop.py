@@ -203,3 +203,47 @@ def test_a_long_running_operation_ending_failed_transiently_is_started_again():
     assert world.store.get_operation(accepted.operation.id).status is OperationStatus.SUCCEEDED
     assert len(world.arm.storage) == 3
     assert len([w for w in world.arm.writes if w.startswith("storage:")]) == 4
+
+
+def test_a_step_needed_again_within_one_operation_runs_again_as_a_new_run():
+    class UndoneOnceArm(FakeArm):
+        undone = False
+
+        def update_acr(self, group, name, tags):
+            if not UndoneOnceArm.undone:  # someone sets the tags back right after our write
+                UndoneOnceArm.undone = True
+                self.writes.append(f"update-acr:{name}")
+                return self._lro("acr", {"acr:" + name: self.acr})
+            return super().update_acr(group, name, tags)
+
+    world = World(UndoneOnceArm())
+    world.api.create(DEMO1)
+    world.drain()
+    update = world.api.replace("DemoRegistry1", {**DEMO1, "tags": {"foo": "baz"}})
+    world.drain()
+    assert world.store.get_operation(update.operation.id).status is OperationStatus.SUCCEEDED
+    assert world.arm.acr.tags["foo"] == "baz"
+    assert world.store.get_step("demoregistry1", "update_acr:eastus:0").run == 1
+
+
+def test_a_step_undone_forever_fails_the_operation_instead_of_writing_forever():
+    class StubbornArm(FakeArm):
+        def update_storage(self, group, name, sku, tags):
+            self.writes.append(f"update-storage:{name}")  # never takes effect
+
+    world = World(StubbornArm())
+    world.api.create(DEMO1)
+    world.drain()
+    update = world.api.replace("DemoRegistry1", {**DEMO1, "tags": {"foo": "baz"}})
+    world.drain()
+    op = world.store.get_operation(update.operation.id)
+    assert op.status is OperationStatus.FAILED and op.error_code == "DidNotConverge"
+    assert len([w for w in world.arm.writes if w.startswith("update-storage")]) <= 3 * 5
+
+
+def test_a_converged_operation_leaves_no_step_running():
+    world = World(FakeArm(lro_polls=3))
+    accepted = world.api.create(DEMO1)
+    world.drain()
+    steps = [s for s in world.store.list_steps("demoregistry1") if s.operation_id == accepted.operation.id]
+    assert steps and all(s.state is StepState.SUCCEEDED for s in steps)

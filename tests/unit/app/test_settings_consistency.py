@@ -59,7 +59,7 @@ def test_local_settings_example_lists_every_setting_and_nothing_unknown():
 
 def test_example_values_are_accepted_by_the_settings_class():
     values = json.loads((ROOT / "local.settings.json.example").read_text())["Values"]
-    settings = Settings(**{k: v for k, v in values.items() if k in _aliases()})
+    settings = Settings.model_validate({k: v for k, v in values.items() if k in _aliases()})
     assert settings.reconcile_queue == values["RECONCILE_QUEUE_NAME"]
     assert settings.steps_queue == values["STEPS_QUEUE_NAME"]
 
@@ -93,8 +93,8 @@ def test_infra_app_settings_cover_every_production_setting():
 
 
 def test_infra_queue_and_table_names_match_the_settings_defaults():
-    defaults = Settings(
-        **{
+    defaults = Settings.model_validate(
+        {
             "ServiceBusConnection__fullyQualifiedNamespace": "x",
             "STATE_TABLE_ENDPOINT": "y",
             "REGCTL_SUBSCRIPTION_ID": "s",

@@ -1,0 +1,151 @@
+"""``Sandbox``: a whole sandbox (``python -m sandbox.up``) as a context manager, for pytest and benchmarks.
+
+It runs ``up`` as a child process, on free ports unless told otherwise, with its own ``SANDBOX_DIR``, so a
+test session never collides with ``make run``. ``info`` is the ``sandbox.json`` that ``up`` wrote. Output
+of the three services goes to ``<sandbox_dir>/logs``; ``logs()`` returns it for failure messages.
+
+    with Sandbox(Path(tmp), time_scale=0.01) as sandbox:
+        requests.post(sandbox.api + "/registries", ...)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+from sandbox.azurite_proc import stop_process_group
+from sandbox.up import SANDBOX_JSON
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    """A port that was free a moment ago (the usual race applies; good enough for tests)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Sandbox:
+    """Start and stop one sandbox; ``info`` once started."""
+
+    def __init__(
+        self,
+        sandbox_dir: Path,
+        *,
+        time_scale: float | None = None,
+        env: Mapping[str, str] | None = None,
+        queues: Sequence[str] = (),
+        app: str = "function_app",
+        app_dir: Path | None = None,
+        ports: Mapping[str, int] | None = None,
+        startup_timeout: float = 120.0,
+    ) -> None:
+        self.sandbox_dir = sandbox_dir.resolve()
+        self.time_scale = time_scale
+        self.env = dict(env or {})
+        self.queues = list(queues)
+        self.app = app
+        self.app_dir = (app_dir or REPO_ROOT).resolve()
+        names = ("api", "arm", "blob", "queue", "table")
+        self.ports = {name: (ports or {}).get(name) or free_port() for name in names}
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.info: dict[str, Any] = {}
+
+    @property
+    def api(self) -> str:
+        return str(self.info["api"])
+
+    @property
+    def log_dir(self) -> Path:
+        return self.sandbox_dir / "logs"
+
+    def command(self) -> list[str]:
+        command = [sys.executable, "-m", "sandbox.up"]
+        for name in ("api", "arm", "blob", "queue", "table"):
+            command += [f"--{name}-port", str(self.ports[name])]
+        command += ["--app", self.app, "--app-dir", str(self.app_dir), "--log-dir", str(self.log_dir)]
+        command += ["--startup-timeout", str(self.startup_timeout)]
+        if self.time_scale is not None:
+            command += ["--time-scale", str(self.time_scale)]
+        for key, value in self.env.items():
+            command += ["--env", f"{key}={value}"]
+        for queue in self.queues:
+            command += ["--queue", queue]
+        return command
+
+    def start(self) -> dict[str, Any]:
+        self.sandbox_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir.mkdir(exist_ok=True)
+        env = {**os.environ, "SANDBOX_DIR": str(self.sandbox_dir)}
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
+        with (self.log_dir / "up.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=REPO_ROOT,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        deadline = time.monotonic() + self.startup_timeout + 10
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"sandbox up exited with {self.process.returncode}:\n{self.logs()}")
+            info = self.read_info()
+            if info and info.get("pids", {}).get("up") == self.process.pid:
+                self.info = info
+                return info
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"sandbox did not start within {self.startup_timeout} s:\n{self.logs()}")
+
+    def read_info(self) -> dict[str, Any] | None:
+        try:
+            info = json.loads((self.sandbox_dir / SANDBOX_JSON).read_text(encoding="utf-8"))
+        except (FileNotFoundError, ValueError):
+            return None
+        return info if isinstance(info, dict) else None
+
+    def run_function(self, name: str) -> int:
+        """Run a timer function now, through the host's admin endpoint; the HTTP status (202)."""
+        base = self.api.removesuffix("/api")
+        request = urllib.request.Request(f"{base}/admin/functions/{name}", data=b"{}", method="POST")
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return int(response.status)
+
+    def stop(self, timeout: float = 60.0) -> int | None:
+        """SIGTERM ``up`` and wait for it to stop its services; SIGKILL the group if it hangs."""
+        if self.process is None:
+            return None
+        stop_process_group(self.process, timeout)  # SIGTERM to `up` (alone in its group), then SIGKILL
+        code = self.process.returncode
+        self.process = None
+        return code
+
+    def logs(self) -> str:
+        parts = []
+        for path in sorted(self.log_dir.glob("*.log")):
+            text = path.read_text(encoding="utf-8", errors="replace")
+            parts.append(f"--- {path.name} ---\n{text[-4000:]}")
+        return "\n".join(parts)
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

@@ -1,0 +1,106 @@
+"""HTTP: the app's own ASGI app under uvicorn, plus the host's admin endpoint for non-HTTP functions.
+
+In Azure, ``AsgiFunctionApp`` forwards every request to the FastAPI app; serving the FastAPI app directly
+gives the same routes (they carry the ``/api`` prefix themselves) without the Functions HTTP layer.
+Next to it, as the Functions host (and Core Tools at port 7071) does, ``/admin/functions`` lists the
+functions and ``POST /admin/functions/{name}`` runs a non-HTTP function now: the way to fire a timer in a
+test without waiting for its schedule. Requests outside ``/admin/`` never see the admin app.
+
+uvicorn runs in a thread so that the main thread owns the signals and orders the shutdown: triggers stop
+first, in-flight invocations finish, then HTTP stops.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from sandbox.host.runtime import TriggerRuntime
+
+logger = logging.getLogger(__name__)
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+ADMIN_PREFIX = "/admin/"
+
+
+def admin_app(runtime: TriggerRuntime) -> Starlette:
+    async def list_functions(request: Request) -> Response:
+        return JSONResponse(runtime.describe())
+
+    async def run_function(request: Request) -> Response:
+        name = request.path_params["name"]
+        timer = runtime.timers.get(name)
+        if timer is None:
+            known = [entry["name"] for entry in runtime.describe()]
+            if name in known:
+                return JSONResponse(
+                    {"error": f"the sandbox runs only timer functions through the admin endpoint: {name}"},
+                    status_code=400,
+                )
+            return JSONResponse({"error": f"no function named {name!r}"}, status_code=404)
+        timer.run_now()
+        logger.info("admin: run requested function=%s", name)
+        return Response(status_code=202)
+
+    return Starlette(
+        routes=[
+            Route("/admin/functions", list_functions, methods=["GET"]),
+            Route("/admin/functions/{name}", run_function, methods=["POST"]),
+        ]
+    )
+
+
+def compose(api: ASGIApp, admin: ASGIApp) -> ASGIApp:
+    """One ASGI app: ``/admin/`` to the host's admin endpoint, everything else (and lifespan) to ``api``."""
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and str(scope.get("path", "")).startswith(ADMIN_PREFIX):
+            await admin(scope, receive, send)
+        else:
+            await api(scope, receive, send)
+
+    return app
+
+
+class ServerThread:
+    """uvicorn on ``host:port`` in a background thread."""
+
+    def __init__(self, app: ASGIApp, host: str, port: int) -> None:
+        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="auto")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
+
+    def start(self, timeout: float) -> bool:
+        """Start serving; False if uvicorn did not come up (port taken, lifespan failure)."""
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self._thread.is_alive():
+            if self._server.started:
+                return True
+            time.sleep(0.05)
+        return self._server.started
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
+
+    def stop(self, timeout: float) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(2.0)

@@ -1,0 +1,41 @@
+"""Fixtures: one Azurite per session; per test, fixture-app hosts on queues of their own."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from sandbox.azurite_proc import Azurite, AzuritePorts
+from sandbox.harness import free_port
+from tests.integration.host.support import FixtureHost
+
+
+@pytest.fixture(scope="session")
+def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
+    base = tmp_path_factory.mktemp("host-azurite")
+    with (base / "azurite.log").open("ab") as log:
+        emulator = Azurite(base / "data", AzuritePorts(free_port(), free_port(), free_port()), log=log)
+        emulator.start()
+        try:
+            yield emulator
+        finally:
+            emulator.stop()
+
+
+@pytest.fixture
+def start_host(azurite: Azurite, tmp_path: Path) -> Iterator[Callable[..., FixtureHost]]:
+    """``start_host(SANDBOX_X="1", UNSET=None)`` starts a host; the hosts of one test share queues."""
+    suffix = uuid.uuid4().hex[:10]
+    hosts: list[FixtureHost] = []
+
+    def start(*, wait: bool = True, **env: str | None) -> FixtureHost:
+        host = FixtureHost(azurite, tmp_path, suffix, env)
+        hosts.append(host)
+        return host.start(wait=wait)
+
+    yield start
+    for host in hosts:
+        host.stop()

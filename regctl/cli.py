@@ -1,109 +1,50 @@
-"""The ``regctl`` command line.
+"""The ``regctl`` command line: composition only (commands live in ``commands_*``).
 
-Commands are grouped by noun, as in ``az ml registry``: ``regctl registry <verb>`` and, when the HTTP API
-lands, ``regctl operation show``. Each command lives on its sub-app below; output formatting is in
-``regctl.output``.
-
-Exit codes: 0 success, 1 the input is invalid (or the request failed), 2 usage error (bad option, file
-missing or unreadable).
+Commands are grouped by noun, as in ``az ml registry``: ``regctl registry <verb>`` and
+``regctl operation show``. They talk to the HTTP API (``regctl.client``) at ``--endpoint`` or
+``$REGCTL_ENDPOINT`` (default http://127.0.0.1:7071; the CLI adds ``/api``); ``registry validate`` works
+offline. Output is ``-o table|json|yaml``; json and yaml print the API's documents as they are.
 """
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-from typing import Annotated
-
 import typer
 
-from regctl.output import (
-    OutputFormat,
-    print_document,
-    print_invalid,
-    print_usage_error,
-    print_warnings,
-)
-from shared.domain.documents import MAX_DOCUMENT_BYTES, load_json, load_yaml
-from shared.domain.errors import InvalidSpec
-from shared.domain.spec import parse_spec
+from regctl import commands_operation, commands_registry
 
-EXIT_INVALID = 1
-EXIT_USAGE = 2
+EXIT_CODES = """\
+Exit codes: 0 success (a read answered, a request accepted, or with --wait the operation Succeeded);
+1 the operation ended Failed or Canceled, or --timeout ran out (the error goes to stderr);
+2 nothing was done: usage error, invalid file, or an error answer from the API (404 not found, 409
+conflict, 422 invalid, 5xx) or no answer at all. `registry validate` exits 1 for an invalid file.
+"""
 
 app = typer.Typer(
     name="regctl",
-    help="Manage multi-region ML asset registries.",
+    help="Manage multi-region ML asset registries.\n\n" + EXIT_CODES,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 registry_app = typer.Typer(
-    help="Registries: validate a registry.yml (create, update, show, list, delete, sync follow).",
+    help="Registries: validate a registry.yml, create, update, show, list, delete, sync, set the policy.",
     no_args_is_help=True,
 )
 operation_app = typer.Typer(help="Operations started by registry commands.", no_args_is_help=True)
 
 app.add_typer(registry_app, name="registry")
-# Hidden until its first command (`operation show`) exists: an empty group would only confuse.
-app.add_typer(operation_app, name="operation", hidden=True)
+app.add_typer(operation_app, name="operation")
 
-FileOption = Annotated[
-    str,
-    typer.Option(
-        "--file",
-        "-f",
-        help="The registry YAML (JSON if the name ends in .json); - reads standard input.",
-        show_default=False,
-    ),
-]
-OutputOption = Annotated[
-    OutputFormat,
-    typer.Option("--output", "-o", help="Output format.", case_sensitive=False),
-]
-
-
-class UsageProblem(Exception):
-    """The command cannot run as asked (exit 2)."""
-
-
-def read_source(file: str) -> bytes:
-    """The bytes of ``file`` (``-`` is standard input), read up to just over the document size cap."""
-    limit = MAX_DOCUMENT_BYTES + 1
-    if file == "-":
-        return sys.stdin.buffer.read(limit)
-    try:
-        with Path(file).open("rb") as handle:
-            return handle.read(limit)
-    except OSError as exc:
-        reason = exc.strerror or type(exc).__name__
-        raise UsageProblem(f"cannot read {file!r}: {reason}") from None
-
-
-def load_source(file: str) -> dict[str, object]:
-    """Read and parse ``file``; raises ``InvalidSpec`` for a bad document, ``UsageProblem`` if unreadable."""
-    data = read_source(file)
-    if len(data) > MAX_DOCUMENT_BYTES:
-        raise InvalidSpec(
-            f"the document is larger than the limit of {MAX_DOCUMENT_BYTES} bytes", code="DocumentTooLarge"
-        )
-    if file.lower().endswith(".json"):
-        return load_json(data)
-    return load_yaml(data)
-
-
-@registry_app.command("validate")
-def validate(file: FileOption, output: OutputOption = OutputFormat.YAML) -> None:
-    """Check a registry.yml offline and print it normalised; exit 1 listing every offending field."""
-    try:
-        parsed = parse_spec(load_source(file))
-    except UsageProblem as exc:
-        print_usage_error(str(exc))
-        raise typer.Exit(EXIT_USAGE) from None
-    except InvalidSpec as exc:
-        print_invalid(exc)
-        raise typer.Exit(EXIT_INVALID) from None
-    print_warnings(parsed.warnings)
-    print_document(parsed.spec.to_document(), output)
+registry_app.command("validate")(commands_registry.validate)
+registry_app.command("create", epilog=EXIT_CODES)(commands_registry.create)
+registry_app.command("update", epilog=EXIT_CODES)(commands_registry.update)
+registry_app.command("show", epilog=EXIT_CODES)(commands_registry.show)
+registry_app.command("list", epilog=EXIT_CODES)(commands_registry.list_)
+registry_app.command("delete", epilog=EXIT_CODES)(commands_registry.delete)
+registry_app.command("sync", epilog=EXIT_CODES)(commands_registry.sync)
+registry_app.command("policy", epilog=EXIT_CODES)(commands_registry.policy)
+operation_app.command("show", epilog=EXIT_CODES)(commands_operation.show)
 
 
 def main() -> None:

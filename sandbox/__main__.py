@@ -1,7 +1,9 @@
 """``python -m sandbox <command>``: the local stand-ins for Azure.
 
 Commands:
+  up    start Azurite, the ARM simulator and the functions host; write sandbox.json (docs/sandbox-host.md)
   arm   run the ARM simulator in the foreground (docs/sandbox.md)
+  host  run the local functions host in the foreground (docs/sandbox-host.md)
 
 Each command is one ``add_parser`` + one ``_cmd_*`` function, so more (e.g. ``up``) slot in beside it.
 """
@@ -89,10 +91,29 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _delegated(argv: Sequence[str]) -> Callable[[list[str]], int] | None:
+    """``up`` and ``host`` own their argument parsing; everything after the command name goes to them."""
+    if not argv:
+        return None
+    if argv[0] == "up":
+        from sandbox.up import main as up_main  # noqa: PLC0415 - only loaded when used
+
+        return up_main
+    if argv[0] == "host":
+        from sandbox.host.cli import main as host_main  # noqa: PLC0415
+
+        return host_main
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    args_list = list(sys.argv[1:] if argv is None else argv)
+    delegate = _delegated(args_list)
+    if delegate is not None:
+        return delegate(args_list[1:])
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("sandbox").setLevel(logging.INFO)
-    args = build_parser().parse_args(argv)
+    args = build_parser().parse_args(args_list)
     code: int = args.func(args)
     return code
 

@@ -1,0 +1,227 @@
+"""The HTTP client of the regctl API: one method per route, every failure as an ``ApiError``.
+
+The CLI reaches the control plane only through here (never ``shared.services``). The ``httpx.Client`` is
+passed in, so tests can hand over one bound to the ASGI app in process. Errors:
+
+- ``Problem``: the API answered 4xx/5xx (RFC 9457 problem+json: ``code``, ``detail``, ``errors``);
+- ``Unreachable``: no answer (connection refused, DNS, TLS, timeout, a dropped connection);
+- ``BadAnswer``: an answer that is not the JSON document the route returns (wrong ``--endpoint``?).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+from regctl.errors import UsageProblem
+
+DEFAULT_ENDPOINT = "http://127.0.0.1:7071"
+ENDPOINT_ENV = "REGCTL_ENDPOINT"
+FUNCTION_KEY_ENV = "REGCTL_FUNCTION_KEY"
+"""Sent as ``x-functions-key``: the deployed Function App requires a function key; the local host does not."""
+CONNECT_TIMEOUT = 5.0
+REQUEST_TIMEOUT = 30.0
+MAX_DETAIL = 300
+
+
+class ApiError(Exception):
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else type(self).__name__
+
+
+class Unreachable(ApiError):
+    """No answer from the API."""
+
+
+class BadAnswer(ApiError):
+    """An answer that is not the API's JSON document."""
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.message}" if self.field else self.message
+
+
+class Problem(ApiError):
+    """A problem+json answer (or any other error status, with what could be read of it)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        detail: str,
+        errors: list[FieldProblem] | None = None,
+        warnings: list[str] | None = None,
+    ) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.errors = list(errors or [])
+        self.warnings = list(warnings or [])
+
+    @property
+    def transient(self) -> bool:
+        """Worth asking again while following an operation (throttled, or the host is restarting)."""
+        return self.status == 429 or self.status >= 500
+
+
+def _text(value: object, limit: int = MAX_DETAIL) -> str:
+    text = value if isinstance(value, str) else ("" if value is None else str(value))
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def problem_of(response: httpx.Response) -> Problem:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        reason = response.reason_phrase or "error"
+        snippet = _text(response.text.strip().splitlines()[0] if response.text.strip() else "", 120)
+        return Problem(response.status_code, f"HTTP{response.status_code}", f"{reason} {snippet}".strip())
+    errors = [
+        FieldProblem(_text(e.get("field")), _text(e.get("message")))
+        for e in body.get("errors") or []
+        if isinstance(e, dict)
+    ]
+    warnings = [_text(w) for w in body.get("warnings") or [] if isinstance(w, str)]
+    code = _text(body.get("code") or body.get("title") or f"HTTP{response.status_code}", 80)
+    detail = _text(body.get("detail") or response.reason_phrase)
+    return Problem(response.status_code, code, detail, errors, warnings)
+
+
+def normalise_endpoint(raw: str) -> str:
+    """``http(s)://host[:port][/prefix]`` without a trailing ``/`` or ``/api`` (the client appends ``/api``)."""
+    value = raw.strip().rstrip("/")
+    value = value.removesuffix("/api")
+    try:
+        url = httpx.URL(value)
+    except httpx.InvalidURL:
+        url = None
+    if url is None or url.scheme not in ("http", "https") or not url.host or url.query or url.fragment:
+        raise UsageProblem(f"--endpoint must be an http(s) URL such as {DEFAULT_ENDPOINT}, not {_text(raw, 80)!r}")
+    return value
+
+
+def segment(value: str) -> str:
+    """``value`` as one path segment, so that a name such as ``a/b`` or ``x?y`` cannot reach another route."""
+    if value.strip() in ("", ".", ".."):
+        raise UsageProblem(f"{value!r} is not a name")
+    return quote(value, safe="")
+
+
+class ApiClient:
+    """The routes under ``{endpoint}/api``; documents come back as the API wrote them."""
+
+    def __init__(self, http: httpx.Client, endpoint: str, function_key: str | None = None) -> None:
+        self._http = http
+        self.endpoint = endpoint
+        self._headers = {"Accept": "application/json, application/problem+json"}
+        if function_key:
+            self._headers["x-functions-key"] = function_key
+
+    def url(self, path: str) -> str:
+        """An absolute URL for an API path such as a ``Location`` (``/api/operations/{id}``)."""
+        return self.endpoint + path if path.startswith("/") else path
+
+    # -- writes: 202 {operation, id, status, warnings} ----------------------------------------------------
+
+    def create_registry(self, body: bytes, media_type: str, idempotency_key: str | None = None) -> dict[str, Any]:
+        return self._accepted("POST", "/api/registries", content=body, media_type=media_type, key=idempotency_key)
+
+    def replace_registry(
+        self, name: str, body: bytes, media_type: str, idempotency_key: str | None = None
+    ) -> dict[str, Any]:
+        path = f"/api/registries/{segment(name)}"
+        return self._accepted("PUT", path, content=body, media_type=media_type, key=idempotency_key)
+
+    def delete_registry(self, name: str, idempotency_key: str | None = None) -> dict[str, Any]:
+        return self._accepted("DELETE", f"/api/registries/{segment(name)}", key=idempotency_key)
+
+    def sync_registry(self, name: str) -> dict[str, Any]:
+        return self._accepted("POST", f"/api/registries/{segment(name)}/sync")
+
+    def set_policy(self, name: str, policy: str) -> dict[str, Any]:
+        body = {"reconcile_policy": policy}
+        return self._document("PUT", f"/api/registries/{segment(name)}/policy", json=body)
+
+    # -- reads ---------------------------------------------------------------------------------------------
+
+    def get_registry(self, name: str) -> dict[str, Any]:
+        return self._document("GET", f"/api/registries/{segment(name)}")
+
+    def list_registries(self) -> dict[str, Any]:
+        document = self._document("GET", "/api/registries")
+        if not isinstance(document.get("value"), list):
+            raise BadAnswer(f"the answer from {self.endpoint}/api/registries has no list of registries")
+        return document
+
+    def get_operation(self, operation_id: str) -> dict[str, Any]:
+        document = self._document("GET", f"/api/operations/{segment(operation_id)}")
+        if not isinstance(document.get("status"), str):
+            raise BadAnswer(f"the answer from {self.endpoint}/api/operations/… has no operation status")
+        return document
+
+    # -- plumbing ------------------------------------------------------------------------------------------
+
+    def _accepted(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        media_type: str | None = None,
+        key: str | None = None,
+    ) -> dict[str, Any]:
+        headers: dict[str, str] = {}
+        if media_type:
+            headers["Content-Type"] = media_type
+        if key is not None:
+            headers["Idempotency-Key"] = key
+        document = self._document(method, path, content=content, headers=headers)
+        if not isinstance(document.get("id"), str):
+            raise BadAnswer(f"the answer from {self.endpoint}{path} names no operation")
+        document.setdefault("operation", f"/api/operations/{document['id']}")
+        return document
+
+    def _document(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        json: object = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        url = self.endpoint + path
+        try:
+            response = self._http.request(
+                method, url, content=content, json=json, headers={**self._headers, **(headers or {})}
+            )
+        except httpx.TimeoutException:
+            unsure = "" if method == "GET" else "; the request may still have been accepted"
+            raise Unreachable(f"no answer from the regctl API at {self.endpoint} in time{unsure}") from None
+        except (httpx.TransportError, httpx.InvalidURL) as exc:
+            reason = _text(str(exc) or type(exc).__name__, 160)
+            raise Unreachable(f"cannot reach the regctl API at {self.endpoint}: {reason}") from None
+        if response.status_code >= 400:
+            raise problem_of(response)
+        try:
+            document = response.json()
+        except ValueError:
+            document = None
+        if not isinstance(document, dict):
+            raise BadAnswer(
+                f"the answer from {url} (HTTP {response.status_code}) is not a regctl API document; "
+                "is the endpoint right?"
+            )
+        return document

@@ -1,0 +1,155 @@
+"""The CLI against the real FastAPI app over in-memory fakes, in process.
+
+``CliWorld`` wires ``handlers.http_api.create_api`` to the service of a ``World`` (the loop driver of the
+service tests) and hands the CLI a ``TestClient`` (an ``httpx.Client``) through the ``Runtime``. Before
+each ``GET /api/operations/{id}`` it delivers ``per_poll`` queued messages, so ``--wait`` sees the
+operation move step by step; sleep and clock are fakes, so nothing waits.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+from fastapi.testclient import TestClient
+from typer.testing import CliRunner, Result
+
+from handlers.http_api import create_api
+from regctl.cli import app
+from regctl.runtime import Runtime
+from shared.domain.messages import Reconcile, decode_message
+from shared.services.queueing import Dispatcher, Queues
+from shared.services.reconcile import ReconcileConfig, Reconciler
+from shared.services.registries import RegistryService
+from shared.services.steps import RetryPolicy, StepRunner
+from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
+
+SEEDS = Path(__file__).resolve().parents[1] / "domain" / "data"
+DEMO_1 = SEEDS / "demo-registry-1.yml"
+DEMO_2 = SEEDS / "demo-registry-2.yml"
+# Variables of the developer's shell that would change what the CLI does; each run starts without them.
+CLEAN_ENV: dict[str, str | None] = {"REGCTL_ENDPOINT": None, "REGCTL_FUNCTION_KEY": None, "COLUMNS": None}
+
+MAX_SLEEPS = 1000
+MAX_DELIVERIES = 2000
+runner = CliRunner()
+
+
+class World:
+    """The service loop over fakes, as ``tests/unit/services/test_provisioning_loop.py`` drives it."""
+
+    def __init__(self, arm: FakeArm | None = None) -> None:
+        self.store = FakeStore()
+        self.publisher = FakePublisher()
+        self.arm = arm or FakeArm()
+        dispatcher = Dispatcher(self.publisher, Queues("reconcile", "steps"))
+        self.reconciler = Reconciler(self.store, self.arm, dispatcher, ReconcileConfig("regctl-", 5.0))
+        self.steps = StepRunner(
+            self.store,
+            self.arm,
+            dispatcher,
+            self.reconciler,
+            RetryPolicy(base_seconds=1, max_seconds=10, poll_seconds=1, max_attempts=5),
+        )
+        self.api = RegistryService(self.store, dispatcher)
+        self.delivered = 0
+
+    def deliver_next(self) -> bool:
+        """Deliver the oldest queued message (delays ignored: every step is level-triggered)."""
+        if not self.publisher.sent:
+            return False
+        assert self.delivered < MAX_DELIVERIES, "the loop does not converge"
+        self.delivered += 1
+        message = decode_message(self.publisher.sent.pop(0).body)
+        if isinstance(message, Reconcile):
+            self.reconciler.reconcile(message)
+        else:
+            self.steps.run(message)
+        return True
+
+    def drain(self) -> None:
+        while self.deliver_next():
+            pass
+
+
+class CliWorld:
+    def __init__(self, arm: FakeArm | None = None, per_poll: int | None = 1) -> None:
+        self.world = World(arm)
+        self.api = create_api(lambda: self.world.api, lambda: {"store": True})
+        self.per_poll = per_poll  # messages delivered before each operation poll; None: all of them
+        self.requests: list[httpx.Request] = []
+        self.endpoints: list[str] = []
+        self.polls = 0
+        self.failing_polls: set[int] = set()  # polls (counted from 1) that fail as if the host were down
+        self.sleeps: list[float] = []
+        self.interrupt_at_sleep: int | None = None  # Ctrl-C during that sleep (counted from 1)
+        self.now = 0.0
+        self.interactive = False
+        self.live = False
+        self.runtime = Runtime(
+            http_client=self.http_client,
+            sleep=self.sleep,
+            clock=lambda: self.now,
+            interactive=lambda: self.interactive,
+            live_progress=lambda: self.live,
+        )
+
+    # -- what the CLI gets from its Runtime ---------------------------------------------------------
+
+    def http_client(self, endpoint: str) -> httpx.Client:
+        self.endpoints.append(endpoint)
+        client = TestClient(self.api, raise_server_exceptions=False)
+        client.event_hooks["request"] = [self.before_request]
+        return client
+
+    def before_request(self, request: httpx.Request) -> None:
+        self.requests.append(request)
+        if request.method == "GET" and request.url.path.startswith("/api/operations/"):
+            self.polls += 1
+            if self.polls in self.failing_polls:
+                raise httpx.ConnectError("connection refused", request=request)
+            self.deliver(self.per_poll)
+
+    def sleep(self, seconds: float) -> None:
+        assert len(self.sleeps) < MAX_SLEEPS, "the wait does not end"
+        self.sleeps.append(seconds)
+        if len(self.sleeps) == self.interrupt_at_sleep:
+            raise KeyboardInterrupt
+        self.now += seconds
+
+    # -- driving ------------------------------------------------------------------------------------
+
+    def deliver(self, count: int | None = None) -> None:
+        """Deliver up to ``count`` queued messages (all, and what they enqueue, when ``None``)."""
+        if count is None:
+            self.world.drain()
+            return
+        for _ in range(count):
+            if not self.world.deliver_next():
+                return
+
+    def run(self, *args: str, input: str | None = None, env: dict[str, str | None] | None = None) -> Result:
+        return runner.invoke(app, list(args), input=input, env={**CLEAN_ENV, **(env or {})}, obj=self.runtime)
+
+    def created(self, file: Path = DEMO_1) -> str:
+        """Create through the CLI and converge; the operation id."""
+        result = self.run("registry", "create", "--file", str(file), "-o", "json")
+        assert result.exit_code == 0, result.stderr
+        self.deliver()
+        return str(json.loads(result.stdout)["id"])
+
+    def get(self, path: str) -> Any:
+        """A document read from the API directly (not through the CLI), to compare with what the CLI printed."""
+        return TestClient(self.api).get(path).json()
+
+    def sent(self, method: str, predicate: Callable[[httpx.Request], bool] = lambda r: True) -> list[httpx.Request]:
+        return [r for r in self.requests if r.method == method and predicate(r)]
+
+
+def write(tmp_path: Path, text: str, name: str = "registry.yml") -> str:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return str(path)

@@ -65,8 +65,6 @@ class StateStore(Protocol):
 
     def list_steps(self, registry: str) -> list[StepRecord]: ...
 
-    def delete_steps(self, registry: str) -> None: ...
-
 
 @dataclass(frozen=True)
 class LroState:

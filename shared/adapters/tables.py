@@ -205,13 +205,6 @@ class TableStateStore:
         rows = self._steps.query_entities("PartitionKey eq @pk", parameters={"pk": registry})
         return [_step_record(e) for e in rows]
 
-    def delete_steps(self, registry: str) -> None:
-        for step in self.list_steps(registry):
-            try:
-                self._steps.delete_entity(registry, step.key)
-            except ResourceNotFoundError:
-                continue
-
 
 # -- mapping --------------------------------------------------------------------------------------
 

@@ -251,7 +251,8 @@ class Reconciler:
     def _converged(self, record: RegistryRecord, operation: OperationRecord | None) -> None:
         self._settle_steps(record)
         if record.deleting:
-            self._store.delete_steps(record.key)
+            # Step records stay: the delete operation's document lists them; a registry created again
+            # under the same name takes them over (a new operation resets each one).
             self._store.delete_registry(record)
             log.info("registry=%s operation=%s step=reconcile region=- deleted", record.key, record.operation_id)
         elif record.observed_generation != record.generation or record.status is not RegistryStatus.READY:

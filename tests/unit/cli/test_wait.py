@@ -289,11 +289,11 @@ def test_operation_show_wait_on_an_operation_in_flight_follows_it(cli):
 def test_a_finished_operation_without_steps_says_none_rather_than_none_yet(cli):
     cli.created()
     cli.per_poll = 0
-    deleted = json.loads(cli.run("registry", "delete", "DemoRegistry1", "-y", "-o", "json").stdout)["id"]
-    pending = cli.run("operation", "show", deleted).stdout
+    synced = json.loads(cli.run("registry", "sync", "DemoRegistry1", "-o", "json").stdout)["id"]
+    pending = cli.run("operation", "show", synced).stdout
     cli.deliver()
 
-    finished = cli.run("operation", "show", deleted).stdout
+    finished = cli.run("operation", "show", synced).stdout
 
     assert "Steps: none yet." in pending
     assert "Status      Succeeded" in finished and "Steps: none.\n" in finished

@@ -90,10 +90,6 @@ class FakeStore:
     def list_steps(self, registry: str) -> list[StepRecord]:
         return [copy.deepcopy(s) for (r, _), s in self.steps.items() if r == registry]
 
-    def delete_steps(self, registry: str) -> None:
-        for key in [k for k in self.steps if k[0] == registry]:
-            del self.steps[key]
-
 
 class FakePublisher:
     def __init__(self) -> None:

@@ -169,3 +169,22 @@ def test_region_sync_under_observe_policy_records_drift_without_an_operation():
     assert record.operation_id == before
     assert any(d["resource"] == "replica eastus2" for d in record.drift)
     assert world.publisher.sent == []
+
+
+def test_a_finished_delete_operation_still_lists_its_steps():
+    world = created()
+    accepted = world.api.delete("DemoRegistry1")
+    world.drain()
+    view = world.api.operation(accepted.operation.id)
+    kinds = {s.kind for s in view.steps}
+    assert {"delete_replica", "delete_acr", "delete_storage", "delete_group"} <= kinds
+
+
+def test_a_registry_deleted_and_created_again_provisions_from_scratch():
+    world = created()
+    world.api.delete("DemoRegistry1")
+    world.drain()
+    again = world.api.create(DEMO1)
+    world.drain()
+    assert status(world, again.operation.id) is OperationStatus.SUCCEEDED
+    assert len(world.arm.storage) == 3 and set(world.arm.replicas) == {"eastus2", "westus"}

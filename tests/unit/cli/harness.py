@@ -20,12 +20,8 @@ from typer.testing import CliRunner, Result
 from handlers.http_api import create_api
 from regctl.cli import app
 from regctl.runtime import Runtime
-from shared.domain.messages import Reconcile, decode_message
-from shared.services.queueing import Dispatcher, Queues
-from shared.services.reconcile import ReconcileConfig, Reconciler
-from shared.services.registries import RegistryService
-from shared.services.steps import RetryPolicy, StepRunner
-from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
+from tests.unit.services.fakes import FakeArm
+from tests.unit.services.world import World
 
 SEEDS = Path(__file__).resolve().parents[1] / "domain" / "data"
 DEMO_1 = SEEDS / "demo-registry-1.yml"
@@ -34,45 +30,7 @@ DEMO_2 = SEEDS / "demo-registry-2.yml"
 CLEAN_ENV: dict[str, str | None] = {"REGCTL_ENDPOINT": None, "REGCTL_FUNCTION_KEY": None, "COLUMNS": None}
 
 MAX_SLEEPS = 1000
-MAX_DELIVERIES = 2000
 runner = CliRunner()
-
-
-class World:
-    """The service loop over fakes, as ``tests/unit/services/test_provisioning_loop.py`` drives it."""
-
-    def __init__(self, arm: FakeArm | None = None) -> None:
-        self.store = FakeStore()
-        self.publisher = FakePublisher()
-        self.arm = arm or FakeArm()
-        dispatcher = Dispatcher(self.publisher, Queues("reconcile", "steps"))
-        self.reconciler = Reconciler(self.store, self.arm, dispatcher, ReconcileConfig("regctl-", 5.0))
-        self.steps = StepRunner(
-            self.store,
-            self.arm,
-            dispatcher,
-            self.reconciler,
-            RetryPolicy(base_seconds=1, max_seconds=10, poll_seconds=1, max_attempts=5),
-        )
-        self.api = RegistryService(self.store, dispatcher)
-        self.delivered = 0
-
-    def deliver_next(self) -> bool:
-        """Deliver the oldest queued message (delays ignored: every step is level-triggered)."""
-        if not self.publisher.sent:
-            return False
-        assert self.delivered < MAX_DELIVERIES, "the loop does not converge"
-        self.delivered += 1
-        message = decode_message(self.publisher.sent.pop(0).body)
-        if isinstance(message, Reconcile):
-            self.reconciler.reconcile(message)
-        else:
-            self.steps.run(message)
-        return True
-
-    def drain(self) -> None:
-        while self.deliver_next():
-            pass
 
 
 class CliWorld:

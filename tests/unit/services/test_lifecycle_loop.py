@@ -7,7 +7,8 @@ from dataclasses import replace
 from shared.domain.messages import decode_message
 from shared.domain.records import OperationStatus, ReconcilePolicy
 from tests.unit.services.fakes import FakeArm
-from tests.unit.services.test_provisioning_loop import DEMO1, World
+from tests.unit.services.test_provisioning_loop import DEMO1
+from tests.unit.services.world import World
 
 
 def created(arm: FakeArm | None = None) -> World:

@@ -5,15 +5,12 @@ from __future__ import annotations
 import pytest
 
 from shared.domain.errors import PermanentError, TransientError
-from shared.domain.messages import Reconcile, decode_message
+from shared.domain.messages import decode_message
 from shared.domain.naming import storage_account_name
 from shared.domain.records import OperationStatus, RegistryStatus, StepState
-from shared.services.queueing import Dispatcher, Queues
-from shared.services.reconcile import ReconcileConfig, Reconciler
-from shared.services.region_sync import RegionSync
-from shared.services.registries import RegistryService
-from shared.services.steps import RetryPolicy, StepRunner
-from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
+from shared.services.steps import RetryPolicy
+from tests.unit.services.fakes import FakeArm
+from tests.unit.services.world import World
 
 DEMO1 = {
     "name": "DemoRegistry1",
@@ -28,40 +25,6 @@ DEMO1 = {
         {"location": "westus"},
     ],
 }
-
-
-class World:
-    def __init__(self, arm: FakeArm | None = None) -> None:
-        self.store = FakeStore()
-        self.publisher = FakePublisher()
-        self.arm = arm or FakeArm()
-        dispatcher = Dispatcher(self.publisher, Queues("reconcile", "steps"))
-        self.reconciler = Reconciler(self.store, self.arm, dispatcher, ReconcileConfig("regctl-", 5.0))
-        self.steps = StepRunner(
-            self.store,
-            self.arm,
-            dispatcher,
-            self.reconciler,
-            RetryPolicy(base_seconds=1, max_seconds=10, poll_seconds=1, max_attempts=5),
-        )
-        self.api = RegistryService(self.store, dispatcher)
-        self.region_sync = RegionSync(self.store, self.arm, self.api, self.reconciler)
-        self.delivered = 0
-
-    def deliver(self, message, times: int = 1) -> None:
-        for _ in range(times):
-            self.delivered += 1
-            if isinstance(message, Reconcile):
-                self.reconciler.reconcile(message)
-            else:
-                self.steps.run(message)
-
-    def drain(self, times: int = 1, limit: int = 2000) -> None:
-        """Deliver every queued message (delays ignored: every step is level-triggered)."""
-        while self.publisher.sent:
-            assert self.delivered < limit, "the loop does not converge"
-            out = self.publisher.sent.pop(0)
-            self.deliver(decode_message(out.body), times)
 
 
 def test_create_converges_to_exactly_the_spec():

@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -124,6 +125,27 @@ class Sandbox:
         request = urllib.request.Request(f"{base}/admin/functions/{name}", data=b"{}", method="POST")
         with urllib.request.urlopen(request, timeout=10) as response:
             return int(response.status)
+
+    def stop_azurite(self, timeout: float = 30.0) -> None:
+        """A storage outage: ``up`` stops Azurite (SIGUSR1) and keeps it down until ``start_azurite``."""
+        self._signal_up(signal.SIGUSR1, lambda pid: pid is None, timeout, "Azurite to stop")
+
+    def start_azurite(self, timeout: float = 60.0) -> None:
+        """End the outage: ``up`` starts Azurite again on the same ports and data directory (SIGUSR2)."""
+        self._signal_up(signal.SIGUSR2, lambda pid: isinstance(pid, int), timeout, "Azurite to start again")
+
+    def _signal_up(self, signum: int, done: Callable[[object], bool], timeout: float, what: str) -> None:
+        if self.process is None:
+            raise RuntimeError("the sandbox is not running")
+        self.process.send_signal(signum)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            info = self.read_info()
+            if info is not None and done(info.get("pids", {}).get("azurite")):
+                self.info = info
+                return
+            time.sleep(0.1)
+        raise RuntimeError(f"timed out waiting for {what}:\n{self.logs()}")
 
     def stop(self, timeout: float = 60.0) -> int | None:
         """SIGTERM ``up`` and wait for it to stop its services; SIGKILL the group if it hangs."""

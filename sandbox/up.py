@@ -9,6 +9,11 @@ The host is supervised as the Functions runtime supervises its worker: if it die
 after a short backoff. Azurite and the simulator stand for Azure services, so if one of them dies the
 sandbox stops (exit 1) instead of pretending. SIGTERM or Ctrl-C stops all three, process groups and all,
 and removes ``sandbox.json`` (its pids would be stale).
+
+A storage outage on purpose (the reliability suite, ``Sandbox.stop_azurite``/``start_azurite``): SIGUSR1
+stops Azurite (SIGTERM, so it saves its data) and leaves it down; SIGUSR2 starts it again on the same ports
+and data directory. ``sandbox.json`` shows ``pids.azurite`` null while it is down. Only an Azurite death
+that was not asked for stops the sandbox.
 """
 
 from __future__ import annotations
@@ -246,8 +251,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
+    supervisor = Supervisor(args, stop)
+    signal.signal(signal.SIGUSR1, lambda signum, frame: supervisor.want_azurite(False))
+    signal.signal(signal.SIGUSR2, lambda signum, frame: supervisor.want_azurite(True))
     try:
-        return Supervisor(args, stop).run()
+        return supervisor.run()
     except SandboxError as exc:
         if stop.is_set():  # asked to stop while starting: not a failure
             logger.info("%s", exc)
@@ -269,6 +277,12 @@ class Supervisor:
         self.host: Child | None = None
         self.info: dict[str, Any] = {}
         self._logs: list[IO[bytes]] = []
+        self._azurite_wanted = True  # SIGUSR1 / SIGUSR2 (want_azurite); applied by the supervise loop
+        self._azurite_up = True
+
+    def want_azurite(self, up: bool) -> None:
+        """Signal handler side: only record the wish; ``_supervise`` stops or starts Azurite."""
+        self._azurite_wanted = up
 
     def _log(self, name: str) -> IO[bytes] | None:
         if not self.args.log_dir:
@@ -348,7 +362,8 @@ class Supervisor:
         assert self.azurite is not None and self.arm is not None and self.host is not None
         failures = 0
         while not self.stop.wait(0.5):
-            if not self.azurite.alive() or self.arm.exit_code() is not None:
+            self._apply_azurite_wish()
+            if (self._azurite_up and not self.azurite.alive()) or self.arm.exit_code() is not None:
                 logger.error("azurite or the ARM simulator died; stopping the sandbox")
                 return 1
             code = self.host.exit_code()
@@ -371,6 +386,21 @@ class Supervisor:
             self._write_info()
             logger.info("host restarted pid=%s", self.host.pid)
         return 0
+
+    def _apply_azurite_wish(self) -> None:
+        """Stop Azurite (SIGUSR1) or start it again on the same ports and data directory (SIGUSR2)."""
+        assert self.azurite is not None
+        wanted = self._azurite_wanted
+        if wanted == self._azurite_up:
+            return
+        if wanted:
+            self.azurite.start(self.args.startup_timeout)
+            logger.info("azurite started again pid=%s", self.azurite.pid)
+        else:
+            self.azurite.stop(timeout=10)
+            logger.warning("azurite stopped on request (SIGUSR1); SIGUSR2 starts it again")
+        self._azurite_up = wanted
+        self._write_info()
 
     def _host_settled(self) -> bool:
         """The restarted host answers, or died again."""

@@ -57,6 +57,15 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
+#: Retries inside one SDK call, kept few and short. A transient ARM failure that outlasts them leaves as a
+#: TransientError and the step retries it with a scheduled message (Retry-After honoured, jitter, cap), as
+#: DESIGN.md section 5 says: delays are scheduled, never slept. azure-core's defaults (10 retries, backoff
+#: doubling to 120 s) let one call sleep for minutes, up to past host.json's 5-minute functionTimeout (found
+#: by tests/chaos: a failed storage create whose monitor answered 503 and dropped connections held one LRO
+#: poll ~50 s). Retry-After on a 429/503 is still honoured by the SDK for the retries it makes.
+SDK_RETRY_OPTIONS: dict[str, Any] = {"retry_total": 3, "retry_backoff_max": 4}
+
+
 @dataclass(frozen=True)
 class ArmClients:
     resources: ResourceManagementClient
@@ -68,7 +77,7 @@ def build_clients(
     credential: TokenCredential, subscription_id: str, endpoint: str, ca_bundle: str | None
 ) -> ArmClients:
     """The SDK clients for one subscription; ``ca_bundle`` pins the CA when ARM's is not public."""
-    options: dict[str, Any] = {"base_url": endpoint}
+    options: dict[str, Any] = {"base_url": endpoint, **SDK_RETRY_OPTIONS}
     if ca_bundle:
         options["connection_verify"] = ca_bundle
     return ArmClients(

@@ -63,13 +63,21 @@ class _GuardedLoader(yaml.SafeLoader):
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         # A scalar that matches an implicit tag but cannot be built (an integer over Python's 4300-digit
         # limit, a date such as 2001-13-45) raises ValueError; report it with its position instead.
+        # PyYAML's constructors also fail with IndexError, KeyError or AttributeError on an explicit tag
+        # whose value is not of its kind (`!!int`, `!!float ''`, `!!bool`, `!!timestamp x`): the same
+        # problem, which escaped as a 500 from the API (found by tests/fuzz).
         try:
             return super().construct_object(node, deep=deep)
         except (ValueError, OverflowError) as exc:
             problem = f"cannot read this value: {shorten(exc, 80)}"
             raise ConstructorError(None, None, problem, node.start_mark) from None
+        except (IndexError, KeyError, AttributeError):
+            tag = str(node.tag).replace("tag:yaml.org,2002:", "!!")
+            raise ConstructorError(None, None, f"this value is not a {shorten(tag)}", node.start_mark) from None
 
     def construct_mapping(self, node: MappingNode, deep: bool = False) -> dict[Any, Any]:
+        if not isinstance(node, MappingNode):  # `!!set [1]`, `!!map [1]`: the base class reports it
+            return super().construct_mapping(node, deep=deep)
         seen: set[object] = set()
         for key_node, _ in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":

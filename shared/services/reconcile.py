@@ -100,6 +100,18 @@ class Reconciler:
             )
             return
         operation = self._store.get_operation(record.operation_id)
+        if operation is not None and operation.status is OperationStatus.FAILED:
+            # A Failed operation is over: the loop stops until a new operation (sync, update, delete) is
+            # accepted. Without this, steps still in flight when it failed triggered reconciles that ran the
+            # failed step again under the Failed operation (new ARM writes after a permanent error, up to
+            # MAX_RUNS), and could flip the step and the registry back to Succeeded/Ready behind the
+            # operation's back (found by tests/chaos, permanent-failure scenario).
+            log.info(
+                "registry=%s operation=%s step=reconcile region=- operation Failed; nothing to do until a new one",
+                record.key,
+                record.operation_id,
+            )
+            return
         converged = record.observed_generation == record.generation and not record.deleting
         if converged and record.policy is ReconcilePolicy.SKIP:
             log.info(

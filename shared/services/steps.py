@@ -86,7 +86,17 @@ class StepRunner:
             self._log(message, "run %d superseded by run %d; ignored", message.run, step.run)
             return
         if same_run and step.state in (StepState.SUCCEEDED, StepState.FAILED):
-            self._log(message, "already %s; duplicate delivery ignored", step.state.value)
+            # Recording a finished step and telling the loop (a reconcile, or failing the operation) are two
+            # writes; a crash between them is redelivered as this duplicate, so tell the loop again instead of
+            # dropping it, or the operation waits for the region-sync timer (found by tests/chaos: the host
+            # killed mid-run). The reconcile re-sent has the first one's message id: if that one went out,
+            # duplicate detection drops this one.
+            self._log(message, "already %s; duplicate delivery, telling the loop again", step.state.value)
+            if step.state is StepState.SUCCEEDED:
+                self._notify_succeeded(message)
+            else:
+                code, _, text = (step.last_error or "").partition(": ")
+                self._notify_failed(message, code or "StepFailed", text)
             return
         if message.generation < record.generation and step.continuation is None:
             self._log(
@@ -186,6 +196,10 @@ class StepRunner:
         step.updated_at = utcnow()
         self._store.save_step(step)
         self._log(message, "succeeded")
+        self._notify_succeeded(message)
+
+    def _notify_succeeded(self, message: Step) -> None:
+        """Fan-in: reconcile again, under a message id that names this step and attempt."""
         record = self._store.get_registry(message.registry)
         if record is not None:
             self._reconcile(
@@ -235,10 +249,14 @@ class StepRunner:
         step.last_error = f"{exc.code}: {exc.message}"[:1000]
         step.updated_at = utcnow()
         self._store.save_step(step)
+        self._notify_failed(message, exc.code, exc.message)
+
+    def _notify_failed(self, message: Step, code: str, text: str) -> None:
+        """Fail the registry's operation with the step's reason (a no-op once the operation is terminal)."""
         record = self._store.get_registry(message.registry)
         if record is not None:
             operation = self._store.get_operation(record.operation_id)
-            self._reconciler.fail(record, operation, exc.code, f"{message.step_key}: {exc.message}")
+            self._reconciler.fail(record, operation, code, f"{message.step_key}: {text}")
 
     def _reconcile(self, registry: str, generation: int, operation_id: str, trigger: str) -> None:
         self._dispatch.send(

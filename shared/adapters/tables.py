@@ -88,6 +88,7 @@ class TableStateStore:
         try:
             self._registries.submit_transaction(batch)
         except TableTransactionError as exc:
+            self._unindex(operation)
             raise Conflict(f'registry "{registry.name}" already exists', code="RegistryExists") from exc
 
     def replace_registry(self, registry: RegistryRecord, operation: OperationRecord | None = None) -> None:
@@ -113,6 +114,8 @@ class TableStateStore:
         try:
             self._registries.submit_transaction(batch)
         except TableTransactionError as exc:
+            if operation is not None:
+                self._unindex(operation)
             raise Conflict(
                 f'registry "{registry.name}" was changed concurrently; retry', code="ConcurrentUpdate"
             ) from exc
@@ -142,6 +145,10 @@ class TableStateStore:
         self._operations.upsert_entity(
             {"PartitionKey": operation.id, "RowKey": "index", "registry": operation.registry}
         )
+
+    def _unindex(self, operation: OperationRecord) -> None:
+        """Drop the index entry of an operation whose transaction was refused, so none points nowhere."""
+        self._operations.delete_entity(operation.id, "index")
 
     def get_operation(self, operation_id: str) -> OperationRecord | None:
         try:

@@ -9,10 +9,12 @@ nothing accepted is lost.
 
 from __future__ import annotations
 
+import functools
 import logging
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from shared.domain.errors import Conflict, InvalidSpec, NotFound
 from shared.domain.messages import Reconcile
@@ -50,6 +52,37 @@ class OperationView:
 
 def new_operation_id() -> str:
     return uuid.uuid4().hex
+
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: How often a request re-reads and re-applies its change after losing an ETag race. The reconcile
+#: loop writes the registry record (status, drift, converged generation) while an operation runs, so
+#: a request racing it is normal and must not reach the caller as a 409; a change is a pure function
+#: of the request and the record it reads, so applying it again to the fresh record is correct.
+CONCURRENT_UPDATE_ATTEMPTS = 8
+
+
+def retry_concurrent_update(method: Callable[P, T]) -> Callable[P, T]:
+    """Run a read-modify-write again from the read when the store reports ``ConcurrentUpdate``."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        for attempt in range(1, CONCURRENT_UPDATE_ATTEMPTS):
+            try:
+                return method(*args, **kwargs)
+            except Conflict as exc:
+                if exc.code != "ConcurrentUpdate":
+                    raise
+                log.info(
+                    "registry=%s operation=- step=submit region=- lost an ETag race (attempt %d); re-reading",
+                    str(args[1]).lower() if len(args) > 1 else "-",
+                    attempt,
+                )
+        return method(*args, **kwargs)
+
+    return wrapper
 
 
 class RegistryService:
@@ -104,8 +137,12 @@ class RegistryService:
 
     # -- changes to an existing registry ------------------------------------------------------------
 
+    @retry_concurrent_update
     def replace(self, name: str, document: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
         """PUT: the full new spec. Name and primary region are immutable; storage changes as Azure allows."""
+        return self._replace(name, document, idempotency_key)
+
+    def _replace(self, name: str, document: dict[str, Any], idempotency_key: str | None) -> Accepted:
         parsed = parse_spec(document)
         record = self._existing(name, idempotency_key)
         if isinstance(record, Accepted):
@@ -117,6 +154,7 @@ class RegistryService:
                 return Accepted(operation, parsed.warnings, replayed=True)
         return self._change(record, OperationKind.UPDATE, parsed.spec.to_document(), idempotency_key, parsed.warnings)
 
+    @retry_concurrent_update
     def patch(self, name: str, patch: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
         """PATCH: an RFC 7396 merge patch applied to the stored spec, then validated as a PUT."""
         current = self.get(name)
@@ -124,8 +162,9 @@ class RegistryService:
         if not isinstance(merged, dict):
             raise InvalidSpec("a merge patch must be a JSON object", code="InvalidPatch")
         merged.setdefault("name", current.spec["name"])
-        return self.replace(name, merged, idempotency_key)
+        return self._replace(name, merged, idempotency_key)
 
+    @retry_concurrent_update
     def delete(self, name: str, idempotency_key: str | None = None) -> Accepted:
         """DELETE: tear down every resource; the registry answers 404 once done, its operation stays."""
         record = self._existing(name, idempotency_key)
@@ -137,6 +176,7 @@ class RegistryService:
                 return Accepted(operation, [], replayed=True)
         return self._change(record, OperationKind.DELETE, record.spec, idempotency_key, [], deleting=True)
 
+    @retry_concurrent_update
     def sync(self, name: str) -> Accepted:
         """Reconcile one registry now (what the region-sync timer does for all), as its own operation."""
         record = self.get(name)
@@ -151,6 +191,7 @@ class RegistryService:
         self._enqueue(record, operation)
         return Accepted(operation)
 
+    @retry_concurrent_update
     def set_policy(self, name: str, policy: ReconcilePolicy) -> RegistryRecord:
         record = self.get(name)
         record.policy = policy

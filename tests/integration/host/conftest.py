@@ -1,4 +1,4 @@
-"""Fixtures: one Azurite per session; per test, fixture-app hosts on queues of their own."""
+"""Fixtures: per test, fixture-app hosts on queues of their own (Azurite comes from tests/integration)."""
 
 from __future__ import annotations
 
@@ -8,21 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from sandbox.azurite_proc import Azurite, AzuritePorts
-from sandbox.harness import free_port
+from sandbox.azurite_proc import Azurite
 from tests.integration.host.support import FixtureHost
-
-
-@pytest.fixture(scope="session")
-def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
-    base = tmp_path_factory.mktemp("host-azurite")
-    with (base / "azurite.log").open("ab") as log:
-        emulator = Azurite(base / "data", AzuritePorts(free_port(), free_port(), free_port()), log=log)
-        emulator.start()
-        try:
-            yield emulator
-        finally:
-            emulator.stop()
 
 
 @pytest.fixture

@@ -1,0 +1,94 @@
+"""The production state store against Azurite's Table service: ETag concurrency, atomic writes, no orphans."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from azure.data.tables import TableServiceClient
+
+from sandbox.azurite_proc import Azurite
+from shared.adapters.tables import TableStateStore
+from shared.domain.errors import Conflict
+from shared.domain.records import OperationKind, OperationRecord, RegistryRecord, RegistryStatus
+from shared.services.queueing import Dispatcher, Queues
+from shared.services.registries import RegistryService
+from tests.unit.services.fakes import FakePublisher
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def store(azurite: Azurite) -> TableStateStore:
+    service = TableServiceClient.from_connection_string(azurite.connection_string)
+    created = TableStateStore(service, "t" + uuid.uuid4().hex[:10])
+    for table in created.table_names():
+        service.create_table_if_not_exists(table)
+    return created
+
+
+def operation(registry: str, kind: OperationKind = OperationKind.CREATE, key: str | None = None) -> OperationRecord:
+    return OperationRecord(id=uuid.uuid4().hex, registry=registry, kind=kind, generation=1, idempotency_key=key)
+
+
+def registry(key: str, operation_id: str) -> RegistryRecord:
+    return RegistryRecord(key=key, name=key, spec={"name": key}, operation_id=operation_id)
+
+
+def test_a_second_create_is_refused_and_leaves_no_operation_behind(store: TableStateStore):
+    first = operation("reg")
+    store.create_registry(registry("reg", first.id), first)
+    second = operation("reg", key="k2")
+    with pytest.raises(Conflict) as raised:
+        store.create_registry(registry("reg", second.id), second)
+    assert raised.value.code == "RegistryExists"
+    assert store.get_operation(first.id) is not None
+    assert store.get_operation(second.id) is None
+    assert store.find_idempotent("reg", "k2") is None
+
+
+def test_a_write_from_a_stale_read_is_refused_atomically(store: TableStateStore):
+    first = operation("reg")
+    store.create_registry(registry("reg", first.id), first)
+    loop_copy = store.get_registry("reg")
+    request_copy = store.get_registry("reg")
+    assert loop_copy is not None and request_copy is not None
+    loop_copy.status = RegistryStatus.READY
+    store.replace_registry(loop_copy)
+
+    update = operation("reg", OperationKind.UPDATE, key="k")
+    request_copy.operation_id = update.id
+    with pytest.raises(Conflict) as raised:
+        store.replace_registry(request_copy, update)
+    assert raised.value.code == "ConcurrentUpdate"
+    stored = store.get_registry("reg")
+    assert stored.operation_id == first.id and stored.status is RegistryStatus.READY
+    assert store.get_operation(update.id) is None
+    assert store.find_idempotent("reg", "k") is None
+
+
+def test_a_delete_racing_the_loop_is_accepted_once(store: TableStateStore):
+    """The race behind a 409 that once reached a caller: the loop writes the record mid-request."""
+    publisher = FakePublisher()
+    service = RegistryService(store, Dispatcher(publisher, Queues("reconcile", "steps")))
+    service.create({"name": "Race", "location": "eastus", "replication_locations": [{"location": "eastus"}]})
+    real_get = store.get_registry
+    races = iter([True, True])
+
+    def get_then_loop_writes(key: str) -> RegistryRecord | None:
+        found = real_get(key)
+        if found is not None and next(races, False):
+            loop_copy = real_get(key)
+            assert loop_copy is not None
+            loop_copy.status = RegistryStatus.PROVISIONING
+            store.replace_registry(loop_copy)
+        return found
+
+    store.get_registry = get_then_loop_writes  # type: ignore[method-assign]
+    accepted = service.delete("Race", idempotency_key="d1")
+    store.get_registry = real_get  # type: ignore[method-assign]
+
+    stored = store.get_registry("race")
+    assert stored is not None and stored.deleting and stored.operation_id == accepted.operation.id
+    assert store.find_idempotent("race", "d1") is not None
+    assert len(publisher.sent) == 2  # the create's reconcile and the delete's, nothing from the lost attempts

@@ -1,0 +1,101 @@
+"""Requests racing the reconcile loop's own writes of the registry record (ETag optimistic concurrency).
+
+The loop writes the record (status, drift, converged generation) while an operation runs. A request that
+reads the record just before such a write loses the ETag race; it must apply its change again to the
+fresh record, not answer the caller 409.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from shared.domain.errors import Conflict
+from shared.domain.records import (
+    OperationKind,
+    OperationRecord,
+    OperationStatus,
+    ReconcilePolicy,
+    RegistryRecord,
+    RegistryStatus,
+)
+from shared.services.registries import CONCURRENT_UPDATE_ATTEMPTS
+from tests.unit.services.fakes import FakeStore
+from tests.unit.services.test_provisioning_loop import DEMO1
+from tests.unit.services.world import World
+
+
+class RacingStore(FakeStore):
+    """Before each of the next ``races`` registry writes, "the loop" writes the record first."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.races = 0
+        self.writes = 0
+
+    def replace_registry(self, registry: RegistryRecord, operation: OperationRecord | None = None) -> None:
+        if self.races:
+            self.races -= 1
+            loop_copy = self.get_registry(registry.key)
+            assert loop_copy is not None
+            loop_copy.status = RegistryStatus.PROVISIONING
+            super().replace_registry(loop_copy)
+        self.writes += 1
+        super().replace_registry(registry, operation)
+
+
+def racing_world() -> tuple[World, RacingStore]:
+    world = World()
+    store = RacingStore()
+    world.store = store
+    world.api._store = store
+    world.reconciler._store = store
+    world.steps._store = store
+    world.region_sync._store = store
+    world.api.create(DEMO1)
+    return world, store
+
+
+def test_a_delete_that_loses_the_race_with_the_loop_is_applied_to_the_fresh_record():
+    world, store = racing_world()
+    store.races = 2
+    accepted = world.api.delete("DemoRegistry1")
+    assert accepted.operation.kind is OperationKind.DELETE
+    record = store.get_registry("demoregistry1")
+    assert record.deleting and record.operation_id == accepted.operation.id
+    # exactly one operation was stored for the delete, and it is the one the caller got
+    deletes = [o for o in store.operations.values() if o.kind is OperationKind.DELETE]
+    assert [o.id for o in deletes] == [accepted.operation.id]
+    world.drain()
+    assert store.get_registry("demoregistry1") is None
+    assert store.get_operation(accepted.operation.id).status is OperationStatus.SUCCEEDED
+
+
+@pytest.mark.parametrize("call", ["replace", "patch", "sync", "set_policy"])
+def test_every_change_request_survives_losing_the_race(call: str):
+    world, store = racing_world()
+    store.races = 3
+    before = store.get_registry("demoregistry1").generation
+    if call == "replace":
+        world.api.replace("DemoRegistry1", {**DEMO1, "tags": {"v": "2"}})
+    elif call == "patch":
+        world.api.patch("DemoRegistry1", {"tags": {"v": "2"}})
+    elif call == "sync":
+        world.api.sync("DemoRegistry1")
+    else:
+        world.api.set_policy("DemoRegistry1", ReconcilePolicy.OBSERVE)
+    record = store.get_registry("demoregistry1")
+    if call in ("replace", "patch"):
+        assert record.spec["tags"]["v"] == "2" and record.generation == before + 1
+    elif call == "set_policy":
+        assert record.policy is ReconcilePolicy.OBSERVE
+    assert store.races == 0
+
+
+def test_a_request_that_keeps_losing_gives_up_with_concurrent_update():
+    world, store = racing_world()
+    store.races = CONCURRENT_UPDATE_ATTEMPTS
+    with pytest.raises(Conflict) as raised:
+        world.api.delete("DemoRegistry1")
+    assert raised.value.code == "ConcurrentUpdate"
+    assert not [o for o in store.operations.values() if o.kind is OperationKind.DELETE]
+    assert not store.get_registry("demoregistry1").deleting

@@ -1,6 +1,8 @@
 """The HTTP API (DESIGN.md section 5): FastAPI routers under ``/api``, problem+json errors.
 
-Handlers are thin: parse the request, make one service call, map the result. Request bodies are capped
+Handlers are thin: parse the request, make one service call, map the result. Service calls block (Azure
+SDK I/O), so they run in the thread pool (plain ``def`` routes, or ``run_in_threadpool`` from the
+``async`` ones that stream the body): the event loop never waits on storage. Request bodies are capped
 (``MAX_BODY_BYTES``) before parsing, and a rejected request stores and enqueues nothing.
 """
 
@@ -14,6 +16,7 @@ from fastapi import APIRouter, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from handlers import problems
@@ -134,10 +137,9 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
     async def create_registry(
         request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
-        if idempotency_key is not None and not 0 < len(idempotency_key) <= MAX_IDEMPOTENCY_KEY:
-            raise InvalidSpec(f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", code="InvalidHeader")
+        _check_key(idempotency_key)
         document = await read_document(request)
-        result = services().create(document, idempotency_key)
+        result = await run_in_threadpool(services().create, document, idempotency_key)
         return accepted(result.operation, result.warnings)
 
     @router.put("/registries/{name}", status_code=202, summary="Replace a registry's spec (YAML or JSON)")
@@ -145,7 +147,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        result = services().replace(name, await read_document(request), idempotency_key)
+        document = await read_document(request)
+        result = await run_in_threadpool(services().replace, name, document, idempotency_key)
         return accepted(result.operation, result.warnings)
 
     @router.patch("/registries/{name}", status_code=202, summary="Change a registry with a JSON merge patch")
@@ -153,7 +156,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        result = services().patch(name, await read_document(request, json_only=True), idempotency_key)
+        document = await read_document(request, json_only=True)
+        result = await run_in_threadpool(services().patch, name, document, idempotency_key)
         return accepted(result.operation, result.warnings)
 
     @router.delete("/registries/{name}", status_code=202, summary="Tear down every resource of a registry")

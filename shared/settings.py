@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         default="regctl",
         pattern=r"^[A-Za-z][A-Za-z0-9]{0,40}$",
         validation_alias="STATE_TABLE_PREFIX",
-        description="Prefix of the state tables (Registries, Operations, Steps).",
+        description="Prefix of the state tables (Registries, Steps).",
     )
 
     # --- Scheduling and retries -------------------------------------------------------------------

@@ -4,7 +4,7 @@ Layout (docs/architecture.md):
 - ``{prefix}Registries``: partition = registry key. Row ``registry`` is the registry record; rows
   ``op:{id}`` are its operations and ``idem:{sha256(key)}`` its Idempotency-Key entries. One partition,
   so a new registry, its first operation and its idempotency entry are written in one transaction.
-- ``{prefix}Operations``: partition = operation id, row ``index``: which registry holds the operation.
+  An operation id names its registry (``{key}.{hex}``), so an operation is one point read, no index.
 - ``{prefix}Steps``: partition = registry key, row = step key (``kind:region:index``).
 """
 
@@ -30,6 +30,7 @@ from shared.domain.records import (
     RegistryStatus,
     StepRecord,
     StepState,
+    operation_registry,
 )
 
 REGISTRY_ROW = "registry"
@@ -48,7 +49,6 @@ def _etag(entity: Any) -> str | None:
 class TableStateStore:
     def __init__(self, service: TableServiceClient, prefix: str) -> None:
         self._registries: TableClient = service.get_table_client(f"{prefix}Registries")
-        self._operations: TableClient = service.get_table_client(f"{prefix}Operations")
         self._steps: TableClient = service.get_table_client(f"{prefix}Steps")
 
     @classmethod
@@ -69,16 +69,15 @@ class TableStateStore:
         return cls(service, prefix)
 
     def table_names(self) -> list[str]:
-        return [t.table_name for t in (self._registries, self._operations, self._steps)]
+        return [t.table_name for t in (self._registries, self._steps)]
 
     def ping(self) -> None:
         """One cheap read, for health checks."""
-        next(iter(self._operations.query_entities("PartitionKey eq 'health'", results_per_page=1)), None)
+        next(iter(self._registries.query_entities("PartitionKey eq 'health'", results_per_page=1)), None)
 
     # -- registries -------------------------------------------------------------------------------
 
     def create_registry(self, registry: RegistryRecord, operation: OperationRecord) -> None:
-        self._index(operation)
         batch: list[tuple[str, dict[str, Any]]] = [
             ("create", _registry_entity(registry)),
             ("create", _operation_entity(operation)),
@@ -88,14 +87,11 @@ class TableStateStore:
         try:
             self._registries.submit_transaction(batch)
         except TableTransactionError as exc:
-            self._unindex(operation)
             raise Conflict(f'registry "{registry.name}" already exists', code="RegistryExists") from exc
 
     def replace_registry(self, registry: RegistryRecord, operation: OperationRecord | None = None) -> None:
         if registry.etag is None:
             raise ValueError("replace_registry needs the record as read (with its ETag)")
-        if operation is not None:
-            self._index(operation)
         batch: list[tuple[str, Any, dict[str, Any]]] = [
             (
                 "update",
@@ -114,8 +110,6 @@ class TableStateStore:
         try:
             self._registries.submit_transaction(batch)
         except TableTransactionError as exc:
-            if operation is not None:
-                self._unindex(operation)
             raise Conflict(
                 f'registry "{registry.name}" was changed concurrently; retry', code="ConcurrentUpdate"
             ) from exc
@@ -141,19 +135,12 @@ class TableStateStore:
 
     # -- operations -------------------------------------------------------------------------------
 
-    def _index(self, operation: OperationRecord) -> None:
-        self._operations.upsert_entity(
-            {"PartitionKey": operation.id, "RowKey": "index", "registry": operation.registry}
-        )
-
-    def _unindex(self, operation: OperationRecord) -> None:
-        """Drop the index entry of an operation whose transaction was refused, so none points nowhere."""
-        self._operations.delete_entity(operation.id, "index")
-
     def get_operation(self, operation_id: str) -> OperationRecord | None:
+        registry = operation_registry(operation_id)
+        if registry is None:
+            return None
         try:
-            index = self._operations.get_entity(operation_id, "index")
-            entity = self._registries.get_entity(str(index["registry"]), "op:" + operation_id)
+            entity = self._registries.get_entity(registry, "op:" + operation_id)
         except ResourceNotFoundError:
             return None
         return _operation_record(entity)

@@ -7,6 +7,7 @@ carry a distinct ``attempt`` and hence a distinct id.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -15,6 +16,19 @@ from shared.domain.plan import StepKind
 
 SCHEMA_VERSION: Literal[1] = 1
 
+#: Service Bus refuses a MessageId over 128 characters (the SDK raises before sending).
+MAX_MESSAGE_ID = 128
+_DIGEST_CHARS = 32
+
+
+def bounded_message_id(readable: str) -> str:
+    """``readable`` if it fits; else its head plus a digest of the whole, so the id stays deterministic
+    (duplicate detection still matches a re-send) and distinct ids stay distinct."""
+    if len(readable) <= MAX_MESSAGE_ID:
+        return readable
+    digest = hashlib.sha256(readable.encode("utf-8")).hexdigest()[:_DIGEST_CHARS]
+    return f"{readable[: MAX_MESSAGE_ID - _DIGEST_CHARS - 1]}~{digest}"
+
 
 class _Message(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -22,7 +36,7 @@ class _Message(BaseModel):
     v: Literal[1] = SCHEMA_VERSION
     registry: str = Field(min_length=1, max_length=64)
     generation: int = Field(ge=0)
-    operation_id: str = Field(min_length=1, max_length=64)
+    operation_id: str = Field(min_length=1, max_length=80)
 
 
 class Reconcile(_Message):
@@ -36,7 +50,9 @@ class Reconcile(_Message):
     def message_id(self) -> str:
         """Distinct per trigger (a submit, each finished step, each recheck), so duplicate detection drops
         only true re-sends, never a later reconcile."""
-        return f"{self.registry}:{self.generation}:reconcile:{self.operation_id}:{self.trigger}:{self.attempt}"
+        return bounded_message_id(
+            f"{self.registry}:{self.generation}:reconcile:{self.operation_id}:{self.trigger}:{self.attempt}"
+        )
 
 
 class Step(_Message):
@@ -63,7 +79,7 @@ class Step(_Message):
             self.run,
             self.attempt,
         )
-        return ":".join(str(p) for p in parts)
+        return bounded_message_id(":".join(str(p) for p in parts))
 
     @property
     def step_key(self) -> str:

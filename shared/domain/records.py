@@ -9,10 +9,26 @@ step record of the registry, so a redelivered or later step resumes polling inst
 
 from __future__ import annotations
 
+import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
+
+#: An operation id is ``{registry key}.{32 hex}``: the registry it belongs to can be read from the id, so
+#: finding an operation needs no index. Registry keys never contain ``.`` (shared/domain/spec.py).
+_OPERATION_ID = re.compile(r"(?P<registry>[a-z0-9][a-z0-9_-]{1,31})\.[0-9a-f]{32}")
+
+
+def new_operation_id(registry: str) -> str:
+    return f"{registry}.{uuid.uuid4().hex}"
+
+
+def operation_registry(operation_id: str) -> str | None:
+    """The registry key an operation id names, or None if the id is not one regctl could have made."""
+    matched = _OPERATION_ID.fullmatch(operation_id)
+    return matched.group("registry") if matched else None
 
 
 def utcnow() -> datetime:

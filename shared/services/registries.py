@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
@@ -26,6 +25,7 @@ from shared.domain.records import (
     RegistryRecord,
     RegistryStatus,
     StepRecord,
+    new_operation_id,
     utcnow,
 )
 from shared.domain.spec import RegistrySpec, parse_spec
@@ -48,10 +48,6 @@ class OperationView:
     operation: OperationRecord
     registry_name: str
     steps: list[StepRecord]
-
-
-def new_operation_id() -> str:
-    return uuid.uuid4().hex
 
 
 P = ParamSpec("P")
@@ -97,18 +93,22 @@ class RegistryService:
             previous = self._store.find_idempotent(spec.key, idempotency_key)
             if previous is not None:
                 return Accepted(previous, parsed.warnings, replayed=True)
-        existing = self._store.get_registry(spec.key)
-        if existing is not None:
-            return self._create_again(existing, spec, parsed.warnings)
         operation = OperationRecord(
-            id=new_operation_id(),
+            id=new_operation_id(spec.key),
             registry=spec.key,
             kind=OperationKind.CREATE,
             generation=1,
             idempotency_key=idempotency_key,
         )
         record = RegistryRecord(key=spec.key, name=spec.name, spec=spec.to_document(), operation_id=operation.id)
-        self._store.create_registry(record, operation)
+        # Write first, read only on conflict: the common path costs one store call fewer.
+        try:
+            self._store.create_registry(record, operation)
+        except Conflict as exc:
+            existing = self._store.get_registry(spec.key)
+            if exc.code != "RegistryExists" or existing is None:
+                raise
+            return self._create_again(existing, spec, parsed.warnings)
         log.info(
             "accepted registry=%s operation=%s step=submit kind=create region=%s",
             spec.key,
@@ -181,7 +181,7 @@ class RegistryService:
         """Reconcile one registry now (what the region-sync timer does for all), as its own operation."""
         record = self.get(name)
         operation = OperationRecord(
-            id=new_operation_id(), registry=record.key, kind=OperationKind.SYNC, generation=record.generation
+            id=new_operation_id(record.key), registry=record.key, kind=OperationKind.SYNC, generation=record.generation
         )
         previous = record.operation_id
         record.operation_id = operation.id
@@ -220,7 +220,7 @@ class RegistryService:
         deleting: bool = False,
     ) -> Accepted:
         operation = OperationRecord(
-            id=new_operation_id(),
+            id=new_operation_id(record.key),
             registry=record.key,
             kind=kind,
             generation=record.generation + 1,

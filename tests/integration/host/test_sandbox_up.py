@@ -76,7 +76,7 @@ def test_up_provisions_like_infra_and_writes_where_everything_is(running: Sandbo
     queues = {q.name for q in QueueServiceClient.from_connection_string(connection).list_queues()}
     assert {"regctl-reconcile", "regctl-reconcile-deadletter", "regctl-steps", "regctl-steps-deadletter"} <= queues
     tables = {t.name for t in TableServiceClient.from_connection_string(connection).list_tables()}
-    assert {"regctlRegistries", "regctlOperations", "regctlSteps"} <= tables
+    assert {"regctlRegistries", "regctlSteps"} <= tables
     assert _answers(info["api"] + "/health")
 
 

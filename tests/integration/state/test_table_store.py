@@ -10,7 +10,7 @@ from azure.data.tables import TableServiceClient
 from sandbox.azurite_proc import Azurite
 from shared.adapters.tables import TableStateStore
 from shared.domain.errors import Conflict
-from shared.domain.records import OperationKind, OperationRecord, RegistryRecord, RegistryStatus
+from shared.domain.records import OperationKind, OperationRecord, RegistryRecord, RegistryStatus, new_operation_id
 from shared.services.queueing import Dispatcher, Queues
 from shared.services.registries import RegistryService
 from tests.unit.services.fakes import FakePublisher
@@ -28,7 +28,9 @@ def store(azurite: Azurite) -> TableStateStore:
 
 
 def operation(registry: str, kind: OperationKind = OperationKind.CREATE, key: str | None = None) -> OperationRecord:
-    return OperationRecord(id=uuid.uuid4().hex, registry=registry, kind=kind, generation=1, idempotency_key=key)
+    return OperationRecord(
+        id=new_operation_id(registry), registry=registry, kind=kind, generation=1, idempotency_key=key
+    )
 
 
 def registry(key: str, operation_id: str) -> RegistryRecord:

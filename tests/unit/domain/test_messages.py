@@ -7,7 +7,7 @@ import json
 import pydantic
 import pytest
 
-from shared.domain.messages import SCHEMA_VERSION, Reconcile, Step, decode_message
+from shared.domain.messages import MAX_MESSAGE_ID, SCHEMA_VERSION, Reconcile, Step, decode_message
 from shared.domain.plan import StepKind
 
 RECONCILE = Reconcile(registry="demoregistry1", generation=3, operation_id="op-1")
@@ -106,3 +106,35 @@ def test_reconcile_ids_are_distinct_per_trigger():
     after_step = RECONCILE.model_copy(update={"trigger": "step:ensure_acr:eastus:0"})
 
     assert RECONCILE.message_id != after_step.message_id
+
+
+def longest_reconciles() -> list[Reconcile]:
+    """Reconciles with every field at its longest: a 32-character registry name, a uuid operation id, the
+    longest region in a stale-step trigger."""
+    base = {"registry": "r" * 32, "generation": 10**6, "operation_id": "f" * 32}
+    triggers = ["stale:ensure_replica:australiasoutheast:9:1000000", "x" * 120, "y" * 120]
+    return [Reconcile(**base, trigger=t, attempt=99) for t in triggers]
+
+
+def test_message_ids_never_pass_the_service_bus_limit_and_stay_distinct_and_stable():
+    reconciles = longest_reconciles()
+    ids = [m.message_id for m in reconciles]
+    assert all(len(i) <= MAX_MESSAGE_ID for i in ids)
+    assert len(set(ids)) == len(ids)
+    assert [m.message_id for m in longest_reconciles()] == ids
+    step = Step(
+        registry="r" * 64,
+        generation=10**9,
+        operation_id="o" * 64,
+        kind=StepKind.ENSURE_REPLICA,
+        region="australiasoutheast",
+        index=35,
+        run=1000,
+        attempt=1000,
+    )
+    assert len(step.message_id) <= MAX_MESSAGE_ID
+    assert step.message_id.startswith("r" * 32)
+
+
+def test_short_message_ids_stay_readable():
+    assert RECONCILE.message_id == "demoregistry1:3:reconcile:op-1::0"

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 
+import httpx
 import pytest
 import yaml
 from fastapi.testclient import TestClient
@@ -194,3 +197,58 @@ def test_openapi_and_docs_are_served(api):
 
 def test_health_reports_each_check(api):
     assert api.client.get("/api/health").json() == {"status": "ok", "checks": {"store": True}}
+
+
+class BlockingService(RegistryService):
+    """A service whose writes block (as Azure SDK calls do) until the test releases them."""
+
+    def __init__(self) -> None:
+        super().__init__(FakeStore(), Dispatcher(FakePublisher(), Queues("r", "s")))
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def _hold(self) -> None:
+        self.entered.set()
+        assert self.release.wait(3), "the test never released the write"
+
+    def create(self, document, idempotency_key=None):
+        self._hold()
+        return super().create(document, idempotency_key)
+
+    def replace(self, name, document, idempotency_key=None):
+        self._hold()
+        return super().replace(name, document, idempotency_key)
+
+    def patch(self, name, patch, idempotency_key=None):
+        self._hold()
+        return super().patch(name, patch, idempotency_key)
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "content_type"),
+    [
+        ("POST", "/api/registries", "application/yaml"),
+        ("PUT", "/api/registries/DemoRegistry1", "application/yaml"),
+        ("PATCH", "/api/registries/DemoRegistry1", "application/merge-patch+json"),
+    ],
+)
+def test_a_blocking_write_does_not_hold_up_the_event_loop(method: str, path: str, content_type: str):
+    """While one write waits on storage, the same event loop still answers other requests."""
+    service = BlockingService()
+    RegistryService.create(service, yaml.safe_load(DEMO1_YAML))
+    app = create_api(lambda: service, lambda: {"store": True})
+    body = DEMO1_YAML if content_type == "application/yaml" else json.dumps({"tags": {"v": "2"}})
+
+    async def scenario() -> tuple[int, int]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
+            write = asyncio.create_task(
+                client.request(method, path, content=body, headers={"Content-Type": content_type})
+            )
+            while not service.entered.is_set():
+                await asyncio.sleep(0.01)
+            health = await asyncio.wait_for(client.get("/api/health"), timeout=5)
+            service.release.set()
+            return health.status_code, (await write).status_code
+
+    assert asyncio.run(scenario()) == (200, 202)

@@ -41,6 +41,15 @@ def reconcile(msg: func.ServiceBusMessage) -> None:
     deps = container()
     try:
         deps.reconciler.reconcile(message)
+    except Conflict as exc:
+        # Another reconcile or a request changed the registry meanwhile: look again shortly, on fresh state.
+        log.info(
+            "registry=%s operation=%s step=reconcile region=- %s; again shortly",
+            message.registry,
+            message.operation_id,
+            exc.code,
+        )
+        deps.reconciler.retry_later(message, deps.settings.retry_base_seconds)
     except TransientError as exc:
         delay = exc.retry_after or deps.settings.retry_base_seconds * (2 ** min(message.attempt, 8))
         delay = min(delay, deps.settings.retry_max_seconds)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
-from shared.domain.resources import Observed
+from shared.domain.resources import ALL_PARTS, Observed, Part
 
 
 @dataclass(frozen=True)
@@ -78,8 +78,9 @@ class LroState:
 class ArmGateway(Protocol):
     """The ARM calls the steps make. Errors are raised as ``TransientError`` / ``PermanentError``."""
 
-    def observe(self, registry: str, resource_group: str) -> Observed:
-        """Everything regctl manages for one registry, read with LIST calls."""
+    def observe(self, registry: str, resource_group: str, parts: frozenset[Part] = ALL_PARTS) -> Observed:
+        """What regctl manages for one registry, read with LIST calls: the ``parts`` asked for (the group,
+        when not asked for, is reported as existing, details unread, or missing)."""
         ...
 
     def observe_all(self) -> dict[str, Observed]:

@@ -42,6 +42,7 @@ from shared.adapters.arm_errors import classify
 from shared.adapters.arm_polling import StepPolling
 from shared.domain.errors import TransientError
 from shared.domain.resources import (
+    ALL_PARTS,
     TAG_INDEX,
     TAG_REGION,
     TAG_REGISTRY,
@@ -50,6 +51,7 @@ from shared.domain.resources import (
     ObservedGroup,
     ObservedReplica,
     ObservedStorage,
+    Part,
 )
 from shared.ports import LroState
 
@@ -176,22 +178,32 @@ class AzureArmGateway:
 
     # -- observe ----------------------------------------------------------------------------------
 
-    def observe(self, registry: str, resource_group: str) -> Observed:
-        """One registry: 1 GET of its group, then 3 LIST calls (storage, ACRs, replicas) in that group."""
+    def observe(self, registry: str, resource_group: str, parts: frozenset[Part] = ALL_PARTS) -> Observed:
+        """One registry, one read per part asked for: GET of its group, then LIST calls in the group (storage
+        accounts, registries, and the replications of its ACR). Without ``Part.GROUP`` a LIST that ARM
+        answers with ``ResourceGroupNotFound`` means the group is missing; one that answers means it exists."""
+        key = registry.lower()
         try:
-            group = self._c.resources.resource_groups.get(resource_group)
+            group: ObservedGroup | None = None
+            if Part.GROUP in parts:
+                group = _group(self._c.resources.resource_groups.get(resource_group))
+            storage: tuple[ObservedStorage, ...] = ()
+            if Part.STORAGE in parts:
+                accounts = self._c.storage.storage_accounts.list_by_resource_group(resource_group)
+                storage = tuple(s[1] for s in map(_storage, accounts) if s is not None and s[0] == key)
+            acr: ObservedAcr | None = None
+            if parts & {Part.ACR, Part.REPLICAS}:
+                listed = self._c.acr.registries.list_by_resource_group(resource_group)
+                acrs = [a[1] for a in map(_acr, listed) if a is not None and a[0] == key]
+                acr = acrs[0] if acrs else None
+            replicas = self._replicas(resource_group, acr.name) if acr and Part.REPLICAS in parts else ()
         except ResourceNotFoundError:
-            return Observed()
+            return Observed()  # the group (or, racing a delete, the ACR) is gone
         except AzureError as exc:
             raise classify(exc) from exc
-        key = registry.lower()
-        accounts = self._read(lambda: list(self._c.storage.storage_accounts.list_by_resource_group(resource_group)))
-        registries = self._read(lambda: list(self._c.acr.registries.list_by_resource_group(resource_group)))
-        storage = tuple(s for s in map(_storage, accounts) if s is not None and s[0] == key)
-        acrs = [a for a in map(_acr, registries) if a is not None and a[0] == key]
-        acr = acrs[0][1] if acrs else None
-        replicas = self._replicas(resource_group, acr.name) if acr else ()
-        return Observed(_group(group), tuple(s[1] for s in storage), acr, replicas)
+        if group is None:
+            group = ObservedGroup(name=resource_group, location="")  # exists; its details were not read
+        return Observed(group, storage, acr if Part.ACR in parts else None, replicas)
 
     def observe_all(self) -> dict[str, Observed]:
         """Every registry regctl manages in the subscription, keyed by registry: 3 subscription-wide LIST

@@ -11,7 +11,16 @@ from enum import StrEnum
 
 from shared.domain.naming import container_registry_name, storage_account_name
 from shared.domain.plan import StepKind
-from shared.domain.resources import CANCELED, FAILED, SUCCEEDED, TERMINAL_STATES, Observed, registry_tags, storage_tags
+from shared.domain.resources import (
+    CANCELED,
+    FAILED,
+    SUCCEEDED,
+    TERMINAL_STATES,
+    Observed,
+    Part,
+    registry_tags,
+    storage_tags,
+)
 from shared.domain.spec import RegistrySpec
 
 
@@ -176,6 +185,23 @@ _DECISIONS = {
     StepKind.DELETE_REPLICA: _delete_replica,
     StepKind.DELETE_GROUP: _delete_group,
 }
+
+
+OBSERVES: dict[StepKind, frozenset[Part]] = {
+    StepKind.ENSURE_GROUP: frozenset({Part.GROUP}),
+    StepKind.DELETE_GROUP: frozenset({Part.GROUP}),
+    StepKind.ENSURE_STORAGE: frozenset({Part.STORAGE}),
+    StepKind.UPDATE_STORAGE: frozenset({Part.STORAGE}),
+    StepKind.DELETE_STORAGE: frozenset({Part.STORAGE}),
+    StepKind.ENSURE_ACR: frozenset({Part.ACR}),
+    StepKind.UPDATE_ACR: frozenset({Part.ACR}),
+    StepKind.DELETE_ACR: frozenset({Part.ACR}),
+    StepKind.ENSURE_REPLICA: frozenset({Part.ACR, Part.REPLICAS}),
+    StepKind.DELETE_REPLICA: frozenset({Part.ACR, Part.REPLICAS}),
+}
+"""What each step's decision looks at, so the step reads only that. Without ``Part.GROUP`` the group is
+known to exist (its details unread) when the first LIST inside it answers, and to be missing when ARM
+answers that LIST with ``ResourceGroupNotFound``: the decisions above only ask whether it exists."""
 
 
 def decide(ctx: StepContext) -> Action:

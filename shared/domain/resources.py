@@ -7,6 +7,7 @@ storage names walk a fallback sequence when a name is taken elsewhere in Azure.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
 TAG_REGISTRY = "regctl-registry"
 TAG_REGION = "regctl-region"
@@ -17,6 +18,19 @@ SUCCEEDED = "Succeeded"
 FAILED = "Failed"
 CANCELED = "Canceled"
 TERMINAL_STATES = frozenset({SUCCEEDED, FAILED, CANCELED})
+
+
+class Part(StrEnum):
+    """What an observation reads. A step reads only the parts its decision looks at (one or two ARM reads);
+    a reconcile reads all of them."""
+
+    GROUP = "group"
+    STORAGE = "storage"
+    ACR = "acr"
+    REPLICAS = "replicas"
+
+
+ALL_PARTS = frozenset(Part)
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,9 @@ MAX_RUNS = 5
 regctl keeps undoing it, and the operation fails with ``DidNotConverge`` instead of writing forever."""
 
 
+OBSERVATION_WRITE_ATTEMPTS = 4
+
+
 @dataclass(frozen=True)
 class ReconcileConfig:
     resource_group_prefix: str
@@ -145,16 +148,30 @@ class Reconciler:
         self._progress(record, operation, plan, message)
 
     def record_observation(self, record: RegistryRecord, spec: RegistrySpec, observed: Observed) -> RegistryRecord:
-        """Keep what ARM showed and the drift on the registry record (written only when it changed)."""
-        resources = summarize(observed)
-        found = [item.to_dict() for item in drift(spec, observed)]
-        if resources == record.resources and found == record.drift:
-            return record
-        record.resources = resources
-        record.drift = found
-        record.observed_at = utcnow()
-        self._store.replace_registry(record)
-        return record
+        """Keep what ARM showed and the drift on the registry record (written only when it changed).
+
+        Reconciles of one registry run concurrently (one per finished step), so the write may lose the
+        ETag race to another one's: then the observation is applied to the fresh record, as long as that
+        record is still the same generation (a newer spec is the newer reconcile's business)."""
+        for _ in range(OBSERVATION_WRITE_ATTEMPTS):
+            resources = summarize(observed)
+            found = [item.to_dict() for item in drift(spec, observed)]
+            if resources == record.resources and found == record.drift:
+                return record
+            record.resources = resources
+            record.drift = found
+            record.observed_at = utcnow()
+            try:
+                self._store.replace_registry(record)
+                return record
+            except Conflict:
+                fresh = self._store.get_registry(record.key)
+                if fresh is None or fresh.generation != record.generation:
+                    raise
+                record = fresh
+        raise Conflict(
+            f'registry "{record.name}" kept changing while its observation was written', code="ConcurrentUpdate"
+        )
 
     def _finish(self, operation: OperationRecord | None) -> None:
         if operation is not None and not operation.status.terminal:

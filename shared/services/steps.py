@@ -6,7 +6,8 @@
   ``max_attempts`` the step is Failed. A globally unique name taken elsewhere in Azure moves the step to the
   next name of the naming sequence. Other permanent errors fail the step and its operation with the ARM
   code and message.
-- When a step finishes, the registry is reconciled again (fan-in by re-evaluation).
+- When a step finishes, the registry is reconciled again (fan-in by re-evaluation): at once if other steps
+  wait on it (group, ACR), otherwise when it is the last step of its operation still in flight.
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import logging
 import random
 from dataclasses import dataclass
 
-from shared.domain.decide import Action, StepContext, Verb, decide
+from shared.domain.decide import OBSERVES, Action, StepContext, Verb, decide
 from shared.domain.errors import PermanentError, TransientError
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import MAX_NAME_ATTEMPTS
+from shared.domain.plan import StepKind
 from shared.domain.records import StepRecord, StepState, utcnow
 from shared.domain.spec import RegistrySpec
 from shared.ports import ArmGateway, LroState, StateStore
@@ -36,6 +38,11 @@ NAME_TAKEN_CODES = frozenset(
         "RegistryNameNotAvailable",
     }
 )
+
+
+UNBLOCKING = frozenset({StepKind.ENSURE_GROUP, StepKind.ENSURE_ACR})
+"""Steps other steps wait on (storage and the ACR on the group, replicas on the ACR): when one finishes, the
+registry is reconciled at once, whatever else is in flight."""
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,7 @@ class StepRunner:
 
     def _execute(self, message: Step, step: StepRecord, spec: RegistrySpec | None) -> None:
         group = self._reconciler.group_of(message.registry)
-        observed = self._arm.observe(message.registry, group)
+        observed = self._arm.observe(message.registry, group, OBSERVES[message.kind])
         action = decide(StepContext(message.kind, message.region, message.index, spec, observed, step.name_attempt))
         self._log(message, "decided %s %s %s", action.verb.value, action.name, action.why)
         if action.verb is Verb.NOOP:
@@ -195,8 +202,25 @@ class StepRunner:
         step.last_error = None
         step.updated_at = utcnow()
         self._store.save_step(step)
+        if message.kind not in UNBLOCKING and self._others_in_flight(message):
+            self._log(message, "succeeded; the last step of the operation to finish reconciles")
+            return
         self._log(message, "succeeded")
         self._notify_succeeded(message)
+
+    def _others_in_flight(self, message: Step) -> bool:
+        """Whether another step of this operation is still Pending or Running. Each step saves its own
+        Succeeded before it looks, so of the last two to finish at least one sees the other done: some step
+        always reconciles, and the reconciles (each an observation of ARM) are not one per step."""
+        record = self._store.get_registry(message.registry)
+        if record is None or record.operation_id != message.operation_id:
+            return False
+        return any(
+            s.operation_id == message.operation_id
+            and s.key != message.step_key
+            and s.state in (StepState.PENDING, StepState.RUNNING)
+            for s in self._store.list_steps(message.registry)
+        )
 
     def _notify_succeeded(self, message: Step) -> None:
         """Fan-in: reconcile again, under a message id that names this step and attempt."""

@@ -13,7 +13,7 @@ from sandbox.arm.launcher import ArmEndpoint, SimulatorProcess
 from shared.adapters.arm import AzureArmGateway, build_clients
 from shared.adapters.credentials import StaticTokenCredential
 from shared.domain.errors import PermanentError, TransientError
-from shared.domain.resources import storage_tags
+from shared.domain.resources import Part, storage_tags
 from shared.ports import LroState
 
 pytestmark = pytest.mark.integration
@@ -74,6 +74,25 @@ def test_a_registry_is_built_and_observed_through_the_gateway(gateway: AzureArmG
     assert observed.acr is not None and observed.acr.sku == "Premium" and observed.acr.location == "eastus"
     assert {r.location for r in observed.replicas} >= {"westus"}
     assert gateway.observe_all()[reg] == observed
+
+
+def test_a_step_observation_reads_only_its_parts(gateway: AzureArmGateway, control: SandboxControl):
+    reg = registry_name()
+    group = f"regctl-{reg}"
+    control.clear_requests()
+    assert gateway.observe(reg, group, frozenset({Part.STORAGE})).empty  # ResourceGroupNotFound: no group
+    assert [(r["method"], r["status"]) for r in control.requests()] == [("GET", 404)]
+
+    gateway.ensure_group(group, "eastus", {"regctl-registry": reg})
+    finish(gateway, gateway.create_acr(group, f"{reg}acr", "eastus", {"regctl-registry": reg}))
+    control.clear_requests()
+    storage_only = gateway.observe(reg, group, frozenset({Part.STORAGE}))
+    assert storage_only.group is not None and storage_only.acr is None and storage_only.storage == ()
+    replicas = gateway.observe(reg, group, frozenset({Part.ACR, Part.REPLICAS}))
+    assert replicas.acr is not None and replicas.acr.name == f"{reg}acr"
+    paths = [r["path"].split("?")[0] for r in control.requests()]
+    assert len(paths) == 3 and paths[0].endswith("/storageAccounts")
+    assert paths[1].endswith("/registries") and paths[2].endswith("/replications")
 
 
 def test_storage_update_and_teardown_through_the_gateway(gateway: AzureArmGateway):

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, replace
 from shared.domain.errors import Conflict, PermanentError
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import (
+    ALL_PARTS,
     TAG_INDEX,
     TAG_REGION,
     Observed,
@@ -18,6 +19,7 @@ from shared.domain.resources import (
     ObservedGroup,
     ObservedReplica,
     ObservedStorage,
+    Part,
 )
 from shared.ports import LroState, OutboundMessage
 
@@ -124,9 +126,19 @@ class FakeArm:
     _lros: dict[str, _Lro] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
-    def observe(self, registry: str, resource_group: str) -> Observed:
-        self.reads += 1
-        return Observed(self.group, tuple(self.storage.values()), self.acr, tuple(self.replicas.values()))
+    def observe(self, registry: str, resource_group: str, parts: frozenset[Part] = ALL_PARTS) -> Observed:
+        """As the gateway does: one read per part; without the group part, a group that exists is reported
+        with its details unread."""
+        self.reads += len(parts) - (1 if Part.REPLICAS in parts and self.acr is None else 0)
+        if self.group is None:
+            return Observed()
+        group = self.group if Part.GROUP in parts else ObservedGroup(name=resource_group, location="")
+        return Observed(
+            group,
+            tuple(self.storage.values()) if Part.STORAGE in parts else (),
+            self.acr if Part.ACR in parts else None,
+            tuple(self.replicas.values()) if Part.REPLICAS in parts and self.acr is not None else (),
+        )
 
     def observe_all(self) -> dict[str, Observed]:
         self.reads += 1

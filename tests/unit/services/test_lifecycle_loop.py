@@ -6,6 +6,7 @@ from dataclasses import replace
 
 from shared.domain.messages import decode_message
 from shared.domain.records import OperationStatus, ReconcilePolicy
+from shared.domain.resources import ALL_PARTS
 from tests.unit.services.fakes import FakeArm
 from tests.unit.services.test_provisioning_loop import DEMO1
 from tests.unit.services.world import World
@@ -89,9 +90,9 @@ def test_skip_policy_does_not_observe():
     class CountingArm(FakeArm):
         observed = 0
 
-        def observe(self, registry, resource_group):
+        def observe(self, registry, resource_group, parts=ALL_PARTS):
             CountingArm.observed += 1
-            return super().observe(registry, resource_group)
+            return super().observe(registry, resource_group, parts)
 
     world = created(CountingArm())
     world.api.set_policy("DemoRegistry1", ReconcilePolicy.SKIP)

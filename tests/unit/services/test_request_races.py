@@ -18,6 +18,7 @@ from shared.domain.records import (
     RegistryRecord,
     RegistryStatus,
 )
+from shared.domain.spec import RegistrySpec
 from shared.services.registries import CONCURRENT_UPDATE_ATTEMPTS
 from tests.unit.services.fakes import FakeStore
 from tests.unit.services.test_provisioning_loop import DEMO1
@@ -99,3 +100,34 @@ def test_a_request_that_keeps_losing_gives_up_with_concurrent_update():
     assert raised.value.code == "ConcurrentUpdate"
     assert not [o for o in store.operations.values() if o.kind is OperationKind.DELETE]
     assert not store.get_registry("demoregistry1").deleting
+
+
+def test_a_reconcile_that_loses_the_race_records_its_observation_on_the_fresh_record():
+    """Concurrent reconciles of one registry (one per finished step) race on the record's ETag; the loser
+    applies what it observed to the fresh record instead of failing the delivery."""
+    world, store = racing_world()
+    world.drain()
+    assert store.get_registry("demoregistry1").status is RegistryStatus.READY
+    world.arm.storage.pop(next(iter(world.arm.storage)))  # drift: a storage account deleted by hand
+    store.races = 2
+    record = store.get_registry("demoregistry1")
+    assert record is not None
+    spec = RegistrySpec.model_validate(record.spec)
+    observed = world.arm.observe("demoregistry1", world.reconciler.group_of("demoregistry1"))
+    written = world.reconciler.record_observation(record, spec, observed)
+    stored = store.get_registry("demoregistry1")
+    assert stored.drift == written.drift and any(d["resource"].startswith("storage") for d in stored.drift)
+    assert store.races == 0
+
+
+def test_a_reconcile_does_not_write_an_observation_over_a_newer_generation():
+    world, store = racing_world()
+    world.drain()
+    record = store.get_registry("demoregistry1")
+    assert record is not None
+    world.api.replace("DemoRegistry1", {**DEMO1, "tags": {"v": "3"}})  # generation moves on meanwhile
+    spec = RegistrySpec.model_validate(record.spec)
+    observed = world.arm.observe("demoregistry1", world.reconciler.group_of("demoregistry1"))
+    record.resources = {}
+    with pytest.raises(Conflict):
+        world.reconciler.record_observation(record, spec, observed)

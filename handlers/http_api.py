@@ -130,6 +130,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
     api.add_exception_handler(RequestError, problems.request_error)
     api.add_exception_handler(RequestValidationError, problems.validation_error)
     api.add_exception_handler(StarletteHTTPException, problems.http_error)
+    for unavailable in problems.UNAVAILABLE_ERRORS:
+        api.add_exception_handler(unavailable, problems.unavailable)
     api.add_exception_handler(Exception, problems.unexpected_error)
     router = APIRouter(prefix="/api")
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from shared.domain.errors import InvalidSpec, RequestError
+from shared.domain.errors import InvalidSpec, RequestError, TransientError
 
 PROBLEM = "application/problem+json"
 
@@ -42,6 +43,32 @@ async def http_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     codes = {404: "NotFound", 405: "MethodNotAllowed", 413: "RequestTooLarge", 415: "UnsupportedMediaType"}
     return problem(exc.status_code, codes.get(exc.status_code, "HttpError"), str(exc.detail))
+
+
+#: Seconds a client is asked to wait before retrying a request its dependencies could not serve.
+UNAVAILABLE_RETRY_AFTER = 5
+
+
+def _unavailable_cause(exc: BaseException) -> bool:
+    """A dependency outage (the state store or the queue unreachable, timing out, or answering 5xx/429),
+    as opposed to a bug: the caller may retry, and nothing half-done was kept (writes are transactional)."""
+    if isinstance(exc, TransientError | ServiceRequestError | ServiceResponseError):
+        return True
+    if isinstance(exc, HttpResponseError):
+        return exc.status_code is not None and (exc.status_code >= 500 or exc.status_code == 429)
+    return False
+
+
+async def unavailable(_: Request, exc: Exception) -> JSONResponse:
+    """503 with Retry-After for a dependency outage; anything else from the SDK is unexpected (500)."""
+    if not _unavailable_cause(exc):
+        return await unexpected_error(_, exc)
+    response = problem(503, "ServiceUnavailable", "a dependency is unavailable; retry the request shortly")
+    response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
+    return response
+
+
+UNAVAILABLE_ERRORS = (TransientError, AzureError)
 
 
 async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:

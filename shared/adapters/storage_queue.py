@@ -14,7 +14,7 @@ import math
 import threading
 from collections.abc import Sequence
 
-from azure.storage.queue import QueueClient
+from azure.storage.queue import ExponentialRetry, QueueClient
 
 from shared.adapters.queue_envelope import encode
 from shared.ports import OutboundMessage
@@ -27,6 +27,12 @@ MAX_DELAY_SECONDS = 7 * 24 * 3600
 #: ``time_to_live=-1``: the message never expires, like a Service Bus queue with the default TTL; it also
 #: keeps a long visibility timeout below the TTL, which Storage requires.
 _NEVER_EXPIRES = -1
+
+
+def retry_policy() -> ExponentialRetry:
+    """Short in-call retries: about 1 s, 3 s, 9 s. The SDK default starts at 15 s, so after a brief storage
+    outage every sender sat out 15 s or more in the call; longer outages are the caller's scheduled retry."""
+    return ExponentialRetry(initial_backoff=1, increment_base=3, retry_total=3, random_jitter_range=1)
 
 
 class StorageQueuePublisher:
@@ -72,7 +78,7 @@ class StorageQueuePublisher:
                 raise RuntimeError("the publisher is closed")
             client = self._clients.get(queue)
             if client is None:
-                client = QueueClient.from_connection_string(self._connection_string, queue)
+                client = QueueClient.from_connection_string(self._connection_string, queue, retry_policy=retry_policy())
                 self._clients[queue] = client
             return client
 

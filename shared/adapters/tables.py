@@ -35,6 +35,11 @@ from shared.domain.records import (
 
 REGISTRY_ROW = "registry"
 
+#: In-call retries of the Table client: 3, backing off 0.5 s to 4 s. The SDK default (10 retries, backoff
+#: to 120 s) held a request or a function for minutes through a storage outage; a request answers 503 and a
+#: function's message is retried by the queue instead.
+RETRY_OPTIONS: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.5, "retry_backoff_max": 4}
+
 
 def _idem_row(key: str) -> str:
     return "idem:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
@@ -61,9 +66,9 @@ class TableStateStore:
         prefix: str,
     ) -> TableStateStore:
         if connection_string:
-            service = TableServiceClient.from_connection_string(connection_string)
+            service = TableServiceClient.from_connection_string(connection_string, **RETRY_OPTIONS)
         elif endpoint and credential is not None:
-            service = TableServiceClient(endpoint=endpoint, credential=credential)
+            service = TableServiceClient(endpoint=endpoint, credential=credential, **RETRY_OPTIONS)
         else:
             raise ValueError("the state store needs a connection string or an endpoint and a credential")
         return cls(service, prefix)

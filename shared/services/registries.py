@@ -4,7 +4,8 @@ A request is validated completely before anything is stored; a rejected request 
 nothing. An accepted one is stored (registry, operation, idempotency entry in one transaction), then a
 Reconcile message is enqueued. If the enqueue fails the request is answered with an error, and the
 region-sync timer still picks the registry up (its generation is ahead of what it converged to), so
-nothing accepted is lost.
+nothing accepted is lost; the client retrying with the same Idempotency-Key sends the message again at
+once (a replay of an operation still going re-sends its submit message under the same message id).
 """
 
 from __future__ import annotations
@@ -92,7 +93,7 @@ class RegistryService:
         if idempotency_key:
             previous = self._store.find_idempotent(spec.key, idempotency_key)
             if previous is not None:
-                return Accepted(previous, parsed.warnings, replayed=True)
+                return self._replay(previous, parsed.warnings)
         operation = OperationRecord(
             id=new_operation_id(spec.key),
             registry=spec.key,
@@ -133,7 +134,7 @@ class RegistryService:
         operation = self._store.get_operation(existing.operation_id)
         if operation is None:
             raise NotFound(f"operation {existing.operation_id} not found", code="OperationNotFound")
-        return Accepted(operation, warnings, replayed=True)
+        return self._replay(operation, warnings)
 
     # -- changes to an existing registry ------------------------------------------------------------
 
@@ -151,7 +152,7 @@ class RegistryService:
         if parsed.spec.to_document() == record.spec and not record.deleting:
             operation = self._store.get_operation(record.operation_id)
             if operation is not None and operation.status is not OperationStatus.FAILED:
-                return Accepted(operation, parsed.warnings, replayed=True)
+                return self._replay(operation, parsed.warnings)
         return self._change(record, OperationKind.UPDATE, parsed.spec.to_document(), idempotency_key, parsed.warnings)
 
     @retry_concurrent_update
@@ -173,7 +174,7 @@ class RegistryService:
         if record.deleting:
             operation = self._store.get_operation(record.operation_id)
             if operation is not None and not operation.status.terminal:
-                return Accepted(operation, [], replayed=True)
+                return self._replay(operation, [])
         return self._change(record, OperationKind.DELETE, record.spec, idempotency_key, [], deleting=True)
 
     @retry_concurrent_update
@@ -206,7 +207,7 @@ class RegistryService:
         if idempotency_key:
             previous = self._store.find_idempotent(name.lower(), idempotency_key)
             if previous is not None:
-                return Accepted(previous, [], replayed=True)
+                return self._replay(previous, [])
         return self.get(name)
 
     def _change(
@@ -266,16 +267,20 @@ class RegistryService:
             )
 
     def _enqueue(self, record: RegistryRecord, operation: OperationRecord) -> None:
+        self._submit(record.key, record.generation, operation)
+
+    def _submit(self, registry: str, generation: int, operation: OperationRecord) -> None:
         self._dispatch.send(
-            [
-                Reconcile(
-                    registry=record.key,
-                    generation=record.generation,
-                    operation_id=operation.id,
-                    trigger="submit",
-                )
-            ]
+            [Reconcile(registry=registry, generation=generation, operation_id=operation.id, trigger="submit")]
         )
+
+    def _replay(self, operation: OperationRecord, warnings: list[str]) -> Accepted:
+        """A request accepted before, sent again: the same operation. If it is still going, its submit
+        message is sent again under the same message id: duplicate detection drops it when the first
+        send went out, and it starts the operation when the first send failed after the write."""
+        if not operation.status.terminal:
+            self._submit(operation.registry, operation.generation, operation)
+        return Accepted(operation, warnings, replayed=True)
 
     # -- reads --------------------------------------------------------------------------------------
 

@@ -9,9 +9,11 @@ import threading
 import httpx
 import pytest
 import yaml
+from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from fastapi.testclient import TestClient
 
 from handlers.http_api import MAX_BODY_BYTES, create_api
+from shared.domain.errors import TransientError
 from shared.domain.messages import decode_message
 from shared.domain.records import OperationStatus
 from shared.services.queueing import Dispatcher, Queues
@@ -99,7 +101,9 @@ def test_idempotency_key_replay_returns_the_same_operation(api):
     first = api.create(**{"Idempotency-Key": "abc"})
     second = api.create(**{"Idempotency-Key": "abc"})
     assert first.headers["Location"] == second.headers["Location"]
-    assert len(api.publisher.sent) == 1
+    # the operation is still going, so its submit message is sent again under the same id: duplicate
+    # detection drops it if the first went out (it starts the operation if the first send had failed)
+    assert len({m.message_id for m in api.publisher.sent}) == 1
 
 
 def test_creating_an_existing_name_with_another_spec_is_409_and_changes_nothing(api):
@@ -252,3 +256,34 @@ def test_a_blocking_write_does_not_hold_up_the_event_loop(method: str, path: str
             return health.status_code, (await write).status_code
 
     assert asyncio.run(scenario()) == (200, 202)
+
+
+class FailingStore(FakeStore):
+    def __init__(self, error: Exception) -> None:
+        super().__init__()
+        self.error = error
+
+    def create_registry(self, registry, operation):
+        raise self.error
+
+
+@pytest.mark.parametrize(
+    ("error", "status"),
+    [
+        (ServiceRequestError("connection refused"), 503),
+        (ServiceResponseError("connection reset"), 503),
+        (HttpResponseError("server busy", response=None), 500),  # no status: not known to be an outage
+        (TransientError("queue unavailable", code="ServiceUnavailable"), 503),
+        (ValueError("a bug"), 500),
+    ],
+)
+def test_a_dependency_outage_is_a_503_to_retry_and_a_bug_a_500(error: Exception, status: int):
+    store = FailingStore(error)
+    publisher = FakePublisher()
+    service = RegistryService(store, Dispatcher(publisher, Queues("r", "s")))
+    client = TestClient(create_api(lambda: service, lambda: {"store": True}), raise_server_exceptions=False)
+    response = client.post("/api/registries", content=DEMO1_YAML, headers=YAML)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/problem+json"
+    assert ("Retry-After" in response.headers) is (status == 503)
+    assert publisher.sent == [] and store.registries == {}

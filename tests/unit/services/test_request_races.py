@@ -7,9 +7,12 @@ fresh record, not answer the caller 409.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from shared.domain.errors import Conflict
+from shared.domain.errors import Conflict, TransientError
+from shared.domain.messages import Reconcile, decode_message
 from shared.domain.records import (
     OperationKind,
     OperationRecord,
@@ -19,8 +22,10 @@ from shared.domain.records import (
     RegistryStatus,
 )
 from shared.domain.spec import RegistrySpec
-from shared.services.registries import CONCURRENT_UPDATE_ATTEMPTS
-from tests.unit.services.fakes import FakeStore
+from shared.ports import OutboundMessage
+from shared.services.queueing import Dispatcher, Queues
+from shared.services.registries import CONCURRENT_UPDATE_ATTEMPTS, RegistryService
+from tests.unit.services.fakes import FakePublisher, FakeStore
 from tests.unit.services.test_provisioning_loop import DEMO1
 from tests.unit.services.world import World
 
@@ -131,3 +136,41 @@ def test_a_reconcile_does_not_write_an_observation_over_a_newer_generation():
     record.resources = {}
     with pytest.raises(Conflict):
         world.reconciler.record_observation(record, spec, observed)
+
+
+class FlakyPublisher(FakePublisher):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def publish(self, messages: Sequence[OutboundMessage]) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise TransientError("the queue is unavailable", code="ServiceUnavailable")
+        super().publish(messages)
+
+
+def test_a_retry_with_the_same_key_sends_what_a_failed_enqueue_did_not():
+    store, publisher = FakeStore(), FlakyPublisher(failures=1)
+    service = RegistryService(store, Dispatcher(publisher, Queues("reconcile", "steps")))
+    with pytest.raises(TransientError):
+        service.create(DEMO1, idempotency_key="k1")
+    assert publisher.sent == []
+    replay = service.create(DEMO1, idempotency_key="k1")
+    assert replay.replayed
+    assert [decode_message(m.body) for m in publisher.sent] == [
+        Reconcile(registry="demoregistry1", generation=1, operation_id=replay.operation.id, trigger="submit")
+    ]
+    other = World()  # the message a first, successful send would have carried has the same id
+    first = other.api.create(DEMO1, idempotency_key="k1")
+    assert other.publisher.sent[0].message_id.replace(first.operation.id, replay.operation.id) == (
+        publisher.sent[0].message_id
+    )
+
+
+def test_a_replay_of_a_finished_operation_sends_nothing():
+    world = World()
+    accepted = world.api.create(DEMO1, idempotency_key="k1")
+    world.drain()
+    assert world.api.create(DEMO1, idempotency_key="k1").operation.id == accepted.operation.id
+    assert world.publisher.sent == []

@@ -2,9 +2,11 @@
 
 The SDK's ``begin_*`` methods return an ``LROPoller`` whose polling method normally loops and sleeps until
 the operation ends. A function must not hold a thread for minutes, so ``StepPolling`` never sleeps:
-``poll_now=False`` makes no status request at all (the initial call only), ``poll_now=True`` makes one;
-when the operation has ended it does what ARMPolling does at the end (failure check, final GET). The
-continuation token (JSON, made by azure-core) is saved by the step and handed back for the next poll.
+``poll_now=False`` makes no status request at all (the initial call only), ``poll_now=True`` makes exactly
+one; when the operation has ended it does ARMPolling's failure check but not its final GET of the resource
+(the step does not use the body, and the next observation reads the resource anyway: one read fewer per
+operation under ARM's read budget). The continuation token (JSON, made by azure-core) is saved by the step
+and handed back for the next poll.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ from typing import Any
 from azure.mgmt.core.polling.arm_polling import ARMPolling
 
 from shared.adapters.arm_errors import retry_after_seconds
+
+_ENDED_BADLY = frozenset({"failed", "canceled", "cancelled"})
 
 
 class _Pause(Exception):
@@ -26,7 +30,6 @@ class StepPolling(ARMPolling):
     def __init__(self, *, poll_now: bool, **kwargs: Any) -> None:
         super().__init__(timeout=0, **kwargs)
         self._poll_now = poll_now
-        self._polls_left = 1
         self.retry_after: float | None = None
 
     def initialize(self, client: Any, initial_response: Any, deserialization_callback: Any) -> None:
@@ -42,11 +45,12 @@ class StepPolling(ARMPolling):
             return
 
     def _delay(self) -> None:
-        if self._polls_left == 0:
-            raise _Pause
-        self._polls_left -= 1
+        """ARMPolling's loop calls this between status requests: the one this call may make is done."""
+        raise _Pause
 
     def request_status(self, status_link: str) -> Any:
+        if self.finished() and self.status().lower() not in _ENDED_BADLY:
+            return self._pipeline_response  # the final GET of the resource: not needed, not made
         response = super().request_status(status_link)
         self.retry_after = retry_after_seconds(response.http_response.headers)
         return response

@@ -95,6 +95,21 @@ def test_a_step_observation_reads_only_its_parts(gateway: AzureArmGateway, contr
     assert paths[1].endswith("/registries") and paths[2].endswith("/replications")
 
 
+def test_each_poll_is_one_status_request_and_the_end_needs_no_final_get(
+    gateway: AzureArmGateway, control: SandboxControl
+):
+    reg = registry_name()
+    group = f"regctl-{reg}"
+    gateway.ensure_group(group, "eastus", {"regctl-registry": reg})
+    finish(gateway, gateway.create_acr(group, f"{reg}acr", "eastus", {"regctl-registry": reg}))
+    control.clear_requests()
+    polls = finish(gateway, gateway.create_replica(group, f"{reg}acr", "westus", {"regctl-registry": reg}))
+    requests = [(r["method"], r["path"].split("?")[0]) for r in control.requests()]
+    assert requests[0][0] == "PUT"
+    assert polls >= 2 and len(requests) == 1 + polls  # one status request per poll, nothing else
+    assert all("/operationStatuses/" in path for _, path in requests[1:])
+
+
 def test_storage_update_and_teardown_through_the_gateway(gateway: AzureArmGateway):
     reg = registry_name()
     group = f"regctl-{reg}"

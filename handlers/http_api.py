@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from handlers import openapi_docs as docs
 from handlers import problems
 from shared.domain.documents import MAX_DOCUMENT_BYTES, load_json, load_yaml
 from shared.domain.errors import InvalidSpec, RequestError
@@ -135,7 +136,13 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
     api.add_exception_handler(Exception, problems.unexpected_error)
     router = APIRouter(prefix="/api")
 
-    @router.post("/registries", status_code=202, summary="Create a registry from a spec (YAML or JSON)")
+    @router.post(
+        "/registries",
+        status_code=202,
+        summary="Create a registry from a spec (YAML or JSON)",
+        openapi_extra=docs.spec_body(),
+        responses={**docs.accepted_response(), **docs.problems(400, 409, 413, 415, 422, 503)},
+    )
     async def create_registry(
         request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
@@ -144,7 +151,13 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         result = await run_in_threadpool(services().create, document, idempotency_key)
         return accepted(result.operation, result.warnings)
 
-    @router.put("/registries/{name}", status_code=202, summary="Replace a registry's spec (YAML or JSON)")
+    @router.put(
+        "/registries/{name}",
+        status_code=202,
+        summary="Replace a registry's spec (YAML or JSON)",
+        openapi_extra=docs.spec_body(),
+        responses={**docs.accepted_response(), **docs.problems(400, 404, 409, 413, 415, 422, 503)},
+    )
     async def replace_registry(
         name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
@@ -153,7 +166,13 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         result = await run_in_threadpool(services().replace, name, document, idempotency_key)
         return accepted(result.operation, result.warnings)
 
-    @router.patch("/registries/{name}", status_code=202, summary="Change a registry with a JSON merge patch")
+    @router.patch(
+        "/registries/{name}",
+        status_code=202,
+        summary="Change a registry with a JSON merge patch",
+        openapi_extra=docs.patch_body(),
+        responses={**docs.accepted_response(), **docs.problems(400, 404, 409, 413, 415, 422, 503)},
+    )
     async def patch_registry(
         name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
@@ -162,7 +181,12 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         result = await run_in_threadpool(services().patch, name, document, idempotency_key)
         return accepted(result.operation, result.warnings)
 
-    @router.delete("/registries/{name}", status_code=202, summary="Tear down every resource of a registry")
+    @router.delete(
+        "/registries/{name}",
+        status_code=202,
+        summary="Tear down every resource of a registry",
+        responses={**docs.accepted_response(), **docs.problems(404, 409, 422, 503)},
+    )
     def delete_registry(
         name: str, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
@@ -170,24 +194,37 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         result = services().delete(name, idempotency_key)
         return accepted(result.operation, result.warnings)
 
-    @router.post("/registries/{name}/sync", status_code=202, summary="Reconcile one registry now")
+    @router.post(
+        "/registries/{name}/sync",
+        status_code=202,
+        summary="Reconcile one registry now",
+        responses={**docs.accepted_response(), **docs.problems(404, 409, 422, 503)},
+    )
     def sync_registry(name: str) -> Response:
         result = services().sync(name)
         return accepted(result.operation, result.warnings)
 
-    @router.put("/registries/{name}/policy", summary="Set the reconcile policy: manage, observe or skip")
+    @router.put(
+        "/registries/{name}/policy",
+        summary="Set the reconcile policy: manage, observe or skip",
+        responses=docs.problems(404, 409, 422, 503),
+    )
     def set_policy(name: str, body: PolicyBody) -> dict[str, Any]:
         return registry_document(services().set_policy(name, body.reconcile_policy))
 
-    @router.get("/registries", summary="List registries")
+    @router.get("/registries", summary="List registries", responses=docs.problems(503))
     def list_registries() -> dict[str, Any]:
         return {"value": [registry_document(r) for r in services().list()]}
 
-    @router.get("/registries/{name}", summary="A registry: spec, status and resources")
+    @router.get(
+        "/registries/{name}", summary="A registry: spec, status and resources", responses=docs.problems(404, 422, 503)
+    )
     def get_registry(name: str) -> dict[str, Any]:
         return registry_document(services().get(name))
 
-    @router.get("/operations/{operation_id}", summary="An operation and its steps")
+    @router.get(
+        "/operations/{operation_id}", summary="An operation and its steps", responses=docs.problems(404, 422, 503)
+    )
     def get_operation(operation_id: str) -> dict[str, Any]:
         return operation_document(services().operation(operation_id))
 
@@ -198,4 +235,5 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
 
     api.include_router(router)
+    docs.install(api)
     return api

@@ -199,6 +199,32 @@ def test_openapi_and_docs_are_served(api):
     assert api.client.get("/api/docs").status_code == 200
 
 
+def test_openapi_describes_the_spec_bodies_and_every_error_as_a_problem(api):
+    spec = api.client.get("/api/openapi.json").json()
+    paths, schemas = spec["paths"], spec["components"]["schemas"]
+    for path, method in (("/api/registries", "post"), ("/api/registries/{name}", "put")):
+        content = paths[path][method]["requestBody"]["content"]
+        assert set(content) == {"application/json", "application/yaml"}
+        assert content["application/yaml"]["schema"] == {"$ref": "#/components/schemas/RegistrySpec"}
+    assert set(paths["/api/registries/{name}"]["patch"]["requestBody"]["content"]) == {"application/merge-patch+json"}
+    assert {"name", "location", "replication_locations"} <= set(schemas["RegistrySpec"]["properties"])
+    assert "StorageConfig" in schemas  # the spec's nested models resolve inside the document
+    for path, operations in paths.items():
+        for method, operation in operations.items():
+            for status, response in operation["responses"].items():
+                if status.startswith(("4", "5")) and path != "/api/health":
+                    assert list(response["content"]) == ["application/problem+json"], (method, path, status)
+    assert paths["/api/registries"]["post"]["responses"]["202"]["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/AcceptedOperation"
+    }
+
+
+def test_the_documented_problem_schema_matches_what_is_answered(api):
+    body = api.create(DEMO1_YAML.replace("eastus2", "East US 2")).json()
+    required = api.client.get("/api/openapi.json").json()["components"]["schemas"]["Problem"]["required"]
+    assert set(required) <= set(body) and body["errors"][0]["field"].startswith("replication_locations")
+
+
 def test_health_reports_each_check(api):
     assert api.client.get("/api/health").json() == {"status": "ok", "checks": {"store": True}}
 

@@ -43,8 +43,10 @@ integration: setup
 test: lint types contracts
 	$(BIN)/pytest -q
 
+# Every benchmark, then docs/performance.md (minutes; never part of `make test`).
+# `make bench BENCH_ARGS="--only api"` or `BENCH_ARGS=--quick` for a part or a smoke run.
 bench: setup
-	$(PY) -m bench
+	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules .sandbox .mypy_cache .ruff_cache .pytest_cache

@@ -3,13 +3,17 @@
 ``python -m bench.provision --regions N [--time-scale S]`` starts its own sandbox, creates a registry
 with N regions (one storage account each) and reports, as one JSON object on the last line:
 
-- ``makespan_s``: from the POST to the operation's Succeeded;
+- ``makespan_s``: from the POST to the operation's Succeeded: its ``updatedAt`` (the host's clock, the
+  same machine), so the client's polling (every 0.5 s, light on the host) does not blur it;
 - ``critical_path_s``: the longest chain of simulated durations (group -> storage; group -> ACR ->
   replica), at the run's time scale;
 - ``ratio_to_critical_path``: makespan / critical path;
 - ``sequential_s``: the simulated durations of the same registry built one resource at a time (every
   storage account, the ACR, every replica, one after another), for comparison;
-- ``arm_writes`` / ``arm_writes_minimum`` (1 group + N accounts + 1 ACR + N-1 replicas) and ``arm_reads``.
+- ``arm_writes`` / ``arm_writes_minimum`` (1 group + N accounts + 1 ACR + N-1 replicas) and ``arm_reads``;
+- ``cpu_s``: CPU seconds each sandbox process, this one and the rest of the machine (``other``) used
+  meanwhile (``bench.common.CpuMeter``), and ``other_cpu_share``: the share of the machine's CPU the rest
+  used (near 0 on a quiet machine).
 """
 
 from __future__ import annotations
@@ -22,7 +26,17 @@ from typing import Any
 
 import httpx
 
-from bench.common import REGION_ORDER, machine, registry_yaml, sandbox, split_requests, wait_for
+from bench.common import (
+    REGION_ORDER,
+    CpuMeter,
+    finished_at,
+    machine,
+    other_share,
+    registry_yaml,
+    sandbox,
+    split_requests,
+    wait_for,
+)
 
 
 def run(regions: int, time_scale: float) -> dict[str, Any]:
@@ -36,15 +50,18 @@ def run(regions: int, time_scale: float) -> dict[str, Any]:
         sequential = time_scale * (regions * storage + acr + (regions - 1) * replica)
         with httpx.Client(base_url=box.api.removesuffix("/api"), timeout=30) as api:
             control.clear_requests()
-            started = time.monotonic()
+            meter = CpuMeter(box)
+            meter.start()
+            started = time.time()
             response = api.post(
                 "/api/registries",
                 content=registry_yaml(f"Bench{regions}", chosen),
                 headers={"Content-Type": "application/yaml"},
             )
             response.raise_for_status()
-            operation = wait_for(api, response.headers["Location"], timeout=60 + 5 * sequential)
-            makespan = time.monotonic() - started
+            operation = wait_for(api, response.headers["Location"], timeout=60 + 5 * sequential, interval=0.5)
+            makespan = finished_at(operation) - started
+            cpu = meter.stop()
         reads, writes = split_requests(control.requests())
     return {
         "benchmark": "provision",
@@ -58,6 +75,8 @@ def run(regions: int, time_scale: float) -> dict[str, Any]:
         "arm_writes": writes,
         "arm_writes_minimum": 1 + regions + 1 + (regions - 1),
         "arm_reads": reads,
+        "cpu_s": {name: round(used, 1) for name, used in cpu.items()},
+        "other_cpu_share": other_share(cpu, makespan),
         "machine": machine(),
     }
 

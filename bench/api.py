@@ -1,0 +1,386 @@
+"""Create-request throughput and latency of the HTTP API, against the ceiling of its own store and queue.
+
+``python -m bench.api --seconds T [--clients C] [--sweep 1,2,4,16]`` starts its own sandbox and, from C
+concurrent clients (threads, one keep-alive ``httpx.Client`` each; default 8, the ``maxConcurrentCalls``
+the app's host.json gives each queue function), sends ``POST /api/registries`` with a valid YAML spec
+(3 regions) and a unique registry name, back to back for T seconds after an untimed warm-up. Then the same C
+threads, for the same T seconds, do directly what ``RegistryService.create`` does behind that endpoint,
+with the app's own ``RegistryService`` over ``TableStateStore`` and ``Dispatcher`` over
+``StorageQueuePublisher``, built from the sandbox's settings as ``shared/bootstrap.build`` builds them and
+shared by the threads as the host shares its container: parse the spec, ``find_idempotent`` (only with
+``--idempotency-key``), one table transaction (registry, operation, idempotency entry) and one queue send.
+One JSON object on the last line of stdout:
+
+- ``requests_per_s``: requests answered 202 per second over the timed window;
+- ``p50_ms`` / ``p99_ms``: client-side latency of those requests (nearest rank);
+- ``errors``: requests not answered 202 (or failed on the wire) in the window;
+- ``ceiling_ops_per_s`` (with ``ceiling_p50_ms``, ``ceiling_p99_ms``, ``ceiling_errors``): the same store
+  writes and queue send per second, without HTTP, FastAPI or the host in between;
+- ``ratio_to_ceiling``: requests_per_s / ceiling_ops_per_s, how close the API gets to what its own
+  dependencies allow. Goal (issue 6): >= 0.7 with p99 <= 150 ms;
+- ``cpu_ms_per_request`` / ``ceiling_cpu_ms_per_op``: CPU milliseconds per operation of each process
+  (``host``: the functions host serving the API; ``azurite``; ``client``: this process; ``other``: the rest
+  of the machine, which should be near 0), and ``other_cpu_share`` / ``ceiling_other_cpu_share``: the
+  share of the machine's CPU that rest used during each phase (near 0 on a quiet machine);
+- ``sweep`` (with ``--sweep``): the main figures again at each client count, in the same sandbox.
+
+Workers. Every accepted create enqueues a Reconcile that the host's queue workers would start
+provisioning, on the same CPUs. By default (``--workers paused``) the host's queue receivers are parked:
+the sandbox starts with ``SANDBOX_POLL_MIN_SECONDS``/``SANDBOX_POLL_MAX_SECONDS`` at one hour, so the first
+poll finds the queues empty and the next comes after the benchmark. Both phases then measure the request
+path alone, on a quiet machine. ``--workers live`` keeps the workers polling and slows ARM instead
+(``--time-scale``, default 1000: every ARM operation takes 1000 times its Azure duration), so each create
+still costs a first wave of reconcile and step invocations while the API is measured; the ceiling phase
+then runs with that backlog still draining, so its figure is only indicative.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from bench.common import (
+    REGION_ORDER,
+    CpuMeter,
+    app_settings,
+    machine,
+    other_share,
+    percentile_ms,
+    progress,
+    registry_yaml,
+    sandbox,
+)
+from sandbox.harness import Sandbox
+from shared.adapters.storage_queue import StorageQueuePublisher
+from shared.adapters.tables import TableStateStore
+from shared.services.queueing import Dispatcher, Queues
+from shared.services.registries import RegistryService
+
+PAUSED_POLL_SECONDS = "3600"
+"""Pause between polls of an empty queue while workers are parked: longer than any run of this benchmark."""
+
+Call = Callable[[str], None]
+"""One timed operation for a registry name; raises if it was not accepted."""
+
+
+@dataclass
+class Phase:
+    """What the C clients of one phase did inside the timed window."""
+
+    latencies: list[float] = field(default_factory=list)
+    errors: int = 0
+    elapsed: float = 0.0
+    samples: list[str] = field(default_factory=list)  # the first few error descriptions
+    cpu: dict[str, float] = field(default_factory=dict)  # CPU seconds per process in the window
+
+    def summary(self, prefix: str) -> dict[str, Any]:
+        ok = len(self.latencies)
+        return {
+            f"{prefix}ops": ok,
+            f"{prefix}ops_per_s": round(ok / self.elapsed, 1) if self.elapsed else 0.0,
+            f"{prefix}p50_ms": percentile_ms(self.latencies, 50),
+            f"{prefix}p99_ms": percentile_ms(self.latencies, 99),
+            f"{prefix}errors": self.errors,
+        }
+
+
+@dataclass
+class _Window:
+    """The timed window shared by a phase's clients, opened when all of them have warmed up."""
+
+    seconds: float
+    meter: CpuMeter | None
+    start: float = 0.0
+    end: float = 0.0
+    last: float = 0.0
+
+    def open(self) -> None:
+        self.start = time.perf_counter()
+        self.end = self.start + self.seconds
+        if self.meter is not None:
+            self.meter.start()
+
+
+class _Client:
+    """One client thread: untimed calls until ``warm_until``, then timed calls until the window ends."""
+
+    def __init__(self, call: Call, prefix: str) -> None:
+        self.call, self.prefix = call, prefix
+        self.count = 0
+        self.latencies: list[float] = []
+        self.errors: list[str] = []
+
+    def one(self, *, timed: bool) -> None:
+        self.count += 1
+        started = time.perf_counter()
+        ok, reason = True, ""
+        try:
+            self.call(f"{self.prefix}n{self.count:06d}")
+        except Exception as exc:  # a failed request is an error of the phase, not of the benchmark
+            ok, reason = False, f"{type(exc).__name__}: {exc}"[:300]
+        if timed and ok:
+            self.latencies.append(time.perf_counter() - started)
+        elif timed:
+            self.errors.append(reason)
+
+    def run(self, warm_until: float, barrier: threading.Barrier, window: _Window) -> float:
+        while time.monotonic() < warm_until:
+            self.one(timed=False)
+        barrier.wait()
+        while time.perf_counter() < window.end:
+            self.one(timed=True)
+        return time.perf_counter()
+
+
+def drive(
+    clients: int,
+    seconds: float,
+    warmup: float,
+    factory: Callable[[int], tuple[Call, Callable[[], None]]],
+    *,
+    tag: str,
+    meter: CpuMeter | None = None,
+) -> Phase:
+    """Run ``clients`` threads: each warms up for ``warmup`` s untimed, then all start the timed window of
+    ``seconds`` together and call back to back until it ends (a call in flight at the end still counts).
+    Registry names are unique per phase (``tag``), client and call."""
+    phase = Phase()
+    lock = threading.Lock()
+    window = _Window(seconds, meter)
+    barrier = threading.Barrier(clients, action=window.open)
+    warm_until = time.monotonic() + warmup
+
+    def thread_main(index: int) -> None:
+        call, close = factory(index)
+        client = _Client(call, f"b{tag}{index:02d}")
+        try:
+            finished = client.run(warm_until, barrier, window)
+        except BaseException:
+            barrier.abort()  # the other clients stop waiting; the phase fails below
+            raise
+        finally:
+            close()
+        with lock:
+            phase.latencies.extend(client.latencies)
+            phase.errors += len(client.errors)
+            phase.samples.extend(client.errors[: max(0, 3 - len(phase.samples))])
+            window.last = max(window.last, finished)
+
+    threads = [threading.Thread(target=thread_main, args=(i,), name=f"bench-{tag}-{i}") for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if meter is not None:
+        phase.cpu = meter.stop()
+    if not window.last:
+        raise RuntimeError(f"phase {tag}: no client finished the timed window (see the tracebacks above)")
+    phase.elapsed = window.last - window.start
+    return phase
+
+
+def _document(name: str, regions: list[str]) -> dict[str, Any]:
+    return {"name": name, "location": regions[0], "replication_locations": [{"location": r} for r in regions]}
+
+
+def api_factory(
+    base_url: str, regions: list[str], body: str, idempotency: bool
+) -> Callable[[int], tuple[Call, Callable[[], None]]]:
+    """Each client: one keep-alive httpx.Client; a call is one POST /api/registries, accepted when 202."""
+
+    def factory(_: int) -> tuple[Call, Callable[[], None]]:
+        api = httpx.Client(base_url=base_url, timeout=30, trust_env=False)
+
+        def call(name: str) -> None:
+            headers = {"Idempotency-Key": uuid.uuid4().hex} if idempotency else {}
+            if body == "yaml":
+                headers["Content-Type"] = "application/yaml"
+                response = api.post("/api/registries", content=registry_yaml(name, regions), headers=headers)
+            else:
+                response = api.post("/api/registries", json=_document(name, regions), headers=headers)
+            if response.status_code != 202:
+                raise RuntimeError(f"answered {response.status_code}: {response.text[:200]}")
+
+        return call, api.close
+
+    return factory
+
+
+@contextmanager
+def app_dependencies(box: Sandbox) -> Iterator[tuple[TableStateStore, Dispatcher]]:
+    """The app's own store and dispatcher, from the settings the sandbox gives the host (as bootstrap does)."""
+    settings = app_settings(box)
+    store = TableStateStore.from_settings(
+        connection_string=settings.state_storage_connection,
+        endpoint=None,
+        credential=None,
+        prefix=settings.table_prefix,
+    )
+    publisher = StorageQueuePublisher.from_settings(settings)
+    try:
+        yield store, Dispatcher(publisher, Queues(reconcile=settings.reconcile_queue, steps=settings.steps_queue))
+    finally:
+        publisher.close()
+
+
+def ceiling_factory(
+    store: TableStateStore, dispatcher: Dispatcher, regions: list[str], idempotency: bool
+) -> Callable[[int], tuple[Call, Callable[[], None]]]:
+    """Each client: ``RegistryService.create`` called directly for a new name, on the shared store and
+    dispatcher (one per process, as the host has one container shared by its request threads). The same
+    code as behind the endpoint, so the ceiling follows any change to what a create costs."""
+    service = RegistryService(store, dispatcher)
+
+    def factory(_: int) -> tuple[Call, Callable[[], None]]:
+        def call(name: str) -> None:
+            accepted = service.create(_document(name, regions), uuid.uuid4().hex if idempotency else None)
+            if accepted.replayed:
+                raise RuntimeError(f"registry {name} already existed")
+
+        return call, lambda: None
+
+    return factory
+
+
+@dataclass(frozen=True)
+class Options:
+    """How the requests look and how the sandbox runs (the same for every client count)."""
+
+    seconds: float = 20.0
+    warmup: float = 2.0
+    regions: int = 3
+    body: str = "yaml"
+    idempotency: bool = False
+    workers: str = "paused"
+    time_scale: float = 1000.0
+
+
+def measure(
+    box: Sandbox, store: TableStateStore, dispatcher: Dispatcher, clients: int, options: Options
+) -> dict[str, Any]:
+    """The API phase, then the ceiling phase, with ``clients`` clients; the figures of both."""
+    chosen = REGION_ORDER[: options.regions]
+    run_id = uuid.uuid4().hex[:4]
+    meter = CpuMeter(box)
+    calls = api_factory(box.api.removesuffix("/api"), chosen, options.body, options.idempotency)
+    api = drive(clients, options.seconds, options.warmup, calls, tag=f"a{run_id}", meter=meter)
+    progress(f"api: {clients} clients: {api.summary('')} cpu_s={_rounded(api.cpu)} {api.samples}")
+    calls = ceiling_factory(store, dispatcher, chosen, options.idempotency)
+    ceiling = drive(clients, options.seconds, options.warmup, calls, tag=f"c{run_id}", meter=meter)
+    progress(f"api: {clients} clients: ceiling {ceiling.summary('')} cpu_s={_rounded(ceiling.cpu)} {ceiling.samples}")
+    api_rate = len(api.latencies) / api.elapsed
+    ceiling_rate = len(ceiling.latencies) / ceiling.elapsed
+    return {
+        "clients": clients,
+        "requests": len(api.latencies),
+        "requests_per_s": round(api_rate, 1),
+        "p50_ms": percentile_ms(api.latencies, 50),
+        "p99_ms": percentile_ms(api.latencies, 99),
+        "errors": api.errors,
+        "ceiling_ops": len(ceiling.latencies),
+        "ceiling_ops_per_s": round(ceiling_rate, 1),
+        "ceiling_p50_ms": percentile_ms(ceiling.latencies, 50),
+        "ceiling_p99_ms": percentile_ms(ceiling.latencies, 99),
+        "ceiling_errors": ceiling.errors,
+        "ratio_to_ceiling": round(api_rate / ceiling_rate, 3) if ceiling_rate else 0.0,
+        "cpu_ms_per_request": _per_op(api),
+        "ceiling_cpu_ms_per_op": _per_op(ceiling),
+        "other_cpu_share": other_share(api.cpu, api.elapsed),
+        "ceiling_other_cpu_share": other_share(ceiling.cpu, ceiling.elapsed),
+    }
+
+
+def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[str, Any]:
+    """The figures at ``clients``; with ``sweep``, the same figures at each of those client counts too
+    (in ``sweep``, same sandbox, one after another)."""
+    env = {}
+    if options.workers == "paused":
+        env = {"SANDBOX_POLL_MIN_SECONDS": PAUSED_POLL_SECONDS, "SANDBOX_POLL_MAX_SECONDS": PAUSED_POLL_SECONDS}
+    with sandbox(options.time_scale, env) as (box, _control), app_dependencies(box) as (store, dispatcher):
+        progress(
+            f"api: sandbox up; {options.warmup} s warm-up + {options.seconds} s per phase, workers {options.workers}"
+        )
+        primary = measure(box, store, dispatcher, clients, options)
+        others = [measure(box, store, dispatcher, count, options) for count in sweep or [] if count != clients]
+    swept = sorted([primary, *others], key=lambda r: int(r["clients"])) if others else []
+    return {
+        "benchmark": "api",
+        "seconds": options.seconds,
+        "warmup_s": options.warmup,
+        "regions_per_spec": options.regions,
+        "body": options.body,
+        "idempotency_key": options.idempotency,
+        "workers": options.workers,
+        "time_scale": options.time_scale,
+        **primary,
+        **({"sweep": [_brief(r) for r in swept]} if swept else {}),
+        "machine": machine(),
+    }
+
+
+def _brief(figures: dict[str, Any]) -> dict[str, Any]:
+    keys = ("clients", "requests_per_s", "p50_ms", "p99_ms", "ceiling_ops_per_s", "ceiling_p99_ms", "ratio_to_ceiling")
+    return {key: figures[key] for key in keys}
+
+
+def _rounded(cpu: dict[str, float]) -> dict[str, float]:
+    return {name: round(seconds, 2) for name, seconds in cpu.items()}
+
+
+def _per_op(phase: Phase) -> dict[str, float]:
+    """CPU milliseconds each process spent per completed operation of the phase (all ops, errors included)."""
+    ops = len(phase.latencies) + phase.errors
+    return {name: round(seconds * 1000 / ops, 2) for name, seconds in phase.cpu.items()} if ops else {}
+
+
+def _counts(text: str) -> list[int]:
+    counts = [int(part) for part in text.split(",") if part.strip()]
+    if not counts or min(counts) < 1:
+        raise argparse.ArgumentTypeError("a comma-separated list of client counts >= 1")
+    return counts
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.api", description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0, help="timed window of each phase (default 20)")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent clients (default 8)")
+    parser.add_argument(
+        "--sweep", type=_counts, help="also measure at these client counts, e.g. 1,2,4,16 (reported in sweep)"
+    )
+    parser.add_argument("--warmup", type=float, default=2.0, help="untimed seconds before each phase (default 2)")
+    parser.add_argument("--regions", type=int, default=3, help="regions per registry spec (default 3)")
+    parser.add_argument("--body", choices=("yaml", "json"), default="yaml", help="request body (default yaml)")
+    parser.add_argument("--idempotency-key", action="store_true", help="send a unique Idempotency-Key each time")
+    parser.add_argument("--workers", choices=("paused", "live"), default="paused", help="host queue workers")
+    parser.add_argument("--time-scale", type=float, default=1000.0, help="ARM durations x this (default 1000)")
+    args = parser.parse_args(argv)
+    if args.seconds <= 0 or args.clients < 1:
+        parser.error("--seconds must be > 0 and --clients >= 1")
+    if not 1 <= args.regions <= len(REGION_ORDER):
+        parser.error(f"--regions must be 1-{len(REGION_ORDER)}")
+    options = Options(
+        seconds=args.seconds,
+        warmup=args.warmup,
+        regions=args.regions,
+        body=args.body,
+        idempotency=args.idempotency_key,
+        workers=args.workers,
+        time_scale=args.time_scale,
+    )
+    result = run(args.clients, options, args.sweep)
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

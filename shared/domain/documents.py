@@ -2,8 +2,9 @@
 
 Input is treated as hostile:
 - a size cap (``MAX_DOCUMENT_BYTES``) checked before parsing;
-- PyYAML's safe loader only, extended to count aliases, nodes and nesting depth *while composing*, so
-  an alias bomb is refused before anything is expanded;
+- PyYAML's safe loader only, with caps on aliases, nodes and nesting depth counted before anything is
+  expanded, so an alias bomb is refused: on libyaml's event stream (``_check_events``) when PyYAML has
+  libyaml (its wheels do; about five times faster), else while the pure-Python loader composes;
 - duplicate mapping keys are refused (PyYAML and ``json`` would silently keep the last one);
 - a document that is not a mapping is refused;
 - error messages quote at most a short excerpt of the input, never the input itself.
@@ -16,7 +17,7 @@ from typing import Any
 
 import yaml
 from yaml.constructor import ConstructorError
-from yaml.events import AliasEvent
+from yaml.events import AliasEvent, CollectionEndEvent, CollectionStartEvent, NodeEvent
 from yaml.nodes import MappingNode, Node
 from yaml.reader import ReaderError
 
@@ -35,30 +36,9 @@ def shorten(value: object, limit: int = 40) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-class _GuardedLoader(yaml.SafeLoader):
-    """SafeLoader that refuses alias bombs, deep nesting and duplicate keys while composing."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._aliases = 0
-        self._depth = 0
-        self._nodes = 0
-
-    def compose_node(self, parent: Node | None, index: int) -> Node | None:
-        if self.check_event(AliasEvent):
-            self._aliases += 1
-            if self._aliases > MAX_ALIASES:
-                raise _Refused(f"the document uses more than {MAX_ALIASES} YAML aliases")
-        self._nodes += 1
-        if self._nodes > MAX_NODES:
-            raise _Refused(f"the document has more than {MAX_NODES} YAML nodes")
-        self._depth += 1
-        try:
-            if self._depth > MAX_DEPTH:
-                raise _Refused(f"the document nests deeper than {MAX_DEPTH} levels")
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
+class _Guards(yaml.constructor.SafeConstructor):
+    """Construction guards shared by both loaders: duplicate keys refused, unbuildable values reported with
+    their position."""
 
     def construct_object(self, node: Node, deep: bool = False) -> Any:
         # A scalar that matches an implicit tag but cannot be built (an integer over Python's 4300-digit
@@ -94,6 +74,66 @@ class _GuardedLoader(yaml.SafeLoader):
         return super().construct_mapping(node, deep=deep)
 
 
+class _GuardedLoader(_Guards, yaml.SafeLoader):
+    """The pure-Python loader (when PyYAML has no libyaml): counts aliases, nodes and depth while composing."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._aliases = 0
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent: Node | None, index: int) -> Node | None:
+        if self.check_event(AliasEvent):
+            self._aliases += 1
+            if self._aliases > MAX_ALIASES:
+                raise _Refused(f"the document uses more than {MAX_ALIASES} YAML aliases")
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused(f"the document has more than {MAX_NODES} YAML nodes")
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _Refused(f"the document nests deeper than {MAX_DEPTH} levels")
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+if yaml.__with_libyaml__:
+
+    class _FastLoader(_Guards, yaml.CSafeLoader):
+        """libyaml scans, parses and composes (in C); construction is PyYAML's, with the guards. Only used on
+        a document whose event stream ``_check_events`` accepted: libyaml's composer recurses."""
+
+
+def _check_events(source: str) -> None:
+    """The alias, node and depth caps, counted on libyaml's event stream (an iterative parser: nothing is
+    composed or expanded yet). The same counts as ``_GuardedLoader.compose_node`` makes."""
+    parser = yaml.CSafeLoader(source)
+    aliases = nodes = collections = 0
+    try:
+        while (event := parser.get_event()) is not None:
+            if isinstance(event, CollectionEndEvent):
+                collections -= 1
+                continue
+            if not isinstance(event, NodeEvent):
+                continue
+            nodes += 1
+            if isinstance(event, AliasEvent):
+                aliases += 1
+                if aliases > MAX_ALIASES:
+                    raise _Refused(f"the document uses more than {MAX_ALIASES} YAML aliases")
+            if nodes > MAX_NODES:
+                raise _Refused(f"the document has more than {MAX_NODES} YAML nodes")
+            if collections + 1 > MAX_DEPTH:
+                raise _Refused(f"the document nests deeper than {MAX_DEPTH} levels")
+            if isinstance(event, CollectionStartEvent):
+                collections += 1
+    finally:
+        parser.dispose()
+
+
 class _Refused(Exception):
     """Raised inside the loader; turned into ``InvalidSpec`` by ``load_document``."""
 
@@ -117,23 +157,37 @@ def load_yaml(text: str | bytes) -> dict[str, Any]:
     """Parse one YAML document into a mapping, or raise ``InvalidSpec`` with line and column."""
     source = _check_size(text)
     try:
-        loader = _GuardedLoader(source)  # the reader checks for unprintable characters here
+        yaml.reader.Reader(source)  # refuses unprintable characters, with Python's positions
+        if yaml.__with_libyaml__:
+            _check_events(source)
+            loader: yaml.SafeLoader | yaml.CSafeLoader = _FastLoader(source)
+        else:
+            loader = _GuardedLoader(source)
     except ReaderError as exc:
         raise InvalidSpec(_unprintable(source, exc), code="InvalidYaml") from None
+    except _Refused as exc:
+        raise InvalidSpec(f"refused YAML: {exc}", code="InvalidYaml") from None
+    except yaml.MarkedYAMLError as exc:
+        raise InvalidSpec(_syntax_error(exc), code="InvalidYaml") from None
+    except yaml.YAMLError as exc:
+        raise InvalidSpec(f"invalid YAML: {shorten(exc, 120)}", code="InvalidYaml") from None
     try:
         data = loader.get_single_data()
     except _Refused as exc:
         raise InvalidSpec(f"refused YAML: {exc}", code="InvalidYaml") from None
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        problem = shorten(exc.problem or exc.context or "syntax error", 120)
-        raise InvalidSpec(f"invalid YAML{where}: {problem}", code="InvalidYaml") from None
+        raise InvalidSpec(_syntax_error(exc), code="InvalidYaml") from None
     except yaml.YAMLError as exc:
         raise InvalidSpec(f"invalid YAML: {shorten(exc, 120)}", code="InvalidYaml") from None
     finally:
         loader.dispose()
     return _require_mapping(data)
+
+
+def _syntax_error(exc: yaml.MarkedYAMLError) -> str:
+    mark = exc.problem_mark or exc.context_mark
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+    return f"invalid YAML{where}: {shorten(exc.problem or exc.context or 'syntax error', 120)}"
 
 
 def _unprintable(source: str, exc: ReaderError) -> str:

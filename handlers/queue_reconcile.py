@@ -70,7 +70,7 @@ def step(msg: func.ServiceBusMessage) -> None:
         return
     deps = container()
     try:
-        deps.steps.run(message)
+        deps.steps.run(message, redelivered=(msg.delivery_count or 1) > 1)
     except Conflict as exc:
         # Another delivery of this step, or a reconcile, changed its record meanwhile: run it again shortly
         # on fresh state (level-triggered; a duplicate chain is dropped by its message id).

@@ -38,7 +38,7 @@ from azure.mgmt.storage.models import (
     StorageAccountUpdateParameters,
 )
 
-from shared.adapters.arm_errors import classify
+from shared.adapters.arm_errors import classify, classify_poll
 from shared.adapters.arm_polling import StepPolling
 from shared.domain.errors import TransientError
 from shared.domain.resources import (
@@ -346,7 +346,7 @@ class AzureArmGateway:
                 return LroState(done=False, continuation=continuation, retry_after=polling.retry_after)
             poller.result()
         except AzureError as exc:
-            raise classify(exc) from exc
+            raise classify_poll(exc) from exc
         return LroState(done=True)
 
     def _resume(

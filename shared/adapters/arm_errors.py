@@ -12,7 +12,7 @@ from time import time
 
 from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
-from shared.domain.errors import PermanentError, RegctlError, TransientError
+from shared.domain.errors import PermanentError, RegctlError, StatusUnreadable, TransientError
 
 
 class Kind(Enum):
@@ -121,6 +121,21 @@ def classify(exc: AzureError) -> RegctlError:
             return PermanentError(message, code=code)
         return TransientError(message, code=code, retry_after=retry_after)
     return TransientError(str(exc) or type(exc).__name__, code=type(exc).__name__)
+
+
+def classify_poll(exc: AzureError) -> RegctlError:
+    """``classify`` for a status request of a running operation. A request that was throttled (429) or got
+    no answer (no connection, or none read back) says nothing about the operation: ``StatusUnreadable``, and
+    the step polls again. Any other answer is the operation's: an Azure-AsyncOperation monitor reports a
+    failure as 200 with a Failed status, a Location monitor as the failure's own 4xx/5xx status, so a 5xx
+    from a monitor is the operation ending, classified by its error code as usual."""
+    error = classify(exc)
+    unanswered = isinstance(exc, ServiceRequestError | ServiceResponseError) or (
+        isinstance(exc, HttpResponseError) and exc.status_code == 429
+    )
+    if unanswered and isinstance(error, TransientError):
+        return StatusUnreadable(error.message, code=error.code, retry_after=error.retry_after)
+    return error
 
 
 def _status_code_name(status: int | None) -> str:

@@ -48,6 +48,11 @@ class TransientError(RegctlError):
         self.retry_after = retry_after
 
 
+class StatusUnreadable(TransientError):
+    """The status of a running long-running operation could not be read (throttled, or no answer): the
+    operation itself may well still be running, so it is polled again later, not started again."""
+
+
 class PermanentError(RegctlError):
     """Retrying cannot help; ``field`` names the spec field at fault, when there is one."""
 

@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from shared.domain.decide import Action
 from shared.domain.plan import StepKind
 
 SCHEMA_VERSION: Literal[1] = 1
@@ -64,6 +65,10 @@ class Step(_Message):
     index: int = Field(default=0, ge=0)
     run: int = Field(default=0, ge=0)
     attempt: int = Field(default=0, ge=0)
+    action: Action | None = None
+    """What the reconcile that planned this step decided from the observation it had just made. The step's
+    first delivery acts on it instead of observing again (one to two ARM reads fewer per step); a
+    redelivery, a retry or a poll observes afresh."""
 
     @property
     def message_id(self) -> str:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from shared.domain.decide import Action, StepContext, Verb, decide
 from shared.domain.drift import drift
 from shared.domain.errors import Conflict, PermanentError
 from shared.domain.messages import Reconcile, Step
@@ -39,6 +40,20 @@ regctl keeps undoing it, and the operation fails with ``DidNotConverge`` instead
 
 
 OBSERVATION_WRITE_ATTEMPTS = 4
+
+
+@dataclass(frozen=True)
+class StepView:
+    """What a reconcile saw, handed to the steps it plans: each carries the decision its step would make
+    from this observation, so the step's first delivery need not read ARM again."""
+
+    spec: RegistrySpec | None
+    observed: Observed
+
+    def action(self, planned: PlannedStep, step: StepRecord) -> Action | None:
+        context = StepContext(planned.kind, planned.region, planned.index, self.spec, self.observed, step.name_attempt)
+        decided = decide(context)
+        return None if decided.verb in (Verb.NOOP, Verb.WAIT) else decided
 
 
 @dataclass(frozen=True)
@@ -145,7 +160,7 @@ class Reconciler:
         if plan.done:
             self._converged(record, operation)
             return
-        self._progress(record, operation, plan, message)
+        self._progress(record, operation, plan, message, StepView(spec, observed))
 
     def record_observation(self, record: RegistryRecord, spec: RegistrySpec, observed: Observed) -> RegistryRecord:
         """Keep what ARM showed and the drift on the registry record (written only when it changed).
@@ -185,6 +200,7 @@ class Reconciler:
         operation: OperationRecord | None,
         plan: Plan,
         message: Reconcile,
+        view: StepView,
     ) -> None:
         if operation is not None and operation.status is OperationStatus.ACCEPTED:
             operation.status = OperationStatus.RUNNING
@@ -192,9 +208,10 @@ class Reconciler:
             self._store.save_operation(operation)
         steps: list[Reconcile | Step] = []
         for planned in plan.ready:
-            step = self._claim(record, f"{planned.kind}:{planned.region}:{planned.index}", planned)
-            if step is None:
+            claimed = self._claim(record, f"{planned.kind}:{planned.region}:{planned.index}", planned)
+            if claimed is None:
                 return
+            step, never_acted = claimed
             steps.append(
                 Step(
                     registry=record.key,
@@ -204,6 +221,7 @@ class Reconciler:
                     region=planned.region,
                     index=planned.index,
                     run=step.run,
+                    action=view.action(planned, step) if never_acted else None,
                 )
             )
         log.info(
@@ -237,9 +255,12 @@ class Reconciler:
         )
         self._dispatch.send([message])
 
-    def _claim(self, record: RegistryRecord, key: str, planned: PlannedStep) -> StepRecord | None:
+    def _claim(self, record: RegistryRecord, key: str, planned: PlannedStep) -> tuple[StepRecord, bool] | None:
         """The step record a ready step runs under: new, taken over from an older operation, or a new run of
-        a step this operation already finished but needs again (at most ``MAX_RUNS``)."""
+        a step this operation already finished but needs again (at most ``MAX_RUNS``). The flag says whether
+        the step has never acted (a new record, or this operation's, still Pending, never attempted): only
+        then can it act on this reconcile's observation, which may predate what an earlier run or an older
+        operation's step did."""
         current = self._store.get_step(record.key, key)
         if current is None:
             current = StepRecord(
@@ -251,10 +272,11 @@ class Reconciler:
                 index=planned.index,
             )
             self._store.save_step(current)
-            return current
+            return current, True
         same_operation = current.operation_id == record.operation_id
         if same_operation and current.state in (StepState.RUNNING, StepState.PENDING):
-            return current  # in flight: the message is a duplicate and dropped as one
+            never_acted = current.state is StepState.PENDING and current.attempts == 0 and current.continuation is None
+            return current, never_acted  # in flight: the message is a duplicate and dropped as one
         if same_operation:
             current.run += 1
             if current.run >= MAX_RUNS:
@@ -275,7 +297,7 @@ class Reconciler:
             current.last_error = None
         current.updated_at = utcnow()
         self._store.save_step(current)
-        return current
+        return current, False
 
     def _converged(self, record: RegistryRecord, operation: OperationRecord | None) -> None:
         self._settle_steps(record)

@@ -17,7 +17,7 @@ import random
 from dataclasses import dataclass
 
 from shared.domain.decide import OBSERVES, Action, StepContext, Verb, decide
-from shared.domain.errors import PermanentError, TransientError
+from shared.domain.errors import PermanentError, StatusUnreadable, TransientError
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import MAX_NAME_ATTEMPTS
 from shared.domain.plan import StepKind
@@ -74,7 +74,9 @@ class StepRunner:
         self._reconciler = reconciler
         self._policy = policy
 
-    def run(self, message: Step) -> None:
+    def run(self, message: Step, *, redelivered: bool = False) -> None:
+        """Run one delivery of ``message``; ``redelivered`` when the queue delivered it before (its delivery
+        count is over one): then whatever it carries was decided before a crash, so it observes afresh."""
         record = self._store.get_registry(message.registry)
         if record is None:
             return
@@ -125,7 +127,8 @@ class StepRunner:
                 self._poll(message, step)
             else:
                 spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
-                self._execute(message, step, spec)
+                carried = message.action if message.attempt == 0 and not redelivered else None
+                self._execute(message, step, spec, carried)
         except TransientError as exc:
             self._retry(message, step, exc)
         except PermanentError as exc:
@@ -137,11 +140,16 @@ class StepRunner:
 
     # -- observe, decide, act ---------------------------------------------------------------------
 
-    def _execute(self, message: Step, step: StepRecord, spec: RegistrySpec | None) -> None:
+    def _execute(self, message: Step, step: StepRecord, spec: RegistrySpec | None, carried: Action | None) -> None:
         group = self._reconciler.group_of(message.registry)
-        observed = self._arm.observe(message.registry, group, OBSERVES[message.kind])
-        action = decide(StepContext(message.kind, message.region, message.index, spec, observed, step.name_attempt))
-        self._log(message, "decided %s %s %s", action.verb.value, action.name, action.why)
+        if carried is not None:
+            action = carried  # decided by the reconcile from the observation it just made
+            self._log(message, "acting as planned: %s %s %s", action.verb.value, action.name, action.why)
+        else:
+            observed = self._arm.observe(message.registry, group, OBSERVES[message.kind])
+            context = StepContext(message.kind, message.region, message.index, spec, observed, step.name_attempt)
+            action = decide(context)
+            self._log(message, "decided %s %s %s", action.verb.value, action.name, action.why)
         if action.verb is Verb.NOOP:
             self._succeed(message, step)
             return
@@ -183,15 +191,22 @@ class StepRunner:
         assert step.continuation is not None
         try:
             state = self._arm.poll(step.continuation)
+        except StatusUnreadable:
+            raise  # the operation may still be running: keep the continuation and poll it again later
         except (TransientError, PermanentError):
-            # The operation ended Failed/Canceled, or its status could not be read: forget it. The retry
-            # observes ARM afresh and decides again (level-triggered), so nothing is written twice.
+            # The operation ended Failed/Canceled: forget it. The retry observes ARM afresh and decides
+            # again (level-triggered), so nothing is written twice.
             step.continuation = None
             raise
         if state.done:
             step.continuation = None
             self._succeed(message, step)
         else:
+            # The status was read: the operation is alive, so earlier failed reads do not count against the
+            # step (``max_attempts`` is for failures in a row; a long operation polled through throttling
+            # would otherwise run out of attempts while it progresses).
+            step.attempts = 0
+            step.last_error = None
             self._later(message, step, state.retry_after or self._policy.poll_seconds)
 
     # -- record -----------------------------------------------------------------------------------

@@ -31,14 +31,19 @@ class World:
         self.api = RegistryService(self.store, dispatcher)
         self.region_sync = RegionSync(self.store, self.arm, self.api, self.reconciler)
         self.delivered = 0
+        self._seen: set[str] = set()
 
     def deliver(self, message: Reconcile | Step, times: int = 1) -> None:
+        """Deliver ``message`` ``times`` times; a message delivered before counts as a redelivery (its
+        delivery count is over one), as the queue reports it."""
         for _ in range(times):
             self.delivered += 1
+            redelivered = message.message_id in self._seen
+            self._seen.add(message.message_id)
             if isinstance(message, Reconcile):
                 self.reconciler.reconcile(message)
             else:
-                self.steps.run(message)
+                self.steps.run(message, redelivered=redelivered)
 
     def deliver_next(self, times: int = 1) -> bool:
         """Deliver the oldest queued message ``times`` times; False when the queue is empty."""

@@ -156,13 +156,15 @@ def _check_size(text: str | bytes) -> str:
 def load_yaml(text: str | bytes) -> dict[str, Any]:
     """Parse one YAML document into a mapping, or raise ``InvalidSpec`` with line and column."""
     source = _check_size(text)
+    loader: yaml.SafeLoader | yaml.CSafeLoader | None = None
     try:
         yaml.reader.Reader(source)  # refuses unprintable characters, with Python's positions
         if yaml.__with_libyaml__:
             _check_events(source)
-            loader: yaml.SafeLoader | yaml.CSafeLoader = _FastLoader(source)
+            loader = _FastLoader(source)
         else:
             loader = _GuardedLoader(source)
+        data = loader.get_single_data()
     except ReaderError as exc:
         raise InvalidSpec(_unprintable(source, exc), code="InvalidYaml") from None
     except _Refused as exc:
@@ -171,16 +173,9 @@ def load_yaml(text: str | bytes) -> dict[str, Any]:
         raise InvalidSpec(_syntax_error(exc), code="InvalidYaml") from None
     except yaml.YAMLError as exc:
         raise InvalidSpec(f"invalid YAML: {shorten(exc, 120)}", code="InvalidYaml") from None
-    try:
-        data = loader.get_single_data()
-    except _Refused as exc:
-        raise InvalidSpec(f"refused YAML: {exc}", code="InvalidYaml") from None
-    except yaml.MarkedYAMLError as exc:
-        raise InvalidSpec(_syntax_error(exc), code="InvalidYaml") from None
-    except yaml.YAMLError as exc:
-        raise InvalidSpec(f"invalid YAML: {shorten(exc, 120)}", code="InvalidYaml") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     return _require_mapping(data)
 
 

@@ -168,9 +168,9 @@ class Reconciler:
         Reconciles of one registry run concurrently (one per finished step), so the write may lose the
         ETag race to another one's: then the observation is applied to the fresh record, as long as that
         record is still the same generation (a newer spec is the newer reconcile's business)."""
+        resources = summarize(observed)
+        found = [item.to_dict() for item in drift(spec, observed)]
         for _ in range(OBSERVATION_WRITE_ATTEMPTS):
-            resources = summarize(observed)
-            found = [item.to_dict() for item in drift(spec, observed)]
             if resources == record.resources and found == record.drift:
                 return record
             record.resources = resources

@@ -21,7 +21,7 @@ from shared.domain.errors import PermanentError, StatusUnreadable, TransientErro
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import MAX_NAME_ATTEMPTS
 from shared.domain.plan import StepKind
-from shared.domain.records import StepRecord, StepState, utcnow
+from shared.domain.records import RegistryRecord, StepRecord, StepState, utcnow
 from shared.domain.spec import RegistrySpec
 from shared.ports import ArmGateway, LroState, StateStore
 from shared.services.queueing import Dispatcher
@@ -102,7 +102,7 @@ class StepRunner:
             # duplicate detection drops this one.
             self._log(message, "already %s; duplicate delivery, telling the loop again", step.state.value)
             if step.state is StepState.SUCCEEDED:
-                self._notify_succeeded(message)
+                self._notify_succeeded(message, record)
             else:
                 code, _, text = (step.last_error or "").partition(": ")
                 self._notify_failed(message, code or "StepFailed", text)
@@ -217,17 +217,17 @@ class StepRunner:
         step.last_error = None
         step.updated_at = utcnow()
         self._store.save_step(step)
-        if message.kind not in UNBLOCKING and self._others_in_flight(message):
+        record = self._store.get_registry(message.registry)
+        if message.kind not in UNBLOCKING and self._others_in_flight(message, record):
             self._log(message, "succeeded; the last step of the operation to finish reconciles")
             return
         self._log(message, "succeeded")
-        self._notify_succeeded(message)
+        self._notify_succeeded(message, record)
 
-    def _others_in_flight(self, message: Step) -> bool:
+    def _others_in_flight(self, message: Step, record: RegistryRecord | None) -> bool:
         """Whether another step of this operation is still Pending or Running. Each step saves its own
         Succeeded before it looks, so of the last two to finish at least one sees the other done: some step
         always reconciles, and the reconciles (each an observation of ARM) are not one per step."""
-        record = self._store.get_registry(message.registry)
         if record is None or record.operation_id != message.operation_id:
             return False
         return any(
@@ -237,9 +237,8 @@ class StepRunner:
             for s in self._store.list_steps(message.registry)
         )
 
-    def _notify_succeeded(self, message: Step) -> None:
+    def _notify_succeeded(self, message: Step, record: RegistryRecord | None) -> None:
         """Fan-in: reconcile again, under a message id that names this step and attempt."""
-        record = self._store.get_registry(message.registry)
         if record is not None:
             self._reconcile(
                 record.key,

@@ -50,13 +50,8 @@ class RacingStore(FakeStore):
 
 
 def racing_world() -> tuple[World, RacingStore]:
-    world = World()
     store = RacingStore()
-    world.store = store
-    world.api._store = store
-    world.reconciler._store = store
-    world.steps._store = store
-    world.region_sync._store = store
+    world = World(store=store)
     world.api.create(DEMO1)
     return world, store
 

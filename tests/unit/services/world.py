@@ -15,8 +15,8 @@ MAX_DELIVERIES = 2000
 
 
 class World:
-    def __init__(self, arm: FakeArm | None = None) -> None:
-        self.store = FakeStore()
+    def __init__(self, arm: FakeArm | None = None, store: FakeStore | None = None) -> None:
+        self.store = store or FakeStore()
         self.publisher = FakePublisher()
         self.arm = arm or FakeArm()
         dispatcher = Dispatcher(self.publisher, Queues("reconcile", "steps"))

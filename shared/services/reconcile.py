@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 
 from shared.domain.decide import Action, StepContext, Verb, decide
 from shared.domain.drift import drift
@@ -140,9 +141,10 @@ class Reconciler:
             self._finish(operation)
             return
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
+        observed_at = utcnow()
         observed = self._arm.observe(record.key, self.group_of(record.key))
         if spec is not None:
-            record = self.record_observation(record, spec, observed)
+            record = self.record_observation(record, spec, observed, observed_at)
         if converged and record.policy is ReconcilePolicy.OBSERVE:
             log.info(
                 "registry=%s operation=%s step=reconcile region=- policy observe; drift=%d",
@@ -162,20 +164,32 @@ class Reconciler:
             return
         self._progress(record, operation, plan, message, StepView(spec, observed))
 
-    def record_observation(self, record: RegistryRecord, spec: RegistrySpec, observed: Observed) -> RegistryRecord:
+    def record_observation(
+        self, record: RegistryRecord, spec: RegistrySpec, observed: Observed, observed_at: datetime
+    ) -> RegistryRecord:
         """Keep what ARM showed and the drift on the registry record (written only when it changed).
 
-        Reconciles of one registry run concurrently (one per finished step), so the write may lose the
-        ETag race to another one's: then the observation is applied to the fresh record, as long as that
-        record is still the same generation (a newer spec is the newer reconcile's business)."""
+        ``observed_at`` is when the observation began. Observations of one registry run concurrently (a
+        reconcile per finished step, the region-sync pass, a sync request), so they may reach the record
+        out of order: one that began before the recorded one is dropped, never written over it (it could
+        show a resource deleted since as still there). A write that loses the ETag race is applied to the
+        fresh record under the same rule, as long as that record is still the same generation (a newer
+        spec is the newer reconcile's business)."""
         resources = summarize(observed)
         found = [item.to_dict() for item in drift(spec, observed)]
         for _ in range(OBSERVATION_WRITE_ATTEMPTS):
+            if record.observed_at is not None and record.observed_at > observed_at:
+                log.info(
+                    "registry=%s operation=%s step=observe region=- a newer observation is recorded; dropped",
+                    record.key,
+                    record.operation_id,
+                )
+                return record
             if resources == record.resources and found == record.drift:
                 return record
             record.resources = resources
             record.drift = found
-            record.observed_at = utcnow()
+            record.observed_at = observed_at
             try:
                 self._store.replace_registry(record)
                 return record

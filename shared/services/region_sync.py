@@ -45,6 +45,7 @@ class RegionSync:
         records = self._store.list_registries()
         if not records:
             return report
+        observed_at = utcnow()
         observed_all = self._arm.observe_all()
         stamp = utcnow().strftime("%Y%m%dT%H%M%S")
         for record in records:
@@ -58,7 +59,7 @@ class RegionSync:
                 continue
             spec = RegistrySpec.model_validate(record.spec)
             observed = observed_all.get(record.key, Observed())
-            current = self._reconciler.record_observation(record, spec, observed)
+            current = self._reconciler.record_observation(record, spec, observed, observed_at)
             if current.policy is ReconcilePolicy.OBSERVE:
                 report.observed_only.append(current.key)
                 continue

@@ -107,12 +107,20 @@ class StepRunner:
                 code, _, text = (step.last_error or "").partition(": ")
                 self._notify_failed(message, code or "StepFailed", text)
             return
-        if message.generation < record.generation and step.continuation is None:
+        superseded = message.generation < record.generation or message.operation_id != record.operation_id
+        if superseded and step.continuation is None:
+            # A late message (a poll, a retry) of an operation that is no longer the registry's own: a newer
+            # spec, or a newer operation at the same generation (a sync), owns the registry now. Acting on it
+            # would change ARM behind the current operation's back, even under the observe policy (found by
+            # CI: the create's last replica poll, still queued when the create Succeeded, recreated a replica
+            # deleted by hand after a sync under the observe policy had started). The loop decides instead.
             self._log(
                 message,
-                "stale generation %d < %d; reconciling instead",
+                "stale: generation %d, operation %s; the registry is at generation %d, operation %s; reconciling",
                 message.generation,
+                message.operation_id,
                 record.generation,
+                record.operation_id,
             )
             self._reconcile(
                 record.key,

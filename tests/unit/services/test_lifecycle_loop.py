@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from shared.domain.messages import decode_message
+from shared.domain.messages import Step, decode_message
+from shared.domain.plan import StepKind
 from shared.domain.records import OperationStatus, ReconcilePolicy
 from shared.domain.resources import ALL_PARTS
 from tests.unit.services.fakes import FakeArm
@@ -82,6 +83,32 @@ def test_observe_policy_reports_drift_field_by_field_and_changes_nothing():
     world.api.sync("DemoRegistry1")
     world.drain()
     assert len(world.arm.writes) == writes
+    drift = world.store.get_registry("demoregistry1").drift
+    assert {"resource": "replica westus", "field": "exists", "desired": "present", "actual": "missing"} in drift
+
+
+def test_a_late_poll_of_the_finished_create_does_not_act_under_the_sync_that_followed():
+    """Found by CI: the create Succeeded (a reconcile saw everything ready) while its last replica step still
+    had a poll queued; a sync under the observe policy was accepted, a replica was deleted by hand, and the
+    late poll of the create, at the same generation, recreated it."""
+    world = created()
+    create_operation = world.store.get_registry("demoregistry1").operation_id
+    world.api.set_policy("DemoRegistry1", ReconcilePolicy.OBSERVE)
+    world.arm.replicas.pop("westus")
+    writes = len(world.arm.writes)
+    accepted = world.api.sync("DemoRegistry1")
+    late = Step(
+        registry="demoregistry1",
+        generation=1,
+        operation_id=create_operation,
+        kind=StepKind.ENSURE_REPLICA,
+        region="westus",
+        attempt=2,
+    )
+    world.deliver(late)
+    world.drain()
+    assert len(world.arm.writes) == writes and "westus" not in world.arm.replicas
+    assert status(world, accepted.operation.id) is OperationStatus.SUCCEEDED
     drift = world.store.get_registry("demoregistry1").drift
     assert {"resource": "replica westus", "field": "exists", "desired": "present", "actual": "missing"} in drift
 

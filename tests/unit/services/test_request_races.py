@@ -8,6 +8,7 @@ fresh record, not answer the caller 409.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 import pytest
 
@@ -20,7 +21,9 @@ from shared.domain.records import (
     ReconcilePolicy,
     RegistryRecord,
     RegistryStatus,
+    utcnow,
 )
+from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
 from shared.ports import OutboundMessage
 from shared.services.queueing import Dispatcher, Queues
@@ -114,7 +117,7 @@ def test_a_reconcile_that_loses_the_race_records_its_observation_on_the_fresh_re
     assert record is not None
     spec = RegistrySpec.model_validate(record.spec)
     observed = world.arm.observe("demoregistry1", world.reconciler.group_of("demoregistry1"))
-    written = world.reconciler.record_observation(record, spec, observed)
+    written = world.reconciler.record_observation(record, spec, observed, utcnow())
     stored = store.get_registry("demoregistry1")
     assert stored.drift == written.drift and any(d["resource"].startswith("storage") for d in stored.drift)
     assert store.races == 0
@@ -130,7 +133,74 @@ def test_a_reconcile_does_not_write_an_observation_over_a_newer_generation():
     observed = world.arm.observe("demoregistry1", world.reconciler.group_of("demoregistry1"))
     record.resources = {}
     with pytest.raises(Conflict):
-        world.reconciler.record_observation(record, spec, observed)
+        world.reconciler.record_observation(record, spec, observed, utcnow())
+
+
+def replica_deleted_by_hand(world: World) -> tuple[RegistryRecord, RegistrySpec, Observed, datetime]:
+    """A converged registry, and what an observation begun before a replica was deleted by hand saw."""
+    world.drain()
+    record = store_record(world)
+    before = utcnow()
+    stale = world.arm.observe("demoregistry1", world.reconciler.group_of("demoregistry1"))
+    world.arm.replicas.pop("westus")
+    return record, RegistrySpec.model_validate(record.spec), stale, before
+
+
+def store_record(world: World) -> RegistryRecord:
+    record = world.store.get_registry("demoregistry1")
+    assert record is not None
+    return record
+
+
+def missing_replicas(record: RegistryRecord) -> list[str]:
+    return [d["resource"] for d in record.drift if d["field"] == "exists" and d["actual"] == "missing"]
+
+
+def test_an_observation_begun_before_the_recorded_one_is_dropped_not_written_over_it():
+    """Found by CI: a reconcile (or the region-sync pass) that observed before a replica was deleted
+    reached the record after the sync that saw it missing, and its write made the drift vanish."""
+    world = World()
+    world.api.create(DEMO1)
+    record, spec, stale, before = replica_deleted_by_hand(world)
+    fresh = world.arm.observe("demoregistry1", world.reconciler.group_of("demoregistry1"))
+    world.reconciler.record_observation(store_record(world), spec, fresh, utcnow())
+    assert missing_replicas(store_record(world)) == ["replica westus"]
+    record.drift = [{"resource": "storage eastus", "field": "sku", "desired": "x", "actual": "y"}]  # differs
+    world.reconciler.record_observation(record, spec, stale, before)
+    assert missing_replicas(store_record(world)) == ["replica westus"]
+
+
+def test_an_older_observation_losing_the_etag_race_to_a_newer_one_is_dropped():
+    world, store = racing_world()
+    record, spec, stale, before = replica_deleted_by_hand(world)
+    fresh = world.arm.observe("demoregistry1", world.reconciler.group_of("demoregistry1"))
+    world.reconciler.record_observation(store_record(world), spec, fresh, utcnow())
+    writes = store.writes
+    world.reconciler.record_observation(record, spec, stale, before)  # its ETag is stale too
+    assert missing_replicas(store_record(world)) == ["replica westus"] and store.writes == writes
+
+
+def test_a_region_sync_pass_begun_before_a_sync_does_not_undo_what_the_sync_recorded():
+    """The pass reads every registry, observes them all, then records them one by one: a sync of one
+    registry can record a newer observation in between."""
+    world = World()
+    world.api.create(DEMO1)
+    world.drain()
+    world.api.set_policy("DemoRegistry1", ReconcilePolicy.OBSERVE)
+    observe_all = world.arm.observe_all
+
+    def observed_then_deleted() -> dict[str, Observed]:
+        seen = observe_all()
+        world.arm.replicas.pop("westus")
+        world.api.sync("DemoRegistry1")
+        world.drain()  # the sync's reconcile observes the replica missing and records it
+        assert missing_replicas(store_record(world)) == ["replica westus"]
+        return seen
+
+    world.arm.observe_all = observed_then_deleted  # type: ignore[method-assign]
+    report = world.region_sync.run()
+    assert report.observed_only == ["demoregistry1"]
+    assert missing_replicas(store_record(world)) == ["replica westus"]
 
 
 class FlakyPublisher(FakePublisher):

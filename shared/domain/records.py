@@ -128,3 +128,8 @@ class StepRecord:
     started_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     etag: str | None = None
+
+    def failure(self) -> tuple[str, str]:
+        """The code and message of ``last_error`` (recorded as ``code: message``)."""
+        code, _, text = (self.last_error or "").partition(": ")
+        return code or "StepFailed", text

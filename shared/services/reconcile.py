@@ -288,6 +288,14 @@ class Reconciler:
             self._store.save_step(current)
             return current, True
         same_operation = current.operation_id == record.operation_id
+        if same_operation and current.state is StepState.FAILED:
+            # The step failed permanently, and that fails its operation: never a new run under it. The step
+            # records Failed before it fails the operation, and this reconcile checked the operation before
+            # observing, so it can land in between (found by CI: a new run reset the Failed step to Pending,
+            # and wrote to ARM again, after the permanent error).
+            code, text = current.failure()
+            self.fail(record, self._store.get_operation(record.operation_id), code, f"{key}: {text}")
+            return None
         if same_operation and current.state in (StepState.RUNNING, StepState.PENDING):
             never_acted = current.state is StepState.PENDING and current.attempts == 0 and current.continuation is None
             return current, never_acted  # in flight: the message is a duplicate and dropped as one

@@ -104,8 +104,7 @@ class StepRunner:
             if step.state is StepState.SUCCEEDED:
                 self._notify_succeeded(message, record)
             else:
-                code, _, text = (step.last_error or "").partition(": ")
-                self._notify_failed(message, code or "StepFailed", text)
+                self._notify_failed(message, *step.failure())
             return
         superseded = message.generation < record.generation or message.operation_id != record.operation_id
         if superseded and step.continuation is None:

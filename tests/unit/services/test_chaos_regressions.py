@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from shared.domain.errors import PermanentError
-from shared.domain.messages import decode_message
+from shared.domain.messages import Reconcile, decode_message
 from shared.domain.records import OperationStatus, RegistryStatus, StepState
 from tests.unit.services.fakes import FakeArm
 from tests.unit.services.world import World
@@ -130,3 +130,33 @@ def test_a_step_killed_after_recording_its_failure_but_before_failing_the_operat
     op = world.store.get_operation(accepted.operation.id)
     assert op.status is OperationStatus.FAILED and op.error_code == "QuotaExceeded"
     assert "quota reached in westus" in (op.error_message or "")
+
+
+def test_a_reconcile_landing_between_a_step_failing_and_its_operation_failing_does_not_run_it_again():
+    """Found by CI (e2e, a permanent QuotaExceeded): a step records Failed, then fails its operation. A
+    reconcile that checked the operation before that, and claims the step after it recorded Failed, started
+    a new run of it: the step went back to Pending and ARM was written again after the permanent error."""
+    arm = QuotaOnceArm()
+    world = World(arm)
+    accepted = world.api.create(DEMO1)
+    save_step = world.store.save_step
+    interleaved: list[bool] = []
+
+    def reconcile_in_between(step):
+        save_step(step)
+        if step.state is StepState.FAILED and not interleaved:
+            interleaved.append(True)
+            record = world.store.get_registry("demoregistry1")
+            world.reconciler.reconcile(
+                Reconcile(registry=record.key, generation=record.generation, operation_id=record.operation_id)
+            )
+
+    world.store.save_step = reconcile_in_between  # type: ignore[method-assign]
+    world.drain()
+
+    assert interleaved
+    op = world.store.get_operation(accepted.operation.id)
+    assert op.status is OperationStatus.FAILED and op.error_code == "QuotaExceeded"
+    failed = world.store.get_step("demoregistry1", "ensure_replica:westus:0")
+    assert failed.state is StepState.FAILED and failed.run == 0 and "QuotaExceeded" in (failed.last_error or "")
+    assert arm.replica_attempts.count("westus") == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -43,6 +44,12 @@ RETRY_OPTIONS: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.5, 
 
 def _idem_row(key: str) -> str:
     return "idem:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def _etag_of(meta: Any) -> str | None:
+    """The ETag in a write's response metadata."""
+    etag = meta.get("etag") if meta else None
+    return str(etag) if etag else None
 
 
 def _etag(entity: Any) -> str | None:
@@ -95,31 +102,34 @@ class TableStateStore:
             raise Conflict(f'registry "{registry.name}" already exists', code="RegistryExists") from exc
 
     def replace_registry(self, registry: RegistryRecord, operation: OperationRecord | None = None) -> None:
+        """ETag-checked replace of the registry row; with ``operation``, the operation (and its
+        Idempotency-Key entry) in the same transaction. Alone it is a plain update, not a one-entry
+        transaction: the multipart batch costs several times the CPU of a single write (the reconcile loop
+        writes the row alone, often)."""
         if registry.etag is None:
             raise ValueError("replace_registry needs the record as read (with its ETag)")
-        batch: list[tuple[str, Any, dict[str, Any]]] = [
-            (
-                "update",
-                _registry_entity(registry),
-                {
-                    "mode": UpdateMode.REPLACE,
-                    "etag": registry.etag,
-                    "match_condition": MatchConditions.IfNotModified,
-                },
-            ),
-        ]
-        if operation is not None:
-            batch.append(("create", _operation_entity(operation), {}))
-            if operation.idempotency_key:
-                batch.append(("upsert", _idem_entity(operation), {}))
+        checked: dict[str, Any] = {
+            "mode": UpdateMode.REPLACE,
+            "etag": registry.etag,
+            "match_condition": MatchConditions.IfNotModified,
+        }
+        meta: Mapping[str, Any]
         try:
-            self._registries.submit_transaction(batch)
-        except TableTransactionError as exc:
+            if operation is None:
+                meta = self._registries.update_entity(_registry_entity(registry), **checked)
+            else:
+                batch: list[tuple[str, Any, dict[str, Any]]] = [
+                    ("update", _registry_entity(registry), checked),
+                    ("create", _operation_entity(operation), {}),
+                ]
+                if operation.idempotency_key:
+                    batch.append(("upsert", _idem_entity(operation), {}))
+                meta = self._registries.submit_transaction(batch)[0]
+        except (TableTransactionError, ResourceModifiedError, ResourceNotFoundError) as exc:
             raise Conflict(
                 f'registry "{registry.name}" was changed concurrently; retry', code="ConcurrentUpdate"
             ) from exc
-        fresh = self._registries.get_entity(registry.key, REGISTRY_ROW)
-        registry.etag = _etag(fresh)
+        registry.etag = _etag_of(meta) or _etag(self._registries.get_entity(registry.key, REGISTRY_ROW))
 
     def delete_registry(self, registry: RegistryRecord) -> None:
         try:
@@ -164,7 +174,7 @@ class TableStateStore:
                 meta = self._registries.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except ResourceModifiedError as exc:
             raise Conflict(f"operation {operation.id} was changed concurrently", code="ConcurrentUpdate") from exc
-        operation.etag = str(meta.get("etag")) if meta.get("etag") else None
+        operation.etag = _etag_of(meta)
 
     def find_idempotent(self, registry: str, idempotency_key: str) -> OperationRecord | None:
         try:
@@ -198,7 +208,7 @@ class TableStateStore:
             raise Conflict(
                 f"step {step.key} of {step.registry} was changed concurrently", code="ConcurrentUpdate"
             ) from exc
-        step.etag = str(meta.get("etag")) if meta.get("etag") else None
+        step.etag = _etag_of(meta)
 
     def list_steps(self, registry: str) -> list[StepRecord]:
         rows = self._steps.query_entities("PartitionKey eq @pk", parameters={"pk": registry})

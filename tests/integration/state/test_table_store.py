@@ -94,3 +94,34 @@ def test_a_delete_racing_the_loop_is_accepted_once(store: TableStateStore):
     assert stored is not None and stored.deleting and stored.operation_id == accepted.operation.id
     assert store.find_idempotent("race", "d1") is not None
     assert len(publisher.sent) == 2  # the create's reconcile and the delete's, nothing from the lost attempts
+
+
+@pytest.mark.parametrize("with_operation", [False, True])
+def test_a_replace_keeps_the_new_etag_from_its_own_response(store: TableStateStore, with_operation: bool):
+    """Alone the row is a plain ETag-checked update, with an operation one transaction; either way the
+    record carries the ETag the write produced (no read after), so the next write from it goes through and
+    a copy read before it is refused."""
+    first = operation("reg")
+    store.create_registry(registry("reg", first.id), first)
+    record, stale = store.get_registry("reg"), store.get_registry("reg")
+    assert record is not None and stale is not None
+    update = operation("reg", OperationKind.UPDATE, key="k") if with_operation else None
+    record.status = RegistryStatus.READY
+    store.replace_registry(record, update)
+    assert record.etag == store.get_registry("reg").etag != stale.etag
+    record.status = RegistryStatus.PROVISIONING
+    store.replace_registry(record)
+    with pytest.raises(Conflict):
+        store.replace_registry(stale)
+    assert store.get_registry("reg").status is RegistryStatus.PROVISIONING
+
+
+def test_a_replace_of_a_deleted_registry_is_a_conflict(store: TableStateStore):
+    first = operation("reg")
+    store.create_registry(registry("reg", first.id), first)
+    record = store.get_registry("reg")
+    assert record is not None
+    store.delete_registry(record)
+    with pytest.raises(Conflict):
+        store.replace_registry(record)
+    assert store.get_registry("reg") is None

@@ -97,8 +97,8 @@ BENCHMARKS = [
     Benchmark(
         name="api",
         what="POST /api/registries from concurrent clients against the same store writes and queue send done directly",
-        args=["--seconds", "15", "--clients", "8", "--sweep", "1,2,4,16"],
-        quick_args=["--seconds", "3", "--clients", "4", "--warmup", "1", "--sweep", "1"],
+        args=["--seconds", "15", "--clients", "8", "--sweep", "1,2,4,16", "--host-instances", "2"],
+        quick_args=["--seconds", "3", "--clients", "4", "--warmup", "1", "--sweep", "1", "--host-instances", "2"],
         timeout=600,
         goals=[
             Goal(
@@ -109,6 +109,7 @@ BENCHMARKS = [
             Goal("`p99_ms` <= 150", lambda r: r.get("p99_ms"), lambda r: _num(r, "p99_ms") <= 150),
         ],
         figures=[
+            "host_instances",
             "clients",
             "requests_per_s",
             "p50_ms",
@@ -161,8 +162,14 @@ BENCHMARKS = [
     Benchmark(
         name="burst",
         what="many registries created at once under ARM throttling, against the least time the write budget allows",
-        args=["--registries", "100", "--regions", "5", "--throttle-scale", "1", "--time-scale", "0.05"],
-        quick_args=["--registries", "10", "--regions", "3", "--throttle-scale", "0.25", "--time-scale", "0.05"],
+        args=[
+            *["--registries", "100", "--regions", "5", "--throttle-scale", "1", "--time-scale", "0.05"],
+            *["--host-instances", "2"],
+        ],
+        quick_args=[
+            *["--registries", "10", "--regions", "3", "--throttle-scale", "0.25", "--time-scale", "0.05"],
+            *["--host-instances", "2"],
+        ],
         timeout=1800,
         goals=[
             Goal(
@@ -177,6 +184,7 @@ BENCHMARKS = [
             ),
         ],
         figures=[
+            "host_instances",
             "seconds",
             "throttle_bound_s",
             "read_bound_s",

@@ -52,6 +52,7 @@ import httpx
 from bench.common import (
     REGION_ORDER,
     CpuMeter,
+    add_host_instances,
     app_settings,
     machine,
     other_share,
@@ -263,6 +264,7 @@ class Options:
     idempotency: bool = False
     workers: str = "paused"
     time_scale: float = 1000.0
+    host_instances: int = 1
 
 
 def measure(
@@ -306,7 +308,10 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
     env = {}
     if options.workers == "paused":
         env = {"SANDBOX_POLL_MIN_SECONDS": PAUSED_POLL_SECONDS, "SANDBOX_POLL_MAX_SECONDS": PAUSED_POLL_SECONDS}
-    with sandbox(options.time_scale, env) as (box, _control), app_dependencies(box) as (store, dispatcher):
+    with (
+        sandbox(options.time_scale, env, options.host_instances) as (box, _control),
+        app_dependencies(box) as (store, dispatcher),
+    ):
         progress(
             f"api: sandbox up; {options.warmup} s warm-up + {options.seconds} s per phase, workers {options.workers}"
         )
@@ -322,6 +327,7 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
         "idempotency_key": options.idempotency,
         "workers": options.workers,
         "time_scale": options.time_scale,
+        "host_instances": options.host_instances,
         **primary,
         **({"sweep": [_brief(r) for r in swept]} if swept else {}),
         "machine": machine(),
@@ -363,6 +369,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idempotency-key", action="store_true", help="send a unique Idempotency-Key each time")
     parser.add_argument("--workers", choices=("paused", "live"), default="paused", help="host queue workers")
     parser.add_argument("--time-scale", type=float, default=1000.0, help="ARM durations x this (default 1000)")
+    add_host_instances(parser)
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.clients < 1:
         parser.error("--seconds must be > 0 and --clients >= 1")
@@ -376,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
         idempotency=args.idempotency_key,
         workers=args.workers,
         time_scale=args.time_scale,
+        host_instances=args.host_instances,
     )
     result = run(args.clients, options, args.sweep)
     print(json.dumps(result))

@@ -37,6 +37,7 @@ from typing import Any
 from bench.common import (
     REGION_ORDER,
     CpuMeter,
+    add_host_instances,
     create_registries,
     finished_at,
     machine,
@@ -77,11 +78,13 @@ def tally(records: list[RequestRecord]) -> dict[str, int]:
     }
 
 
-def run(registries: int, regions: int, throttle_scale: float, time_scale: float, timeout: float) -> dict[str, Any]:
+def run(
+    registries: int, regions: int, throttle_scale: float, time_scale: float, timeout: float, *, host_instances: int = 1
+) -> dict[str, Any]:
     chosen = REGION_ORDER[:regions]
     tag = uuid.uuid4().hex[:4]
     names = [f"Burst{tag}n{i:04d}" for i in range(registries)]
-    with sandbox(time_scale) as (box, control):
+    with sandbox(time_scale, host_instances=host_instances) as (box, control):
         durations = control.config()["durations"]
         acr, replica, storage = (
             float(durations[k]) for k in ("registry_create", "replication_create", "storage_create")
@@ -111,6 +114,7 @@ def run(registries: int, regions: int, throttle_scale: float, time_scale: float,
         "throttle": bool(scale),
         "throttle_scale": scale,
         "time_scale": time_scale,
+        "host_instances": host_instances,
         "seconds": round(seconds, 1),
         "succeeded": statuses.count("Succeeded"),
         "failed": len(statuses) - statuses.count("Succeeded"),
@@ -143,12 +147,20 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--time-scale", type=float, default=0.05, help="ARM durations x this (default 0.05)")
     parser.add_argument("--timeout", type=float, default=1500.0, help="give up after this many seconds (default 1500)")
+    add_host_instances(parser)
     args = parser.parse_args(argv)
     if args.registries < 1 or args.throttle_scale < 0:
         parser.error("--registries must be >= 1 and --throttle-scale >= 0")
     if not 1 <= args.regions <= len(REGION_ORDER):
         parser.error(f"--regions must be 1-{len(REGION_ORDER)}")
-    result = run(args.registries, args.regions, args.throttle_scale, args.time_scale, args.timeout)
+    result = run(
+        args.registries,
+        args.regions,
+        args.throttle_scale,
+        args.time_scale,
+        args.timeout,
+        host_instances=args.host_instances,
+    )
     print(json.dumps(result))
     return 0 if result["failed"] == 0 else 1
 

@@ -3,6 +3,7 @@ registries through the API and waiting for them, waiting until the control plane
 
 from __future__ import annotations
 
+import argparse
 import math
 import os
 import platform
@@ -69,13 +70,26 @@ def machine() -> dict[str, Any]:
     }
 
 
+def add_host_instances(parser: argparse.ArgumentParser) -> None:
+    """``--host-instances N``: functions host processes serving the sandbox, as a scaled-out Function App
+    runs several instances (``python -m sandbox up --host-instances``)."""
+    parser.add_argument(
+        "--host-instances",
+        type=int,
+        default=1,
+        help="functions host processes, like instances of a scaled-out Function App (default 1)",
+    )
+
+
 @contextmanager
-def sandbox(time_scale: float, env: dict[str, str] | None = None) -> Iterator[tuple[Sandbox, SandboxControl]]:
+def sandbox(
+    time_scale: float, env: dict[str, str] | None = None, host_instances: int = 1
+) -> Iterator[tuple[Sandbox, SandboxControl]]:
     """A whole sandbox of its own (temporary ``SANDBOX_DIR``, free loopback ports) and a client of the ARM
     simulator's control surface; everything is stopped and removed on exit."""
     with (
         tempfile.TemporaryDirectory(prefix="regctl-bench-") as tmp,
-        Sandbox(Path(tmp), time_scale=time_scale, env=env or {}) as box,
+        Sandbox(Path(tmp), time_scale=time_scale, env=env or {}, host_instances=host_instances) as box,
         SandboxControl(box.info["arm"]["endpoint"], box.info["arm"]["ca_bundle"]) as control,
     ):
         yield box, control
@@ -109,7 +123,8 @@ class CpuMeter:
     ``azurite``), by this benchmark process (``client``) and by everything else on the machine (``other``:
     busy time not accounted to those; a busy ``other`` means the figures were measured on a loaded
     machine). On a two-CPU machine this tells who the bottleneck was. A process that was replaced meanwhile
-    (the host restarted by ``up``) is named in ``replaced``; its CPU then shows under ``other``."""
+    (the host restarted by ``up``) is named in ``replaced``; its CPU then shows under ``other``. Several host
+    instances (``host``, ``host1``...) are summed under ``host``."""
 
     _NAMES = ("host", "arm", "azurite", "up")
 
@@ -123,7 +138,9 @@ class CpuMeter:
     def _current_pids(self) -> dict[str, int | None]:
         info = self._box.read_info() or self._box.info
         pids = info.get("pids", {})
-        return {**{name: pids.get(name) for name in self._NAMES}, "client": None}
+        named = {name: pids.get(name) for name in self._NAMES}
+        instances = {name: pid for name, pid in pids.items() if name.startswith("host") and name != "host"}
+        return {**named, **instances, "client": None}
 
     def start(self) -> None:
         self._pids = self._current_pids()
@@ -137,7 +154,8 @@ class CpuMeter:
         for name, pid in self._pids.items():
             before, after = self._start.get(name), cpu_seconds(pid)
             if before is not None and after is not None:
-                used[name] = after - before
+                group = "host" if name.startswith("host") else name
+                used[group] = used.get(group, 0.0) + after - before
         busy = machine_busy_seconds()
         if busy is not None and self._busy is not None:
             used["other"] = max(0.0, busy - self._busy - sum(used.values()))

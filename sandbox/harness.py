@@ -24,7 +24,7 @@ from types import TracebackType
 from typing import Any
 
 from sandbox.azurite_proc import stop_process_group
-from sandbox.up import SANDBOX_JSON
+from sandbox.processes import SANDBOX_JSON
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -50,6 +50,7 @@ class Sandbox:
         app_dir: Path | None = None,
         ports: Mapping[str, int] | None = None,
         startup_timeout: float = 120.0,
+        host_instances: int = 1,
     ) -> None:
         self.sandbox_dir = sandbox_dir.resolve()
         self.time_scale = time_scale
@@ -60,6 +61,7 @@ class Sandbox:
         names = ("api", "arm", "blob", "queue", "table")
         self.ports = {name: (ports or {}).get(name) or free_port() for name in names}
         self.startup_timeout = startup_timeout
+        self.host_instances = host_instances
         self.process: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
 
@@ -76,7 +78,7 @@ class Sandbox:
         for name in ("api", "arm", "blob", "queue", "table"):
             command += [f"--{name}-port", str(self.ports[name])]
         command += ["--app", self.app, "--app-dir", str(self.app_dir), "--log-dir", str(self.log_dir)]
-        command += ["--startup-timeout", str(self.startup_timeout)]
+        command += ["--startup-timeout", str(self.startup_timeout), "--host-instances", str(self.host_instances)]
         if self.time_scale is not None:
             command += ["--time-scale", str(self.time_scale)]
         for key, value in self.env.items():

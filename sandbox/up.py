@@ -25,11 +25,11 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import IO, Any
@@ -40,23 +40,26 @@ from azure.data.tables import TableServiceClient
 from azure.storage.queue import QueueServiceClient
 
 from sandbox.arm.azurite import accounts_env
-from sandbox.azurite_proc import Azurite, AzuritePorts, stop_process_group
+from sandbox.azurite_proc import Azurite, AzuritePorts
 from sandbox.host.queues import dead_letter_queue
+from sandbox.processes import (
+    SANDBOX_JSON,
+    Child,
+    SandboxError,
+    clear_stale_info,
+    wait_until,
+    write_json_atomically,
+)
 from shared.adapters.tables import TableStateStore
 from shared.domain.regions import REGIONS
 from shared.settings import Settings
 
 logger = logging.getLogger("sandbox.up")
 
-SANDBOX_JSON = "sandbox.json"
 ARM_JSON = "arm.json"
 STATIC_TOKEN = "sandbox"  # the simulator accepts any bearer token
 _RESTART_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 _HEALTHY_AFTER_SECONDS = 60.0
-
-
-class SandboxError(Exception):
-    """The sandbox could not start."""
 
 
 def host_ready(api_base: str) -> bool:
@@ -89,6 +92,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--app-dir", default=".", help="the function app's root directory")
     parser.add_argument("--log-dir", help="write each child's output to DIR/<name>.log instead of the console")
     parser.add_argument("--startup-timeout", type=float, default=90.0)
+    parser.add_argument(
+        "--host-instances",
+        type=int,
+        default=int(os.environ.get("SANDBOX_HOST_INSTANCES", "1")),
+        help="functions host processes sharing the API port, like instances of a scaled-out Function App "
+        "(default $SANDBOX_HOST_INSTANCES or 1)",
+    )
     return parser.parse_args(argv)
 
 
@@ -154,83 +164,6 @@ def provision(connection: str, settings: Settings, extra_queues: Sequence[str] =
     return queues
 
 
-def write_json_atomically(path: Path, document: Mapping[str, Any]) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    os.replace(temporary, path)
-
-
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
-def clear_stale_info(sandbox_dir: Path) -> None:
-    """Remove a ``sandbox.json`` left by a sandbox that is gone; refuse if its processes still run."""
-    info_path = sandbox_dir / SANDBOX_JSON
-    try:
-        pids = json.loads(info_path.read_text(encoding="utf-8")).get("pids", {})
-    except FileNotFoundError:
-        return
-    except ValueError:
-        pids = {}
-    running = {name: pid for name, pid in pids.items() if _alive(pid)}
-    if running:
-        raise SandboxError(f"a sandbox is already running from {sandbox_dir} (pids {running}); stop it first")
-    info_path.unlink(missing_ok=True)
-
-
-class Child:
-    """A supervised child process in a process group of its own (so stopping it stops its children)."""
-
-    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], log: IO[bytes] | None) -> None:
-        self.name, self._argv, self._env, self._log = name, argv, dict(env), log
-        self.process: subprocess.Popen[bytes] | None = None
-        self.started_at = 0.0
-
-    def start(self) -> int:
-        self.process = subprocess.Popen(
-            self._argv,
-            env=self._env,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT if self._log is not None else None,
-            start_new_session=True,
-        )
-        self.started_at = time.monotonic()
-        logger.info("%s started pid=%d", self.name, self.process.pid)
-        return self.process.pid
-
-    @property
-    def pid(self) -> int | None:
-        return self.process.pid if self.process is not None else None
-
-    def exit_code(self) -> int | None:
-        return self.process.poll() if self.process is not None else None
-
-    def stop(self, timeout: float) -> None:
-        if self.process is not None:
-            stop_process_group(self.process, timeout)
-            logger.info("%s stopped", self.name)
-
-
-def wait_until(predicate: Callable[[], bool], timeout: float, stop: threading.Event, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        if stop.is_set():
-            raise SandboxError(f"stopped while waiting for {what}")
-        if time.monotonic() > deadline:
-            raise SandboxError(f"{what} not ready within {timeout} s")
-        stop.wait(0.1)
-
-
 def _read_arm_json(path: Path) -> dict[str, Any] | None:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
@@ -264,6 +197,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 1
 
 
+@dataclass
+class HostInstance:
+    """One functions host process and its restart state."""
+
+    child: Child
+    failures: int = 0  # deaths in a row, each soon after a start
+    restart_at: float | None = None  # monotonic time of the pending restart
+    announce: bool = False  # restarted; sandbox.json gets its pid once the API answers
+
+
 class Supervisor:
     """Starts the three pieces, writes sandbox.json, restarts the host, and stops everything."""
 
@@ -274,7 +217,7 @@ class Supervisor:
         self.api = f"http://127.0.0.1:{args.api_port}/api"
         self.azurite: Azurite | None = None
         self.arm: Child | None = None
-        self.host: Child | None = None
+        self.hosts: list[HostInstance] = []
         self.info: dict[str, Any] = {}
         self._logs: list[IO[bytes]] = []
         self._azurite_wanted = True  # SIGUSR1 / SIGUSR2 (want_azurite); applied by the supervise loop
@@ -326,9 +269,13 @@ class Supervisor:
         )
         provision(connection, settings, args.queue)
         host_argv = [sys.executable, "-m", "sandbox.host", "--app", args.app, "--app-dir", args.app_dir]
-        host_argv += ["--port", str(args.api_port)]
-        self.host = Child("host", host_argv, host_env, self._log("host"))
-        self.host.start()
+        host_argv += ["--port", str(args.api_port), "--instances", str(args.host_instances)]
+        log = self._log("host")  # one log for every instance, as the Functions host's log stream
+        for index in range(args.host_instances):
+            name = "host" if index == 0 else f"host{index}"
+            self.hosts.append(HostInstance(Child(name, [*host_argv, "--instance", str(index)], host_env, log)))
+        for instance in self.hosts:
+            instance.child.start()
         wait_until(lambda: self._check_alive() and host_ready(self.api), timeout, self.stop, "the host")
         self.info = {
             "api": self.api,
@@ -346,7 +293,7 @@ class Supervisor:
 
     def _check_alive(self) -> bool:
         """Raise if a service died while starting; restarting the host is only for after startup."""
-        for child in (self.arm, self.host):
+        for child in (self.arm, *(instance.child for instance in self.hosts)):
             if child is not None and child.exit_code() is not None:
                 raise SandboxError(f"{child.name} exited with code {child.exit_code()} while starting")
         if self.azurite is not None and not self.azurite.alive():
@@ -354,38 +301,51 @@ class Supervisor:
         return True
 
     def _write_info(self) -> None:
-        assert self.azurite is not None and self.arm is not None and self.host is not None
-        self.info["pids"] = {"host": self.host.pid, "arm": self.arm.pid, "azurite": self.azurite.pid, "up": os.getpid()}
+        """``pids``: ``host`` is the first host instance, ``host1``... the others."""
+        assert self.azurite is not None and self.arm is not None
+        hosts = {instance.child.name: instance.child.pid for instance in self.hosts}
+        self.info["pids"] = {**hosts, "arm": self.arm.pid, "azurite": self.azurite.pid, "up": os.getpid()}
         write_json_atomically(self.sandbox_dir / SANDBOX_JSON, self.info)
 
     def _supervise(self) -> int:
-        assert self.azurite is not None and self.arm is not None and self.host is not None
-        failures = 0
+        assert self.azurite is not None and self.arm is not None
         while not self.stop.wait(0.5):
             self._apply_azurite_wish()
             if (self._azurite_up and not self.azurite.alive()) or self.arm.exit_code() is not None:
                 logger.error("azurite or the ARM simulator died; stopping the sandbox")
                 return 1
-            code = self.host.exit_code()
-            if code is None:
-                continue
-            failures = 0 if time.monotonic() - self.host.started_at > _HEALTHY_AFTER_SECONDS else failures
-            delay = _RESTART_BACKOFF[min(failures, len(_RESTART_BACKOFF) - 1)]
-            failures += 1
-            logger.warning("host exited with code %s; restarting it in %.0f s", code, delay)
-            if self.stop.wait(delay):
-                break
-            self.host.start()
-            try:  # a host that dies again is left to the next round of this loop
-                wait_until(self._host_settled, self.args.startup_timeout, self.stop, "the restarted host")
-            except SandboxError as exc:
-                logger.warning("%s", exc)
-                continue
-            if self.host.exit_code() is not None:
-                continue
-            self._write_info()
-            logger.info("host restarted pid=%s", self.host.pid)
+            for instance in self.hosts:
+                self._tend(instance)
         return 0
+
+    def _tend(self, instance: HostInstance) -> None:
+        """Restart a host instance that died, after a backoff that grows while it keeps dying young;
+        the other instances go on serving meanwhile. ``sandbox.json`` names the new pid once the API
+        answers (with several instances, any of them may be the one answering)."""
+        child, now = instance.child, time.monotonic()
+        if instance.announce and child.exit_code() is None:
+            if host_ready(self.api):  # with one instance: the restarted one answers
+                instance.announce = False
+                self._write_info()
+                logger.info("%s restarted pid=%s", child.name, child.pid)
+            return
+        instance.announce = False
+        if instance.restart_at is None:
+            code = child.exit_code()
+            if code is None:
+                return
+            if now - child.started_at > _HEALTHY_AFTER_SECONDS:
+                instance.failures = 0
+            delay = _RESTART_BACKOFF[min(instance.failures, len(_RESTART_BACKOFF) - 1)]
+            instance.failures += 1
+            instance.restart_at = now + delay
+            logger.warning("%s exited with code %s; restarting it in %.0f s", child.name, code, delay)
+            return
+        if now < instance.restart_at:
+            return
+        instance.restart_at = None
+        child.start()
+        instance.announce = True
 
     def _apply_azurite_wish(self) -> None:
         """Stop Azurite (SIGUSR1) or start it again on the same ports and data directory (SIGUSR2)."""
@@ -402,15 +362,16 @@ class Supervisor:
         self._azurite_up = wanted
         self._write_info()
 
-    def _host_settled(self) -> bool:
-        """The restarted host answers, or died again."""
-        assert self.host is not None
-        return self.host.exit_code() is not None or host_ready(self.api)
-
     def _stop_all(self) -> None:
         (self.sandbox_dir / SANDBOX_JSON).unlink(missing_ok=True)
-        if self.host is not None:
-            self.host.stop(timeout=45)  # the host's own grace period is 30 s
+        stoppers = [  # in parallel: each instance drains its invocations (its grace period is 30 s)
+            threading.Thread(target=instance.child.stop, args=(45,), name=f"stop-{instance.child.name}")
+            for instance in self.hosts
+        ]
+        for thread in stoppers:
+            thread.start()
+        for thread in stoppers:
+            thread.join()
         if self.arm is not None:
             self.arm.stop(timeout=10)
         if self.azurite is not None:

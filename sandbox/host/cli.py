@@ -40,14 +40,25 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1", help="address to serve HTTP on")
     parser.add_argument("--port", type=int, default=7071, help="HTTP port (7071, as Core Tools)")
     parser.add_argument("--log-level", default=os.environ.get("SANDBOX_LOG_LEVEL", "INFO"))
-    return parser.parse_args(argv)
+    parser.add_argument(
+        "--instances",
+        type=int,
+        default=1,
+        help="host instances sharing the port (each binds it with SO_REUSEPORT when more than one)",
+    )
+    parser.add_argument("--instance", type=int, default=0, help="this instance's index; timers fire in 0 only")
+    args = parser.parse_args(argv)
+    if not 0 <= args.instance < max(1, args.instances):
+        parser.error(f"--instance {args.instance} is not one of the {args.instances} instances")
+    return args
 
 
-def configure_logging(level: str) -> None:
+def configure_logging(level: str, instance: str = "") -> None:
+    """``instance`` (``host1:``...) prefixes the thread name when several instances share one log."""
     logging.basicConfig(
         level=level.upper(),
         stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s [%(threadName)s] %(message)s",
+        format=f"%(asctime)s %(levelname)s %(name)s [{instance}%(threadName)s] %(message)s",
     )
     # The SDKs' HTTP logging is noise here (headers are redacted, but URLs and timings flood the log).
     logging.getLogger("azure").setLevel(logging.WARNING)
@@ -68,14 +79,20 @@ def load_app(module_name: str, app_dir: Path) -> tuple[Any, ASGIApp]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    configure_logging(args.log_level)
+    configure_logging(args.log_level, f"host{args.instance}:" if args.instances > 1 else "")
     settings = dict(os.environ)
     app_dir = Path(args.app_dir).resolve()
     try:
         host_json = HostJson.load(app_dir / "host.json")
         options = QueueOptions.from_env(settings)
         app, api = load_app(args.app, app_dir)
-        runtime = TriggerRuntime(index_app(app, settings), host=host_json, options=options, settings=settings)
+        runtime = TriggerRuntime(
+            index_app(app, settings),
+            host=host_json,
+            options=options,
+            settings=settings,
+            schedules=args.instance == 0,
+        )
         runtime.start()
     except (IndexingError, HostConfigError, RuntimeStartError) as exc:
         logger.error("host cannot start: %s", exc)
@@ -101,10 +118,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
-    server = ServerThread(compose(api, admin_app(runtime)), args.host, args.port)
+    server = ServerThread(compose(api, admin_app(runtime)), args.host, args.port, shared=args.instances > 1)
     code = EXIT_OK
     if server.start(timeout=30):
-        logger.info("host listening on http://%s:%d (app %s)", args.host, args.port, args.app)
+        logger.info(
+            "host listening on http://%s:%d (app %s, instance %d of %d)",
+            args.host,
+            args.port,
+            args.app,
+            args.instance,
+            args.instances,
+        )
         while not stop.wait(0.5):
             if not server.alive:
                 logger.error("the HTTP server stopped unexpectedly")

@@ -36,9 +36,16 @@ class RuntimeStartError(Exception):
 
 class TriggerRuntime:
     def __init__(
-        self, indexed: IndexedApp, *, host: HostJson, options: QueueOptions, settings: Mapping[str, str]
+        self,
+        indexed: IndexedApp,
+        *,
+        host: HostJson,
+        options: QueueOptions,
+        settings: Mapping[str, str],
+        schedules: bool = True,
     ) -> None:
         self._indexed = indexed
+        self._schedules = schedules  # False in every host instance but the first: timers fire there
         self._host = host
         self._options = options
         self._settings = settings
@@ -77,7 +84,9 @@ class TriggerRuntime:
                 raise RuntimeStartError(f"{QUEUE_CONNECTION_SETTING} is not set: queue triggers have no queues")
             self._build_pumps(connection)
         for function in self._indexed.timer_functions:
-            self._timers[function.name] = TimerRunner(function, invoker=self._invoker, watchdog=self._watchdog)
+            self._timers[function.name] = TimerRunner(
+                function, invoker=self._invoker, watchdog=self._watchdog, scheduled=self._schedules
+            )
         self._watchdog.start()
         for pump in self._pumps:
             pump.start()

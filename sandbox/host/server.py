@@ -13,6 +13,7 @@ first, in-flight invocations finish, then HTTP stops.
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
@@ -76,13 +77,29 @@ def compose(api: ASGIApp, admin: ASGIApp) -> ASGIApp:
     return app
 
 
-class ServerThread:
-    """uvicorn on ``host:port`` in a background thread."""
+def _shared_socket(host: str, port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind((host, port))
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
 
-    def __init__(self, app: ASGIApp, host: str, port: int) -> None:
+
+class ServerThread:
+    """uvicorn on ``host:port`` in a background thread. ``shared``: several host instances serve the port,
+    each binding it with ``SO_REUSEPORT`` (Linux), and the kernel spreads connections among them, as the
+    front end of a scaled-out Function App spreads requests among its instances."""
+
+    def __init__(self, app: ASGIApp, host: str, port: int, *, shared: bool = False) -> None:
         config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="auto")
         self._server = uvicorn.Server(config)
-        self._thread = threading.Thread(target=self._server.run, name="uvicorn", daemon=True)
+        self._sockets = [_shared_socket(host, port)] if shared else None
+        self._thread = threading.Thread(target=self._run, name="uvicorn", daemon=True)
+
+    def _run(self) -> None:
+        self._server.run(sockets=self._sockets)
 
     def start(self, timeout: float) -> bool:
         """Start serving; False if uvicorn did not come up (port taken, lifespan failure)."""

@@ -6,6 +6,10 @@ when the host starts. ``past_due`` is set when an invocation starts more than a 
 scheduled time (the host was busy or suspended). The host's schedule monitor (``use_monitor``), which
 catches up on occurrences missed while the app was down, is not emulated.
 
+With several host instances (``python -m sandbox up --host-instances N``) a timer fires on its schedule
+in the first instance only, as the Functions host holds a singleton lock per timer function across a scaled
+out app's instances; every instance answers ``run_now``.
+
 ``run_now`` is the sandbox side of the host's admin endpoint (``POST /admin/functions/{name}``): it fires
 the function once, in the timer's own thread, without moving the schedule.
 """
@@ -51,8 +55,10 @@ class TimerRunner:
         invoker: Invoker,
         watchdog: Watchdog,
         clock: Callable[[], datetime] = utc_now,
+        scheduled: bool = True,
     ) -> None:
         self.function = function
+        self._scheduled = scheduled  # False: only run_now fires it (another instance holds the schedule)
         self._invoker = invoker
         self._watchdog = watchdog
         self._clock = clock
@@ -87,6 +93,14 @@ class TimerRunner:
 
     def _loop(self) -> None:
         schedule = self.function.schedule
+        if not self._scheduled:
+            while not self._stop.is_set():
+                if self._take_pending():
+                    self._fire(past_due=False, scheduled=None)
+                    continue
+                self._wake.wait(_MAX_SLEEP_SECONDS)
+                self._wake.clear()
+            return
         if self.function.run_on_startup:
             self._fire(past_due=False, scheduled=None)
         next_at = schedule.next_after(self._clock())

@@ -113,3 +113,71 @@ def test_sigterm_stops_every_process_of_the_sandbox_and_removes_sandbox_json(tmp
         time.sleep(0.1)
     assert all(_group_gone(pid) for pid in pids.values()), pids
     assert not (tmp_path / "sandbox.json").exists()
+
+
+def _records(sandbox: Sandbox, function: str) -> list[dict[str, Any]]:
+    path = sandbox.sandbox_dir / "records.jsonl"
+    if not path.exists():
+        return []
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [entry for entry in map(json.loads, lines) if entry["function"] == function]
+
+
+def _pid_answering(api: str) -> int:
+    with urllib.request.urlopen(api + "/whoami", timeout=5) as response:  # a new connection each time
+        return int(json.loads(response.read())["pid"])
+
+
+def test_two_host_instances_share_the_port_and_the_queues_and_fire_each_timer_once(tmp_path: Path) -> None:
+    """``--host-instances 2``: like two instances of a scaled-out Function App. Both answer HTTP on the one
+    port and both take queue messages; a timer fires on its schedule in one of them only (the Functions
+    host's singleton lock), and the admin endpoint fires it in whichever answers. One instance killed is
+    restarted while the other goes on serving."""
+    sandbox = _sandbox(tmp_path)
+    sandbox.env["FIXTURE_TIMER_SCHEDULE"] = "* * * * * *"  # every second
+    sandbox.host_instances = 2
+    info = sandbox.start()
+    try:
+        hosts = {info["pids"]["host"], info["pids"]["host1"]}
+        assert len(hosts) == 2 and None not in hosts
+        seen: set[int] = set()
+
+        def both_answered() -> bool:  # the sandbox is ready once one answers; the other may start later
+            seen.update(_pid_answering(info["api"]) for _ in range(10))
+            return seen == hosts
+
+        wait_for(both_answered, what="both instances answering", log=sandbox.logs)
+
+        publisher = StorageQueuePublisher(info["azurite"]["connection_string"])
+        held = '{"sleep": 0.2}'  # each instance takes 3 at a time (maxConcurrentCalls): both get some
+        publisher.publish([OutboundMessage(queue="fixture-up", message_id=f"m{i}", body=held) for i in range(30)])
+        publisher.close()
+        wait_for(lambda: len(_records(sandbox, "record_message")) >= 30, what="30 deliveries", log=sandbox.logs)
+        assert {r["pid"] for r in _records(sandbox, "record_message")} == hosts
+
+        wait_for(lambda: len(_records(sandbox, "tick")) >= 4, what="four ticks", log=sandbox.logs)
+        ticks = _records(sandbox, "tick")
+        assert {t["pid"] for t in ticks} == {info["pids"]["host"]}
+        occurrences = [t["schedule_status"]["Next"] for t in ticks]
+        assert len(occurrences) == len(set(occurrences))  # each occurrence fired once
+        assert len(_records(sandbox, "yearly")) == 1  # run_on_startup: in the instance holding the schedule
+
+        os.kill(info["pids"]["host1"], signal.SIGKILL)
+        up_log = sandbox.log_dir / "up.log"
+        wait_for(lambda: "host1 exited with code -9" in up_log.read_text(), what="host1 reaped", log=sandbox.logs)
+        answered = {_pid_answering(info["api"]) for _ in range(10)}  # the other instance still serves
+        assert answered == {info["pids"]["host"]}
+
+        def restarted() -> dict[str, Any] | None:
+            now = sandbox.read_info()
+            return now if now and now["pids"]["host1"] not in (None, info["pids"]["host1"]) else None
+
+        after = wait_for(restarted, timeout=60, what="host1 restarted", log=sandbox.logs)
+        assert after["pids"]["host"] == info["pids"]["host"]
+        wait_for(
+            lambda: after["pids"]["host1"] in {_pid_answering(info["api"]) for _ in range(20)},
+            what="the restarted instance answering",
+            log=sandbox.logs,
+        )
+    finally:
+        sandbox.stop()

@@ -31,6 +31,12 @@ def health() -> dict[str, str]:
     return {"status": "ok"}
 
 
+@api.get("/api/whoami")
+def whoami() -> dict[str, int]:
+    """Which host instance (process) answered."""
+    return {"pid": os.getpid()}
+
+
 def _record(entry: dict[str, Any]) -> None:
     path = Path(os.environ["FIXTURE_RECORD_DIR"]) / "records.jsonl"
     line = json.dumps({**entry, "pid": os.getpid(), "at": time.time()}, default=str)

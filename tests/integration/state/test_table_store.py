@@ -10,7 +10,14 @@ from azure.data.tables import TableServiceClient
 from sandbox.azurite_proc import Azurite
 from shared.adapters.tables import TableStateStore
 from shared.domain.errors import Conflict
-from shared.domain.records import OperationKind, OperationRecord, RegistryRecord, RegistryStatus, new_operation_id
+from shared.domain.records import (
+    OperationKind,
+    OperationRecord,
+    OperationStatus,
+    RegistryRecord,
+    RegistryStatus,
+    new_operation_id,
+)
 from shared.services.queueing import Dispatcher, Queues
 from shared.services.registries import RegistryService
 from tests.unit.services.fakes import FakePublisher
@@ -125,3 +132,37 @@ def test_a_replace_of_a_deleted_registry_is_a_conflict(store: TableStateStore):
     with pytest.raises(Conflict):
         store.replace_registry(record)
     assert store.get_registry("reg") is None
+
+
+def test_a_create_is_one_entity_and_its_operation_reads_from_it_until_its_first_save(store: TableStateStore):
+    first = operation("reg", key="k1")
+    store.create_registry(registry("reg", first.id), first)
+    rows = list(store._registries.query_entities("PartitionKey eq 'reg'"))  # the layout itself
+    assert [row["RowKey"] for row in rows] == ["registry"]
+
+    accepted = store.get_operation(first.id)
+    assert accepted is not None and accepted.status is OperationStatus.ACCEPTED and accepted.kind is first.kind
+    assert accepted.created_at == first.created_at
+    assert store.find_idempotent("reg", "k1") == accepted
+    record = store.get_registry("reg")
+    assert record is not None
+    record.status = RegistryStatus.READY
+    store.replace_registry(record)  # the loop writes the row: the inline operation stays readable
+    assert store.get_operation(first.id) == accepted
+
+    running, late = store.get_operation(first.id), store.get_operation(first.id)
+    assert running is not None and late is not None
+    running.status = OperationStatus.RUNNING
+    store.save_operation(running)  # the first save makes the operation's own row
+    late.status = OperationStatus.CANCELED
+    with pytest.raises(Conflict):
+        store.save_operation(late)  # a second "first save" from the inline copy loses
+    saved = store.get_operation(first.id)
+    assert saved is not None and saved.status is OperationStatus.RUNNING and saved.etag == running.etag
+
+    gone = store.get_registry("reg")
+    assert gone is not None
+    store.delete_registry(gone)  # the row and its inline copy go; the operation stays
+    assert store.get_operation(first.id) == saved
+    assert store.find_idempotent("reg", "k1") == saved
+    assert store.find_idempotent("reg", "other") is None

@@ -40,6 +40,7 @@ from azure.mgmt.storage.models import (
 
 from shared.adapters.arm_errors import classify, classify_poll
 from shared.adapters.arm_polling import StepPolling
+from shared.adapters.transport import transport_options
 from shared.domain.errors import TransientError
 from shared.domain.resources import (
     ALL_PARTS,
@@ -79,7 +80,7 @@ def build_clients(
     credential: TokenCredential, subscription_id: str, endpoint: str, ca_bundle: str | None
 ) -> ArmClients:
     """The SDK clients for one subscription; ``ca_bundle`` pins the CA when ARM's is not public."""
-    options: dict[str, Any] = {"base_url": endpoint, **SDK_RETRY_OPTIONS}
+    options: dict[str, Any] = {"base_url": endpoint, **SDK_RETRY_OPTIONS, **transport_options()}
     if ca_bundle:
         options["connection_verify"] = ca_bundle
     return ArmClients(

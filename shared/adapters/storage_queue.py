@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from azure.storage.queue import ExponentialRetry, QueueClient
 
 from shared.adapters.queue_envelope import encode
+from shared.adapters.transport import transport_options
 from shared.ports import OutboundMessage
 from shared.settings import Settings
 
@@ -78,7 +79,9 @@ class StorageQueuePublisher:
                 raise RuntimeError("the publisher is closed")
             client = self._clients.get(queue)
             if client is None:
-                client = QueueClient.from_connection_string(self._connection_string, queue, retry_policy=retry_policy())
+                client = QueueClient.from_connection_string(
+                    self._connection_string, queue, retry_policy=retry_policy(), **transport_options()
+                )
                 self._clients[queue] = client
             return client
 

@@ -27,6 +27,7 @@ from azure.core.credentials import TokenCredential
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
+from shared.adapters.transport import transport_options
 from shared.domain.errors import Conflict
 from shared.domain.records import (
     OperationKind,
@@ -81,9 +82,13 @@ class TableStateStore:
         prefix: str,
     ) -> TableStateStore:
         if connection_string:
-            service = TableServiceClient.from_connection_string(connection_string, **RETRY_OPTIONS)
+            service = TableServiceClient.from_connection_string(
+                connection_string, **RETRY_OPTIONS, **transport_options()
+            )
         elif endpoint and credential is not None:
-            service = TableServiceClient(endpoint=endpoint, credential=credential, **RETRY_OPTIONS)
+            service = TableServiceClient(
+                endpoint=endpoint, credential=credential, **RETRY_OPTIONS, **transport_options()
+            )
         else:
             raise ValueError("the state store needs a connection string or an endpoint and a credential")
         return cls(service, prefix)

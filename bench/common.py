@@ -138,9 +138,8 @@ class CpuMeter:
     def _current_pids(self) -> dict[str, int | None]:
         info = self._box.read_info() or self._box.info
         pids = info.get("pids", {})
-        named = {name: pids.get(name) for name in self._NAMES}
-        instances = {name: pid for name, pid in pids.items() if name.startswith("host") and name != "host"}
-        return {**named, **instances, "client": None}
+        hosts = {name: pid for name, pid in pids.items() if name.startswith("host")}  # host, host1, ...
+        return {**{name: pids.get(name) for name in self._NAMES}, **hosts, "client": None}
 
     def start(self) -> None:
         self._pids = self._current_pids()

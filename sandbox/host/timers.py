@@ -93,27 +93,22 @@ class TimerRunner:
 
     def _loop(self) -> None:
         schedule = self.function.schedule
-        if not self._scheduled:
-            while not self._stop.is_set():
-                if self._take_pending():
-                    self._fire(past_due=False, scheduled=None)
-                    continue
-                self._wake.wait(_MAX_SLEEP_SECONDS)
-                self._wake.clear()
-            return
-        if self.function.run_on_startup:
-            self._fire(past_due=False, scheduled=None)
-        next_at = schedule.next_after(self._clock())
-        logger.info("timer function=%s schedule=%s next=%s", self.function.name, schedule, next_at.isoformat())
+        next_at: datetime | None = None  # None: not scheduled here, only run_now fires it
+        if self._scheduled:
+            if self.function.run_on_startup:
+                self._fire(past_due=False, scheduled=None)
+            next_at = schedule.next_after(self._clock())
+            logger.info("timer function=%s schedule=%s next=%s", self.function.name, schedule, next_at.isoformat())
         while not self._stop.is_set():
             if self._take_pending():
                 self._fire(past_due=False, scheduled=None)
                 continue
-            delay = (next_at - self._clock()).total_seconds()
+            delay = _MAX_SLEEP_SECONDS if next_at is None else (next_at - self._clock()).total_seconds()
             if delay > 0:
                 self._wake.wait(min(delay, _MAX_SLEEP_SECONDS))
                 self._wake.clear()
                 continue
+            assert next_at is not None
             late = self._clock() - next_at
             self._fire(past_due=late > PAST_DUE_TOLERANCE, scheduled=next_at)
             next_at = schedule.next_after(max(self._clock(), next_at))

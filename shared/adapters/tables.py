@@ -163,17 +163,17 @@ class TableStateStore:
         registry = operation_registry(operation_id)
         if registry is None:
             return None
-        try:
-            entity = self._registries.get_entity(registry, "op:" + operation_id)
-        except ResourceNotFoundError:
-            first = self._first_operation(registry)
-            return first if first is not None and first.id == operation_id else None
-        return _operation_record(entity)
+        found = self._operation_row(registry, operation_id)
+        if found is not None:
+            return found
+        first = self._first_operation(registry)
+        return first if first is not None and first.id == operation_id else None
 
     def save_operation(self, operation: OperationRecord) -> None:
         entity = _operation_entity(operation)
+        first_save = operation.etag == INLINE_ETAG  # the operation's own row, if nobody made it yet
         try:
-            if operation.etag == INLINE_ETAG:  # its first save: the operation's own row, if nobody made it
+            if first_save:
                 meta = self._registries.create_entity(entity)
             elif operation.etag:
                 meta = self._registries.update_entity(
@@ -186,7 +186,7 @@ class TableStateStore:
                 meta = self._registries.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except (ResourceModifiedError, ResourceExistsError) as exc:
             raise Conflict(f"operation {operation.id} was changed concurrently", code="ConcurrentUpdate") from exc
-        if operation.etag == INLINE_ETAG and operation.idempotency_key:
+        if first_save and operation.idempotency_key:
             self._registries.upsert_entity(_idem_entity(operation))
         operation.etag = _etag_of(meta)
 
@@ -197,8 +197,14 @@ class TableStateStore:
             first = self._first_operation(registry.lower())
             if first is None or first.idempotency_key != idempotency_key:
                 return None
-            return self.get_operation(first.id)
+            return self._operation_row(first.registry, first.id) or first
         return self.get_operation(str(entity["operation_id"]))
+
+    def _operation_row(self, registry: str, operation_id: str) -> OperationRecord | None:
+        try:
+            return _operation_record(self._registries.get_entity(registry, "op:" + operation_id))
+        except ResourceNotFoundError:
+            return None
 
     def _first_operation(self, registry: str) -> OperationRecord | None:
         """The inline copy of a registry's first operation (as accepted), while its registry row exists."""

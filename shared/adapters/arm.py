@@ -80,13 +80,14 @@ def build_clients(
     credential: TokenCredential, subscription_id: str, endpoint: str, ca_bundle: str | None
 ) -> ArmClients:
     """The SDK clients for one subscription; ``ca_bundle`` pins the CA when ARM's is not public."""
-    options: dict[str, Any] = {"base_url": endpoint, **SDK_RETRY_OPTIONS, **transport_options()}
-    if ca_bundle:
-        options["connection_verify"] = ca_bundle
+
+    def options() -> dict[str, Any]:  # a transport of its own for each client: closing one leaves the others
+        return {"base_url": endpoint, **SDK_RETRY_OPTIONS, **transport_options(ca_bundle=ca_bundle)}
+
     return ArmClients(
-        resources=ResourceManagementClient(credential, subscription_id, **options),
-        storage=StorageManagementClient(credential, subscription_id, **options),
-        acr=ContainerRegistryManagementClient(credential, subscription_id, **options),
+        resources=ResourceManagementClient(credential, subscription_id, **options()),
+        storage=StorageManagementClient(credential, subscription_id, **options()),
+        acr=ContainerRegistryManagementClient(credential, subscription_id, **options()),
     )
 
 

@@ -2,6 +2,10 @@
 
 One process serves blob, queue and table on configurable ports, keeping its data under a directory of its
 own (``$SANDBOX_DIR/azurite`` for ``python -m sandbox up``) so state survives a restart of the sandbox.
+``in_memory`` keeps it in memory instead (``--inMemoryPersistence``): nothing survives a restart, but
+nothing is written either. On disk, Azurite's LokiJS stores serialise each whole database to a file every
+5 s on Node's one thread, a stall that grows with the data (docs/performance.md measures it); Azure
+Storage has no such pause, so benchmarks of the request path run Azurite in memory.
 ``accounts`` becomes ``AZURITE_ACCOUNTS``: with it set Azurite knows only those accounts, so the value
 must include ``devstoreaccount1`` (``sandbox.arm.azurite.accounts_env`` does). The connection string is
 the emulator's well-known, public one; it is still never logged, like any connection string.
@@ -61,8 +65,10 @@ class Azurite:
         host: str = "127.0.0.1",
         log: IO[bytes] | None = None,
         debug_log: Path | None = None,
+        in_memory: bool = False,
     ) -> None:
         self.location = location
+        self.in_memory = in_memory
         self.ports = ports
         self.host = host
         self._accounts = accounts
@@ -108,8 +114,7 @@ class Azurite:
         command = [
             node,
             str(find_script()),
-            "--location",
-            str(self.location),
+            *(["--inMemoryPersistence"] if self.in_memory else ["--location", str(self.location)]),
             "--blobHost",
             self.host,
             "--blobPort",

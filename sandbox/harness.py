@@ -51,6 +51,7 @@ class Sandbox:
         ports: Mapping[str, int] | None = None,
         startup_timeout: float = 120.0,
         host_instances: int = 1,
+        azurite_memory: bool = False,
     ) -> None:
         self.sandbox_dir = sandbox_dir.resolve()
         self.time_scale = time_scale
@@ -62,6 +63,7 @@ class Sandbox:
         self.ports = {name: (ports or {}).get(name) or free_port() for name in names}
         self.startup_timeout = startup_timeout
         self.host_instances = host_instances
+        self.azurite_memory = azurite_memory
         self.process: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
 
@@ -81,6 +83,8 @@ class Sandbox:
         command += ["--startup-timeout", str(self.startup_timeout), "--host-instances", str(self.host_instances)]
         if self.time_scale is not None:
             command += ["--time-scale", str(self.time_scale)]
+        if self.azurite_memory:
+            command += ["--azurite-memory"]
         for key, value in self.env.items():
             command += ["--env", f"{key}={value}"]
         for queue in self.queues:
@@ -130,6 +134,8 @@ class Sandbox:
 
     def stop_azurite(self, timeout: float = 30.0) -> None:
         """A storage outage: ``up`` stops Azurite (SIGUSR1) and keeps it down until ``start_azurite``."""
+        if self.azurite_memory:
+            raise RuntimeError("Azurite keeps its data in memory in this sandbox: stopping it would lose it")
         self._signal_up(signal.SIGUSR1, lambda pid: pid is None, timeout, "Azurite to stop")
 
     def start_azurite(self, timeout: float = 60.0) -> None:

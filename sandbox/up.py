@@ -13,7 +13,8 @@ and removes ``sandbox.json`` (its pids would be stale).
 A storage outage on purpose (the reliability suite, ``Sandbox.stop_azurite``/``start_azurite``): SIGUSR1
 stops Azurite (SIGTERM, so it saves its data) and leaves it down; SIGUSR2 starts it again on the same ports
 and data directory. ``sandbox.json`` shows ``pids.azurite`` null while it is down. Only an Azurite death
-that was not asked for stops the sandbox.
+that was not asked for stops the sandbox. With ``--azurite-memory`` (Azurite keeps its data in memory, for
+benchmarks) there is no such outage: it would lose every table and queue, so SIGUSR1 is refused (logged).
 """
 
 from __future__ import annotations
@@ -98,6 +99,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=int(os.environ.get("SANDBOX_HOST_INSTANCES", "1")),
         help="functions host processes sharing the API port, like instances of a scaled-out Function App "
         "(default $SANDBOX_HOST_INSTANCES or 1)",
+    )
+    parser.add_argument(
+        "--azurite-memory",
+        action="store_true",
+        default=os.environ.get("SANDBOX_AZURITE_MEMORY", "").lower() in ("1", "true", "yes"),
+        help="Azurite keeps its data in memory, not under $SANDBOX_DIR/azurite: no periodic save stalls, "
+        "nothing survives (default: on disk, unless $SANDBOX_AZURITE_MEMORY is 1/true)",
     )
     return parser.parse_args(argv)
 
@@ -249,7 +257,11 @@ class Supervisor:
         args, timeout = self.args, self.args.startup_timeout
         ports = AzuritePorts(args.blob_port, args.queue_port, args.table_port)
         self.azurite = Azurite(
-            self.sandbox_dir / "azurite", ports, accounts=accounts_env(REGIONS), log=self._log("azurite")
+            self.sandbox_dir / "azurite",
+            ports,
+            accounts=accounts_env(REGIONS),
+            log=self._log("azurite"),
+            in_memory=args.azurite_memory,
         )
         self.azurite.start(timeout)
         arm_json = self.sandbox_dir / ARM_JSON
@@ -285,6 +297,7 @@ class Supervisor:
                 "queue": self.azurite.queue_endpoint,
                 "table": self.azurite.table_endpoint,
                 "connection_string": connection,
+                "persistence": "memory" if args.azurite_memory else "disk",
             },
             "pids": {},
         }
@@ -352,6 +365,10 @@ class Supervisor:
         assert self.azurite is not None
         wanted = self._azurite_wanted
         if wanted == self._azurite_up:
+            return
+        if not wanted and self.azurite.in_memory:
+            logger.error("azurite keeps its data in memory (--azurite-memory): not stopping it, it would lose it")
+            self._azurite_wanted = True
             return
         if wanted:
             self.azurite.start(self.args.startup_timeout)

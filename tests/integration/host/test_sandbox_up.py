@@ -70,7 +70,9 @@ def test_up_provisions_like_infra_and_writes_where_everything_is(running: Sandbo
     assert info["api"] == f"http://127.0.0.1:{running.ports['api']}/api"
     assert set(info["arm"]) == {"endpoint", "ca_bundle", "subscription_id"}
     assert Path(info["arm"]["ca_bundle"]).is_file()
-    assert set(info["azurite"]) == {"blob", "queue", "table", "connection_string"}
+    assert set(info["azurite"]) == {"blob", "queue", "table", "connection_string", "persistence"}
+    assert info["azurite"]["persistence"] == "disk"
+    assert any((running.sandbox_dir / "azurite").iterdir())  # Azurite's data, kept across restarts
     assert set(info["pids"]) >= {"host", "arm", "azurite"}
     connection = info["azurite"]["connection_string"]
     queues = {q.name for q in QueueServiceClient.from_connection_string(connection).list_queues()}
@@ -179,5 +181,33 @@ def test_two_host_instances_share_the_port_and_the_queues_and_fire_each_timer_on
             what="the restarted instance answering",
             log=sandbox.logs,
         )
+    finally:
+        sandbox.stop()
+
+
+def test_azurite_in_memory_serves_writes_nothing_to_disk_and_refuses_an_outage(tmp_path: Path) -> None:
+    """``--azurite-memory`` (benchmarks): the same services, no data directory, and no storage outage on
+    request, since stopping Azurite would lose every table and queue."""
+    sandbox = _sandbox(tmp_path)
+    sandbox.azurite_memory = True
+    info = sandbox.start()
+    try:
+        assert info["azurite"]["persistence"] == "memory"
+        publisher = StorageQueuePublisher(info["azurite"]["connection_string"])
+        publisher.publish([OutboundMessage(queue="fixture-up", message_id="in-memory", body="{}")])
+        publisher.close()
+        wait_for(lambda: _records(sandbox, "record_message"), what="a delivery", log=sandbox.logs)
+        data = sandbox.sandbox_dir / "azurite"
+        assert not data.exists() or not any(data.iterdir())
+
+        with pytest.raises(RuntimeError, match="in memory"):
+            sandbox.stop_azurite()
+        azurite = info["pids"]["azurite"]
+        os.kill(info["pids"]["up"], signal.SIGUSR1)  # the outage signal, sent anyway: refused
+        up_log = sandbox.log_dir / "up.log"
+        wait_for(lambda: "not stopping it" in up_log.read_text(), what="the refusal logged", log=sandbox.logs)
+        now = sandbox.read_info()
+        assert now is not None and now["pids"]["azurite"] == azurite
+        os.kill(azurite, 0)  # still running
     finally:
         sandbox.stop()

@@ -97,8 +97,22 @@ BENCHMARKS = [
     Benchmark(
         name="api",
         what="POST /api/registries from concurrent clients against the same store writes and queue send done directly",
-        args=["--seconds", "15", "--clients", "8", "--sweep", "1,2,4,16", "--host-instances", "2"],
-        quick_args=["--seconds", "3", "--clients", "4", "--warmup", "1", "--sweep", "1", "--host-instances", "2"],
+        args=["--seconds", "15", "--clients", "8", "--sweep", "1,2,4,16", "--host-instances", "2", "--azurite-memory"],
+        quick_args=[
+            "--seconds",
+            "3",
+            "--clients",
+            "4",
+            "--warmup",
+            "1",
+            "--sandbox-warmup",
+            "1",
+            "--sweep",
+            "1",
+            "--host-instances",
+            "2",
+            "--azurite-memory",
+        ],
         timeout=600,
         goals=[
             Goal(
@@ -110,6 +124,7 @@ BENCHMARKS = [
         ],
         figures=[
             "host_instances",
+            "azurite",
             "clients",
             "requests_per_s",
             "p50_ms",
@@ -129,8 +144,20 @@ BENCHMARKS = [
         module="api",
         what="the same with the host's queue workers live (ARM 1000 times slower): creates competing with the "
         "provisioning they start, in one host process (no goal: shows the contention)",
-        args=["--seconds", "10", "--clients", "8", "--workers", "live"],
-        quick_args=["--seconds", "3", "--clients", "4", "--warmup", "1", "--workers", "live"],
+        args=["--seconds", "10", "--clients", "8", "--workers", "live", "--azurite-memory"],
+        quick_args=[
+            "--seconds",
+            "3",
+            "--clients",
+            "4",
+            "--warmup",
+            "1",
+            "--sandbox-warmup",
+            "1",
+            "--workers",
+            "live",
+            "--azurite-memory",
+        ],
         timeout=600,
         figures=[
             "clients",

@@ -1,14 +1,16 @@
 """Create-request throughput and latency of the HTTP API, against the ceiling of its own store and queue.
 
 ``python -m bench.api --seconds T [--clients C] [--sweep 1,2,4,16]`` starts its own sandbox and, from C
-concurrent clients (threads, one keep-alive ``httpx.Client`` each; default 8, the ``maxConcurrentCalls``
-the app's host.json gives each queue function), sends ``POST /api/registries`` with a valid YAML spec
-(3 regions) and a unique registry name, back to back for T seconds after an untimed warm-up. Then the same C
-threads, for the same T seconds, do directly what ``RegistryService.create`` does behind that endpoint,
-with the app's own ``RegistryService`` over ``TableStateStore`` and ``Dispatcher`` over
+concurrent clients (threads, one keep-alive ``http.client`` connection each; default 8, the
+``maxConcurrentCalls`` the app's host.json gives each queue function), sends ``POST /api/registries`` with
+a valid YAML spec (3 regions) and a unique registry name, back to back for T seconds after an untimed
+warm-up (and, once, after the sandbox came up, ``--sandbox-warmup`` seconds of the same calls: a fresh
+sandbox answers slower for its first thousand or so requests, its JIT and heaps still warming; default 10).
+Then the same C threads, for the same T seconds, do directly what ``RegistryService.create`` does behind
+that endpoint, with the app's own ``RegistryService`` over ``TableStateStore`` and ``Dispatcher`` over
 ``StorageQueuePublisher``, built from the sandbox's settings as ``shared/bootstrap.build`` builds them and
 shared by the threads as the host shares its container: parse the spec, ``find_idempotent`` (only with
-``--idempotency-key``), one table transaction (registry, operation, idempotency entry) and one queue send.
+``--idempotency-key``), one table insert (the registry row, its first operation inline) and one queue send.
 One JSON object on the last line of stdout:
 
 - ``requests_per_s``: requests answered 202 per second over the timed window;
@@ -24,6 +26,12 @@ One JSON object on the last line of stdout:
   share of the machine's CPU that rest used during each phase (near 0 on a quiet machine);
 - ``sweep`` (with ``--sweep``): the main figures again at each client count, in the same sandbox.
 
+Azurite. On disk (the sandbox's default), Azurite's LokiJS stores serialise each whole database to a file
+every 5 s on Node's one thread; as a benchmark creates thousands of registries that stall grows past 100 ms
+and every request in flight waits for it. Azure Storage has no such pause, so ``--azurite-memory`` runs
+Azurite in memory (``python -m sandbox up --azurite-memory``), as ``make bench`` does; both phases use the
+same Azurite. ``azurite`` in the output says which.
+
 Workers. Every accepted create enqueues a Reconcile that the host's queue workers would start
 provisioning, on the same CPUs. By default (``--workers paused``) the host's queue receivers are parked:
 the sandbox starts with ``SANDBOX_POLL_MIN_SECONDS``/``SANDBOX_POLL_MAX_SECONDS`` at one hour, so the first
@@ -37,6 +45,7 @@ then runs with that backlog still draining, so its figure is only indicative.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import sys
 import threading
@@ -46,8 +55,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
+from urllib.parse import urlsplit
 
 from bench.common import (
     REGION_ORDER,
@@ -194,23 +202,53 @@ def _document(name: str, regions: list[str]) -> dict[str, Any]:
     return {"name": name, "location": regions[0], "replication_locations": [{"location": r} for r in regions]}
 
 
+class _Connection:
+    """One keep-alive HTTP/1.1 connection to the API over ``http.client``: the load generator shares the
+    machine's CPUs with the sandbox, so it should cost as little as it can: 0.4-0.5 ms of CPU per request
+    against 1.6-1.8 ms with an ``httpx.Client``, measured on the 2-CPU machine of docs/performance.md.
+    Reconnects after an error."""
+
+    def __init__(self, base_url: str) -> None:
+        parts = urlsplit(base_url)
+        self._host, self._port = parts.hostname or "127.0.0.1", parts.port or 80
+        self._connection: http.client.HTTPConnection | None = None
+
+    def post(self, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+        if self._connection is None:
+            self._connection = http.client.HTTPConnection(self._host, self._port, timeout=30)
+        try:
+            self._connection.request("POST", path, body=body, headers=headers)
+            response = self._connection.getresponse()
+            return response.status, response.read()
+        except (OSError, http.client.HTTPException):
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+
 def api_factory(
     base_url: str, regions: list[str], body: str, idempotency: bool
 ) -> Callable[[int], tuple[Call, Callable[[], None]]]:
-    """Each client: one keep-alive httpx.Client; a call is one POST /api/registries, accepted when 202."""
+    """Each client: one keep-alive connection; a call is one POST /api/registries, accepted when 202."""
 
     def factory(_: int) -> tuple[Call, Callable[[], None]]:
-        api = httpx.Client(base_url=base_url, timeout=30, trust_env=False)
+        api = _Connection(base_url)
 
         def call(name: str) -> None:
             headers = {"Idempotency-Key": uuid.uuid4().hex} if idempotency else {}
             if body == "yaml":
                 headers["Content-Type"] = "application/yaml"
-                response = api.post("/api/registries", content=registry_yaml(name, regions), headers=headers)
+                content = registry_yaml(name, regions).encode()
             else:
-                response = api.post("/api/registries", json=_document(name, regions), headers=headers)
-            if response.status_code != 202:
-                raise RuntimeError(f"answered {response.status_code}: {response.text[:200]}")
+                headers["Content-Type"] = "application/json"
+                content = json.dumps(_document(name, regions)).encode()
+            status, answer = api.post("/api/registries", content, headers)
+            if status != 202:
+                raise RuntimeError(f"answered {status}: {answer[:200].decode(errors='replace')}")
 
         return call, api.close
 
@@ -265,6 +303,8 @@ class Options:
     workers: str = "paused"
     time_scale: float = 1000.0
     host_instances: int = 1
+    azurite_memory: bool = False
+    sandbox_warmup: float = 10.0
 
 
 def measure(
@@ -309,12 +349,16 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
     if options.workers == "paused":
         env = {"SANDBOX_POLL_MIN_SECONDS": PAUSED_POLL_SECONDS, "SANDBOX_POLL_MAX_SECONDS": PAUSED_POLL_SECONDS}
     with (
-        sandbox(options.time_scale, env, options.host_instances) as (box, _control),
+        sandbox(options.time_scale, env, options.host_instances, options.azurite_memory) as (box, _control),
         app_dependencies(box) as (store, dispatcher),
     ):
         progress(
-            f"api: sandbox up; {options.warmup} s warm-up + {options.seconds} s per phase, workers {options.workers}"
+            f"api: sandbox up; {options.sandbox_warmup} s sandbox warm-up, then {options.warmup} s warm-up + "
+            f"{options.seconds} s per phase, workers {options.workers}"
         )
+        if options.sandbox_warmup > 0:  # a fresh sandbox is slower for a while (JIT, heaps growing): untimed
+            calls = api_factory(box.api.removesuffix("/api"), REGION_ORDER[: options.regions], options.body, False)
+            drive(clients, options.sandbox_warmup, 0.0, calls, tag="warm")
         primary = measure(box, store, dispatcher, clients, options)
         others = [measure(box, store, dispatcher, count, options) for count in sweep or [] if count != clients]
     swept = sorted([primary, *others], key=lambda r: int(r["clients"])) if others else []
@@ -328,6 +372,8 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
         "workers": options.workers,
         "time_scale": options.time_scale,
         "host_instances": options.host_instances,
+        "azurite": "memory" if options.azurite_memory else "disk",
+        "sandbox_warmup_s": options.sandbox_warmup,
         **primary,
         **({"sweep": [_brief(r) for r in swept]} if swept else {}),
         "machine": machine(),
@@ -369,10 +415,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--idempotency-key", action="store_true", help="send a unique Idempotency-Key each time")
     parser.add_argument("--workers", choices=("paused", "live"), default="paused", help="host queue workers")
     parser.add_argument("--time-scale", type=float, default=1000.0, help="ARM durations x this (default 1000)")
+    parser.add_argument(
+        "--sandbox-warmup",
+        type=float,
+        default=10.0,
+        help="untimed seconds of API calls once the sandbox is up, before the first phase (default 10)",
+    )
+    parser.add_argument(
+        "--azurite-memory",
+        action="store_true",
+        help="Azurite keeps its data in memory: without its save of each whole database every 5 s (default: disk)",
+    )
     add_host_instances(parser)
     args = parser.parse_args(argv)
-    if args.seconds <= 0 or args.clients < 1:
-        parser.error("--seconds must be > 0 and --clients >= 1")
+    if args.seconds <= 0 or args.clients < 1 or args.sandbox_warmup < 0:
+        parser.error("--seconds must be > 0, --clients >= 1 and --sandbox-warmup >= 0")
     if not 1 <= args.regions <= len(REGION_ORDER):
         parser.error(f"--regions must be 1-{len(REGION_ORDER)}")
     options = Options(
@@ -384,6 +441,8 @@ def main(argv: list[str] | None = None) -> int:
         workers=args.workers,
         time_scale=args.time_scale,
         host_instances=args.host_instances,
+        azurite_memory=args.azurite_memory,
+        sandbox_warmup=args.sandbox_warmup,
     )
     result = run(args.clients, options, args.sweep)
     print(json.dumps(result))

@@ -83,13 +83,20 @@ def add_host_instances(parser: argparse.ArgumentParser) -> None:
 
 @contextmanager
 def sandbox(
-    time_scale: float, env: dict[str, str] | None = None, host_instances: int = 1
+    time_scale: float, env: dict[str, str] | None = None, host_instances: int = 1, azurite_memory: bool = False
 ) -> Iterator[tuple[Sandbox, SandboxControl]]:
     """A whole sandbox of its own (temporary ``SANDBOX_DIR``, free loopback ports) and a client of the ARM
-    simulator's control surface; everything is stopped and removed on exit."""
+    simulator's control surface; everything is stopped and removed on exit. ``azurite_memory``: Azurite
+    keeps its data in memory (``python -m sandbox up --azurite-memory``)."""
     with (
         tempfile.TemporaryDirectory(prefix="regctl-bench-") as tmp,
-        Sandbox(Path(tmp), time_scale=time_scale, env=env or {}, host_instances=host_instances) as box,
+        Sandbox(
+            Path(tmp),
+            time_scale=time_scale,
+            env=env or {},
+            host_instances=host_instances,
+            azurite_memory=azurite_memory,
+        ) as box,
         SandboxControl(box.info["arm"]["endpoint"], box.info["arm"]["ca_bundle"]) as control,
     ):
         yield box, control

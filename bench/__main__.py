@@ -73,6 +73,9 @@ def _num(result: Result, key: str) -> float:
     return float(value) if isinstance(value, int | float) else float("nan")
 
 
+_QUICK_API = ["--seconds", "3", "--clients", "4", "--warmup", "1", "--sandbox-warmup", "1", "--azurite-memory"]
+"""The smoke-run options both API benchmarks share."""
+
 BENCHMARKS = [
     Benchmark(
         name="provision",
@@ -98,21 +101,7 @@ BENCHMARKS = [
         name="api",
         what="POST /api/registries from concurrent clients against the same store writes and queue send done directly",
         args=["--seconds", "15", "--clients", "8", "--sweep", "1,2,4,16", "--host-instances", "2", "--azurite-memory"],
-        quick_args=[
-            "--seconds",
-            "3",
-            "--clients",
-            "4",
-            "--warmup",
-            "1",
-            "--sandbox-warmup",
-            "1",
-            "--sweep",
-            "1",
-            "--host-instances",
-            "2",
-            "--azurite-memory",
-        ],
+        quick_args=[*_QUICK_API, "--sweep", "1", "--host-instances", "2"],
         timeout=600,
         goals=[
             Goal(
@@ -145,19 +134,7 @@ BENCHMARKS = [
         what="the same with the host's queue workers live (ARM 1000 times slower): creates competing with the "
         "provisioning they start, in one host process (no goal: shows the contention)",
         args=["--seconds", "10", "--clients", "8", "--workers", "live", "--azurite-memory"],
-        quick_args=[
-            "--seconds",
-            "3",
-            "--clients",
-            "4",
-            "--warmup",
-            "1",
-            "--sandbox-warmup",
-            "1",
-            "--workers",
-            "live",
-            "--azurite-memory",
-        ],
+        quick_args=[*_QUICK_API, "--workers", "live"],
         timeout=600,
         figures=[
             "clients",

@@ -95,6 +95,7 @@ class Sandbox:
         self.sandbox_dir.mkdir(parents=True, exist_ok=True)
         self.log_dir.mkdir(exist_ok=True)
         env = {**os.environ, "SANDBOX_DIR": str(self.sandbox_dir)}
+        env.pop("SANDBOX_AZURITE_MEMORY", None)  # ``azurite_memory`` decides, not the caller's environment
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         with (self.log_dir / "up.log").open("ab") as log:
             self.process = subprocess.Popen(

@@ -7,11 +7,13 @@
   next name of the naming sequence. Other permanent errors fail the step and its operation with the ARM
   code and message.
 - When a step finishes, the registry is reconciled again (fan-in by re-evaluation): at once if other steps
-  wait on it (group, ACR), otherwise when it is the last step of its operation still in flight.
+  wait on it (group, ACR), otherwise when it is the last step of its operation still in flight. Two last
+  steps that finish together send the same reconcile (one message id), so only one observes ARM.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import random
 from dataclasses import dataclass
@@ -43,6 +45,20 @@ NAME_TAKEN_CODES = frozenset(
 UNBLOCKING = frozenset({StepKind.ENSURE_GROUP, StepKind.ENSURE_ACR})
 """Steps other steps wait on (storage and the ACR on the group, replicas on the ACR): when one finishes, the
 registry is reconciled at once, whatever else is in flight."""
+
+
+def _others_in_flight(siblings: list[StepRecord], step_key: str) -> bool:
+    """Whether another step of the operation is still Pending or Running. Each step saves its own
+    Succeeded before it looks, so of the last two to finish at least one sees the other done: some step
+    always reconciles, and the reconciles (each an observation of ARM) are not one per step."""
+    return any(s.key != step_key and s.state in (StepState.PENDING, StepState.RUNNING) for s in siblings)
+
+
+def fan_in_trigger(siblings: list[StepRecord]) -> str:
+    """The reconcile trigger of an operation whose steps are all done: the same for every step that sees
+    the same steps at the same runs, different once the loop has run any step again."""
+    runs = "|".join(sorted(f"{s.key}#{s.run}" for s in siblings))
+    return "done:" + hashlib.sha256(runs.encode()).hexdigest()[:16]
 
 
 @dataclass(frozen=True)
@@ -225,34 +241,35 @@ class StepRunner:
         step.updated_at = utcnow()
         self._store.save_step(step)
         record = self._store.get_registry(message.registry)
-        if message.kind not in UNBLOCKING and self._others_in_flight(message, record):
+        siblings = self._siblings(message, record)
+        if message.kind not in UNBLOCKING and _others_in_flight(siblings, message.step_key):
             self._log(message, "succeeded; the last step of the operation to finish reconciles")
             return
         self._log(message, "succeeded")
-        self._notify_succeeded(message, record)
+        self._notify_succeeded(message, record, siblings)
 
-    def _others_in_flight(self, message: Step, record: RegistryRecord | None) -> bool:
-        """Whether another step of this operation is still Pending or Running. Each step saves its own
-        Succeeded before it looks, so of the last two to finish at least one sees the other done: some step
-        always reconciles, and the reconciles (each an observation of ARM) are not one per step."""
+    def _siblings(self, message: Step, record: RegistryRecord | None) -> list[StepRecord]:
+        """The steps of this step's operation (itself included), or none once the operation is no longer
+        the registry's own."""
         if record is None or record.operation_id != message.operation_id:
-            return False
-        return any(
-            s.operation_id == message.operation_id
-            and s.key != message.step_key
-            and s.state in (StepState.PENDING, StepState.RUNNING)
-            for s in self._store.list_steps(message.registry)
-        )
+            return []
+        return [s for s in self._store.list_steps(message.registry) if s.operation_id == message.operation_id]
 
-    def _notify_succeeded(self, message: Step, record: RegistryRecord | None) -> None:
-        """Fan-in: reconcile again, under a message id that names this step and attempt."""
-        if record is not None:
-            self._reconcile(
-                record.key,
-                record.generation,
-                record.operation_id,
-                trigger=f"{message.step_key}:{message.attempt}",
-            )
+    def _notify_succeeded(
+        self, message: Step, record: RegistryRecord | None, siblings: list[StepRecord] | None = None
+    ) -> None:
+        """Fan-in: reconcile again. A step others wait on reconciles under a message id naming it and its
+        attempt. The last step of an operation to finish reconciles under an id naming the operation's steps
+        and their runs (``fan_in_trigger``): when the last two finish together and each sees the other done,
+        both send that same id and duplicate detection drops one (one observation of ARM, not two)."""
+        if record is None:
+            return
+        if siblings is None:
+            siblings = self._siblings(message, record)
+        trigger = f"{message.step_key}:{message.attempt}"
+        if message.kind not in UNBLOCKING and siblings and not _others_in_flight(siblings, message.step_key):
+            trigger = fan_in_trigger(siblings)
+        self._reconcile(record.key, record.generation, record.operation_id, trigger=trigger)
 
     def _later(self, message: Step, step: StepRecord, delay: float) -> None:
         step.state = StepState.RUNNING

@@ -54,6 +54,11 @@ def _others_in_flight(siblings: list[StepRecord], step_key: str) -> bool:
     return any(s.key != step_key and s.state in (StepState.PENDING, StepState.RUNNING) for s in siblings)
 
 
+def _own_trigger(message: Step) -> str:
+    """A reconcile trigger naming one step and its attempt."""
+    return f"{message.step_key}:{message.attempt}"
+
+
 def fan_in_trigger(siblings: list[StepRecord]) -> str:
     """The reconcile trigger of an operation whose steps are all done: the same for every step that sees
     the same steps at the same runs, different once the loop has run any step again."""
@@ -118,7 +123,7 @@ class StepRunner:
             # duplicate detection drops this one.
             self._log(message, "already %s; duplicate delivery, telling the loop again", step.state.value)
             if step.state is StepState.SUCCEEDED:
-                self._notify_succeeded(message, record)
+                self._notify_succeeded(record, self._fan_in(message, record) or _own_trigger(message))
             else:
                 self._notify_failed(message, *step.failure())
             return
@@ -241,35 +246,28 @@ class StepRunner:
         step.updated_at = utcnow()
         self._store.save_step(step)
         record = self._store.get_registry(message.registry)
-        siblings = self._siblings(message, record)
-        if message.kind not in UNBLOCKING and _others_in_flight(siblings, message.step_key):
+        trigger = self._fan_in(message, record)
+        if trigger is None:
             self._log(message, "succeeded; the last step of the operation to finish reconciles")
             return
         self._log(message, "succeeded")
-        self._notify_succeeded(message, record, siblings)
+        self._notify_succeeded(record, trigger)
 
-    def _siblings(self, message: Step, record: RegistryRecord | None) -> list[StepRecord]:
-        """The steps of this step's operation (itself included), or none once the operation is no longer
-        the registry's own."""
-        if record is None or record.operation_id != message.operation_id:
-            return []
-        return [s for s in self._store.list_steps(message.registry) if s.operation_id == message.operation_id]
+    def _fan_in(self, message: Step, record: RegistryRecord | None) -> str | None:
+        """The trigger a finished step reconciles under, or None while another step of its operation is
+        still in flight (the last one to finish reconciles). A step others wait on (group, ACR) reconciles at
+        once under its own trigger, as does one whose operation is no longer the registry's own. The last
+        step reconciles under ``fan_in_trigger``: when the last two finish together and each sees the other
+        done, both send that same message id and duplicate detection drops one."""
+        if message.kind in UNBLOCKING or record is None or record.operation_id != message.operation_id:
+            return _own_trigger(message)
+        siblings = [s for s in self._store.list_steps(message.registry) if s.operation_id == message.operation_id]
+        return None if _others_in_flight(siblings, message.step_key) else fan_in_trigger(siblings)
 
-    def _notify_succeeded(
-        self, message: Step, record: RegistryRecord | None, siblings: list[StepRecord] | None = None
-    ) -> None:
-        """Fan-in: reconcile again. A step others wait on reconciles under a message id naming it and its
-        attempt. The last step of an operation to finish reconciles under an id naming the operation's steps
-        and their runs (``fan_in_trigger``): when the last two finish together and each sees the other done,
-        both send that same id and duplicate detection drops one (one observation of ARM, not two)."""
-        if record is None:
-            return
-        if siblings is None:
-            siblings = self._siblings(message, record)
-        trigger = f"{message.step_key}:{message.attempt}"
-        if message.kind not in UNBLOCKING and siblings and not _others_in_flight(siblings, message.step_key):
-            trigger = fan_in_trigger(siblings)
-        self._reconcile(record.key, record.generation, record.operation_id, trigger=trigger)
+    def _notify_succeeded(self, record: RegistryRecord | None, trigger: str) -> None:
+        """Fan-in: reconcile again, under ``trigger``."""
+        if record is not None:
+            self._reconcile(record.key, record.generation, record.operation_id, trigger=trigger)
 
     def _later(self, message: Step, step: StepRecord, delay: float) -> None:
         step.state = StepState.RUNNING

@@ -5,7 +5,7 @@ monitor always answers 200 ``{"status": "Creating"|"Succeeded"|"Failed"}`` and t
 registry. A PUT that changes nothing answers 200. PATCH is synchronous (200). DELETE and importImage
 answer **202 + Location**, the monitor 202 until done, then 200 with an empty body (result ``None``).
 
-importImage lives in ``acr_import.py``.
+importImage lives in ``acr_import.py``; the registry body in ``acr_body.py``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import re
 import uuid
 from typing import Any
 
-from sandbox.arm.config import SANDBOX_CALLER, OpKind
+from sandbox.arm.acr_body import registry_body, retention_policy
+from sandbox.arm.bodies import deep_merge, merge_patch
+from sandbox.arm.config import OpKind
 from sandbox.arm.context import Ctx
 from sandbox.arm.envelope import (
     ArmError,
@@ -26,7 +28,7 @@ from sandbox.arm.envelope import (
     operation_not_found,
     resource_not_found,
 )
-from sandbox.arm.lro import Outcome, Protocol, iso, monitor_response
+from sandbox.arm.lro import Outcome, Protocol, monitor_response, utc_now
 from sandbox.arm.resources import validate_tags
 from sandbox.arm.routes import REGISTRY_TYPE
 from sandbox.arm.state import Registry, Store
@@ -34,23 +36,8 @@ from shared.domain.regions import is_known_region
 
 NAME_RE = re.compile(r"^[a-zA-Z0-9]{5,50}$")
 SKUS = ("Basic", "Standard", "Premium")
-_DEFAULT_PROPERTIES: dict[str, Any] = {
-    "adminUserEnabled": False,
-    "dataEndpointEnabled": False,
-    "dataEndpointHostNames": [],
-    "privateEndpointConnections": [],
-    "publicNetworkAccess": "Enabled",
-    "networkRuleBypassOptions": "AzureServices",
-    "zoneRedundancy": "Disabled",
-    "anonymousPullEnabled": False,
-    "encryption": {"status": "disabled"},
-    "policies": {
-        "quarantinePolicy": {"status": "disabled"},
-        "trustPolicy": {"type": "Notary", "status": "disabled"},
-        "retentionPolicy": {"days": 7, "status": "disabled"},
-        "exportPolicy": {"status": "enabled"},
-    },
-}
+#: Properties only ACR sets; a PUT that sends them back (a GET body reused) does not change them.
+_READ_ONLY = ("provisioningState", "loginServer", "creationDate", "status")
 
 
 def name_message(name: str) -> str:
@@ -58,39 +45,6 @@ def name_message(name: str) -> str:
         f"The registry name '{name}' is invalid. Registry names may contain only alpha numeric characters "
         "and must be between 5 and 50 characters."
     )
-
-
-def system_data(created: str, by_type: str = "User", by: str = SANDBOX_CALLER) -> dict[str, str]:
-    return {
-        "createdBy": by,
-        "createdByType": by_type,
-        "createdAt": created,
-        "lastModifiedBy": by,
-        "lastModifiedByType": by_type,
-        "lastModifiedAt": created,
-    }
-
-
-def registry_body(reg: Registry) -> dict[str, Any]:
-    created = iso(reg.created_wall)
-    props = {**_DEFAULT_PROPERTIES, **reg.properties}
-    props.update(
-        {
-            "loginServer": f"{reg.name.lower()}.azurecr.io",
-            "creationDate": created,
-            "provisioningState": reg.state,
-        }
-    )
-    return {
-        "id": reg.id,
-        "name": reg.name,
-        "type": REGISTRY_TYPE,
-        "location": reg.location,
-        "tags": dict(reg.tags),
-        "sku": {"name": reg.sku, "tier": reg.sku},
-        "systemData": system_data(created),
-        "properties": props,
-    }
 
 
 def operation_in_progress(name: str) -> ArmError:
@@ -210,14 +164,15 @@ def _put(ctx: Ctx) -> Response:
     props = body.get("properties") or {}
     if not isinstance(props, dict):
         raise invalid_request_content("'properties' must be an object")
-    props = {k: v for k, v in props.items() if v is not None and k not in ("provisioningState", "loginServer")}
+    props = {k: v for k, v in props.items() if v is not None and k not in _READ_ONLY}
     store = ctx.store
     reg = store.registry(ctx.subscription, group.name, name)
     if reg is not None:
         answer = _put_existing(ctx, reg, location=location, sku=sku, tags=tags, props=props)
         if answer is not None:
             return answer
-        reg.sku, reg.tags, reg.properties = sku, tags, props  # Failed: a new PUT re-creates it
+        _set_properties(reg, props)  # Failed: a new PUT re-creates it
+        reg.sku, reg.tags = sku, tags
     else:
         if name.lower() in ctx.settings.taken_registry_names or name.lower() in store.registries:
             raise name_in_use(name)
@@ -265,8 +220,16 @@ def _put_existing(
         _check_sku_change(reg, sku)
         _apply_sku(reg, sku)
         reg.tags = tags
-        reg.properties.update(props)
+        _set_properties(reg, deep_merge(reg.properties, props))
     return Response.json(200, registry_body(reg))
+
+
+def _set_properties(reg: Registry, props: dict[str, Any]) -> None:
+    """Replace the sent properties; a changed retention policy gets a new ``lastUpdatedTime``."""
+    before = retention_policy(reg)
+    reg.properties = props
+    if retention_policy(reg) != before:
+        reg.retention_updated_wall = utc_now()
 
 
 def _start_create(ctx: Ctx, store: Store, reg: Registry) -> None:
@@ -313,7 +276,9 @@ def _patch(ctx: Ctx) -> Response:
     _check_sku_change(reg, sku)
     _apply_sku(reg, sku)
     reg.tags = tags
-    reg.properties.update({k: v for k, v in props.items() if v is not None})
+    patched = deep_merge(reg.properties, {})
+    merge_patch(patched, {k: v for k, v in props.items() if k not in _READ_ONLY})
+    _set_properties(reg, patched)
     return Response.json(200, registry_body(reg))
 
 

@@ -44,17 +44,27 @@ def accounts_env(regions: Iterable[str]) -> str:
     return ";".join(f"{name}:{key}" for name, key in pairs.items())
 
 
-def blob_endpoint(base: str, region: str) -> str:
-    """``primaryEndpoints.blob`` for an account in ``region``: Azurite's path-style URL."""
+#: What Azurite appends to an account name to address its read-only secondary (RA-GRS): "access the
+#: secondary location by appending -secondary to the account name" (Microsoft Learn, "Use the Azurite
+#: emulator", RA-GRS).
+SECONDARY_SUFFIX = "-secondary"
+
+
+def blob_endpoint(base: str, region: str, *, secondary: bool = False) -> str:
+    """``primaryEndpoints.blob`` for an account in ``region``: Azurite's path-style URL.
+
+    ``secondary`` gives the read-only secondary (``secondaryEndpoints.blob`` of an RA-GRS account).
+    """
     name, _ = account_for_region(region)
-    return f"{base.rstrip('/')}/{name}/"
+    suffix = SECONDARY_SUFFIX if secondary else ""
+    return f"{base.rstrip('/')}/{name}{suffix}/"
 
 
-def service_endpoint(blob_base: str, region: str, port_offset: int) -> str:
+def service_endpoint(blob_base: str, region: str, port_offset: int, *, secondary: bool = False) -> str:
     """Queue (offset 1) or table (offset 2) endpoint next to the blob one, as Azurite lays them out.
 
     Azurite listens on 10000 (blob), 10001 (queue) and 10002 (table); a blob endpoint without an
-    explicit port is reused as is.
+    explicit port is reused as is. ``secondary`` addresses the read-only secondary.
     """
     parsed = urlsplit(blob_base.rstrip("/"))
     netloc = parsed.netloc
@@ -62,4 +72,5 @@ def service_endpoint(blob_base: str, region: str, port_offset: int) -> str:
         host = f"[{parsed.hostname}]" if ":" in parsed.hostname else parsed.hostname
         netloc = f"{host}:{parsed.port + port_offset}"
     name, _ = account_for_region(region)
-    return f"{parsed.scheme}://{netloc}{parsed.path}/{name}/"
+    suffix = SECONDARY_SUFFIX if secondary else ""
+    return f"{parsed.scheme}://{netloc}{parsed.path}/{name}{suffix}/"

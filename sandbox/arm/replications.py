@@ -17,7 +17,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from sandbox.arm.acr import NAME_RE, operation_in_progress, system_data
+from sandbox.arm.acr import NAME_RE, operation_in_progress
+from sandbox.arm.acr_body import resource_status, system_data
 from sandbox.arm.config import HomeReplica, OpKind
 from sandbox.arm.context import Ctx
 from sandbox.arm.envelope import (
@@ -42,10 +43,9 @@ ACR_APP = "Azure Container Registry"
 
 def replication_body(reg: Registry, repl: Replication) -> dict[str, Any]:
     created = iso(repl.created_wall)
-    status = {"Succeeded": "Ready", "Failed": "Failed", "Deleting": "Deleting"}.get(repl.state, "Syncing")
     props = {"regionEndpointEnabled": True, "zoneRedundancy": "Disabled", **repl.properties}
     props["provisioningState"] = repl.state
-    props["status"] = {"displayStatus": status, "timestamp": created}
+    props["status"] = resource_status("replication", repl.state, repl.op, repl.created_wall)
     by = ACR_APP if repl.created_by_type == "Application" else None
     return {
         "id": f"{reg.id}/replications/{repl.name}",

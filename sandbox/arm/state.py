@@ -46,8 +46,12 @@ class StorageAccount:
     tags: dict[str, str]
     #: Properties as requested (merged with later PATCHes); the body adds the computed ones.
     properties: dict[str, Any]
+    #: ``extendedLocation`` as the create request sent it (``{"type": "EdgeZone", "name": ...}``).
+    extended_location: dict[str, Any] | None = None
     create_op: Operation | None = None
     created_wall: datetime = field(default_factory=utc_now)
+    #: Encryption service (blob, file, queue, table) -> when it was enabled (``lastEnabledTime``).
+    encryption_enabled: dict[str, datetime] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -82,6 +86,8 @@ class Registry:
     state: str = "Creating"
     op: Operation | None = None
     created_wall: datetime = field(default_factory=utc_now)
+    #: When ``policies.retentionPolicy`` last changed (``lastUpdatedTime``): creation, then PUT/PATCH.
+    retention_updated_wall: datetime = field(default_factory=utc_now)
     #: Lowercased replication name -> replication (the home one included once it exists).
     replications: dict[str, Replication] = field(default_factory=dict)
     #: Repository -> tags, filled by importImage.

@@ -4,6 +4,8 @@ Create is the real storage protocol: PUT answers **202 + Location** (never 201: 
 200/202), the monitor answers 202 (empty) while running and then **200 with the full account**, which
 is the poller's result. A PUT on an existing account answers 200 synchronously (same properties: as is;
 different allowed ones: updated). PATCH and DELETE are synchronous. Keys are never part of a GET/LIST.
+The body is built in ``storage_body.py``; ``GET ...?$expand=geoReplicationStats`` adds the replication
+statistics of a geo-redundant account.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ import uuid
 from typing import Any
 
 from sandbox.arm import azurite
-from sandbox.arm.config import OpKind, Settings
+from sandbox.arm.bodies import deep_merge, merge_patch, without_nulls
+from sandbox.arm.config import OpKind
 from sandbox.arm.context import Ctx
 from sandbox.arm.envelope import (
     ArmError,
@@ -24,86 +27,24 @@ from sandbox.arm.envelope import (
     operation_not_found,
     resource_not_found,
 )
-from sandbox.arm.lro import Outcome, Protocol, iso, monitor_response
+from sandbox.arm.lro import Outcome, Protocol, iso, monitor_response, utc_now
 from sandbox.arm.resources import validate_tags
 from sandbox.arm.routes import STORAGE_TYPE
 from sandbox.arm.state import StorageAccount
+from sandbox.arm.storage_body import account_body, parse_expand, provisioning_state, record_encryption
 from sandbox.arm.storage_rules import (
     IMMUTABLE_PROPERTIES,
+    READ_ONLY_PROPERTIES,
     canonical_kind,
     canonical_sku,
     check_kind_change,
     check_kind_sku,
     check_sku_change,
+    check_sku_location,
     name_problem,
     property_cannot_be_updated,
 )
 from shared.domain.regions import is_known_region
-
-#: Fraction of a create spent in ``Creating`` before ``ResolvingDNS``.
-_CREATING_SHARE = 0.8
-
-
-def provisioning_state(acct: StorageAccount, now: float) -> str:
-    op = acct.create_op
-    if op is None or op.done:
-        return "Succeeded"
-    span = max(op.ready_at - op.started, 1e-9)
-    return "Creating" if (now - op.started) / span < _CREATING_SHARE else "ResolvingDNS"
-
-
-def account_body(acct: StorageAccount, settings: Settings, now: float) -> dict[str, Any]:
-    state = provisioning_state(acct, now)
-    created = iso(acct.created_wall)
-    props: dict[str, Any] = {
-        "provisioningState": state,
-        "creationTime": created,
-        "primaryLocation": acct.location,
-        "statusOfPrimary": "available",
-        "isHnsEnabled": False,
-        "minimumTlsVersion": "TLS1_2",
-        "allowBlobPublicAccess": False,
-        "supportsHttpsTrafficOnly": True,
-        "keyCreationTime": {"key1": created, "key2": created},
-        "networkAcls": {
-            "bypass": "AzureServices",
-            "virtualNetworkRules": [],
-            "ipRules": [],
-            "defaultAction": "Allow",
-        },
-        "encryption": {
-            "keySource": "Microsoft.Storage",
-            "services": {
-                "blob": {"enabled": True, "keyType": "Account", "lastEnabledTime": created},
-                "file": {"enabled": True, "keyType": "Account", "lastEnabledTime": created},
-            },
-        },
-    }
-    if acct.kind in ("StorageV2", "BlobStorage"):
-        props["accessTier"] = "Hot"
-    props.update(acct.properties)
-    props["provisioningState"] = state
-    if state != "Creating":
-        # Endpoints exist once DNS is being set up; code must not read them earlier.
-        blob = azurite.blob_endpoint(settings.azurite_blob_endpoint, acct.location)
-        props["primaryEndpoints"] = {
-            "blob": blob,
-            "dfs": blob,
-            "queue": azurite.service_endpoint(settings.azurite_blob_endpoint, acct.location, 1),
-            "table": azurite.service_endpoint(settings.azurite_blob_endpoint, acct.location, 2),
-            "file": f"https://{acct.name}.file.core.windows.net/",
-            "web": f"https://{acct.name}.z13.web.core.windows.net/",
-        }
-    return {
-        "id": acct.id,
-        "name": acct.name,
-        "type": STORAGE_TYPE,
-        "location": acct.location,
-        "kind": acct.kind,
-        "sku": {"name": acct.sku, "tier": "Premium" if acct.sku.startswith("Premium") else "Standard"},
-        "tags": dict(acct.tags),
-        "properties": props,
-    }
 
 
 def _visible(acct: StorageAccount, ctx: Ctx) -> bool:
@@ -176,7 +117,8 @@ def handle_item(ctx: Ctx) -> Response:
         acct = ctx.store.account(ctx.subscription, group.name, ctx.param("name"))
         if acct is None or not _visible(acct, ctx):
             raise resource_not_found(STORAGE_TYPE, ctx.param("name"), group.name)
-        return Response.json(200, account_body(acct, ctx.settings, ctx.now))
+        expand = parse_expand(ctx.request.query.get("$expand", ""))
+        return Response.json(200, account_body(acct, ctx.settings, ctx.now, expand=expand, now_wall=utc_now()))
     if method == "PUT":
         return _put(ctx)
     if method == "PATCH":
@@ -226,7 +168,10 @@ def _put(ctx: Ctx) -> Response:
     props = body.get("properties") or {}
     if not isinstance(props, dict):
         raise invalid_request_content("'properties' must be an object")
+    props = _writable(props)
     check_kind_sku(kind, sku, bool(props.get("isHnsEnabled", False)))
+    check_sku_location(sku, location)
+    extended = _extended_location(body.get("extendedLocation"))
 
     store = ctx.store
     existing = store.account(ctx.subscription, group.name, name)
@@ -254,8 +199,10 @@ def _put(ctx: Ctx) -> Response:
         kind=kind,
         sku=sku,
         tags=tags,
-        properties={k: v for k, v in props.items() if v is not None},
+        properties=without_nulls(props),
+        extended_location=extended,
     )
+    record_encryption(acct, acct.created_wall)
     store.accounts[name.lower()] = acct
     op_id = str(uuid.uuid4())
     op = store.start_operation(
@@ -284,6 +231,21 @@ def _put(ctx: Ctx) -> Response:
     op.effect = effect
     op.result = result
     return _accepted(ctx, acct)
+
+
+def _writable(props: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in props.items() if k not in READ_ONLY_PROPERTIES}
+
+
+def _extended_location(raw: object) -> dict[str, Any] | None:
+    """``extendedLocation`` as sent (an edge zone: ``{"type": "EdgeZone", "name": ...}``), echoed by GET."""
+    if raw is None:
+        return None
+    if not isinstance(raw, dict) or not isinstance(raw.get("name"), str) or not raw["name"]:
+        raise invalid_request_content("'extendedLocation' must be an object with a 'name'")
+    if raw.get("type", "EdgeZone") != "EdgeZone":
+        raise invalid_request_content("'extendedLocation.type' must be 'EdgeZone'")
+    return {"type": "EdgeZone", "name": raw["name"]}
 
 
 def _accepted(ctx: Ctx, acct: StorageAccount) -> Response:
@@ -342,7 +304,8 @@ def _put_existing(
         check_sku_change(acct.sku, sku)
         check_kind_change(acct.kind, kind)
         acct.sku, acct.kind, acct.tags = sku, kind, tags
-        acct.properties.update({k: v for k, v in props.items() if v is not None})
+        acct.properties = deep_merge(acct.properties, without_nulls(props))
+        record_encryption(acct, utc_now())
     return Response.json(200, account_body(acct, ctx.settings, ctx.now))
 
 
@@ -361,7 +324,7 @@ def _patch(ctx: Ctx) -> Response:
     props = body.get("properties")
     if props is not None and not isinstance(props, dict):
         raise invalid_request_content("'properties' must be an object")
-    props = props or {}
+    props = _writable(props or {})
     _check_immutables(acct, props)
     new_sku = acct.sku
     if body.get("sku") is not None:
@@ -369,18 +332,17 @@ def _patch(ctx: Ctx) -> Response:
             raise invalid_request_content("'sku.name' is required when 'sku' is given")
         new_sku = canonical_sku(body["sku"]["name"])
         check_sku_change(acct.sku, new_sku)
+        check_sku_location(new_sku, acct.location)
     new_kind = acct.kind
     if body.get("kind") is not None:
         new_kind = canonical_kind(body["kind"])
         check_kind_change(acct.kind, new_kind)
     tags = validate_tags(body["tags"]) if body.get("tags") is not None else acct.tags
-    # Everything validated: apply. Tags are replaced wholesale; properties follow JSON merge-patch.
+    # Everything validated: apply. Tags are replaced wholesale; properties follow JSON merge-patch. The
+    # answer is the whole account, as GET returns it.
     acct.sku, acct.kind, acct.tags = new_sku, new_kind, tags
-    for key, value in props.items():
-        if value is None:
-            acct.properties.pop(key, None)
-        else:
-            acct.properties[key] = value
+    merge_patch(acct.properties, props)
+    record_encryption(acct, utc_now())
     return Response.json(200, account_body(acct, ctx.settings, ctx.now))
 
 

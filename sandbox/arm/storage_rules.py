@@ -4,6 +4,8 @@ Sources (arm-behavior.md section 2): names are 3-24 lowercase letters and digits
 says the SKU "cannot be updated to Standard_ZRS, Premium_LRS or Premium_ZRS, nor can accounts of those
 SKU names be updated to any other value"; LRS, GRS and RA-GRS convert into one another, as do GZRS and
 RA-GZRS. A change from LRS to (RA-)GZRS is a conversion request outside the update API, refused here.
+Geo-redundant SKUs replicate to the region's pair (``shared.domain.region_pairs``); "Regions without a
+pair will not have geo-redundant storage (GRS)" (Microsoft Learn, "Cross-region replication in Azure").
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from __future__ import annotations
 import re
 
 from sandbox.arm.envelope import ArmError
+from shared.domain.region_pairs import paired_region
 
 NAME_RE = re.compile(r"^[a-z0-9]{3,24}$")
 
@@ -31,6 +34,14 @@ SKUS: dict[str, str] = {
     "PremiumV2_LRS": "Premium",
     "PremiumV2_ZRS": "Premium",
 }
+
+#: SKUs that keep a copy in the paired region: ``secondaryLocation`` and ``statusOfSecondary``.
+GEO_REDUNDANT_SKUS = frozenset(
+    {"Standard_GRS", "Standard_RAGRS", "Standard_GZRS", "Standard_RAGZRS", "StandardV2_GRS", "StandardV2_GZRS"}
+)
+
+#: Geo-redundant SKUs whose secondary is readable: they also have ``secondaryEndpoints``.
+READ_ACCESS_SKUS = frozenset({"Standard_RAGRS", "Standard_RAGZRS"})
 
 #: Kind -> SKUs it can be created with.
 KIND_SKUS: dict[str, frozenset[str]] = {
@@ -70,6 +81,28 @@ HNS_KINDS = frozenset({"StorageV2", "BlockBlobStorage"})
 _CONVERTIBLE = (
     frozenset({"Standard_LRS", "Standard_GRS", "Standard_RAGRS"}),
     frozenset({"Standard_GZRS", "Standard_RAGZRS"}),
+)
+
+#: Properties only Azure sets: a PUT/PATCH that sends them back (a GET body reused) does not set them.
+READ_ONLY_PROPERTIES = frozenset(
+    {
+        "provisioningState",
+        "creationTime",
+        "keyCreationTime",
+        "primaryEndpoints",
+        "primaryLocation",
+        "statusOfPrimary",
+        "secondaryEndpoints",
+        "secondaryLocation",
+        "statusOfSecondary",
+        "geoReplicationStats",
+        "lastGeoFailoverTime",
+        "failoverInProgress",
+        "blobRestoreStatus",
+        "accountMigrationInProgress",
+        "isSkuConversionBlocked",
+        "storageAccountSkuConversionStatus",
+    }
 )
 
 #: Properties that exist on create but not in ``StorageAccountPropertiesUpdateParameters``.
@@ -115,6 +148,12 @@ def check_kind_sku(kind: str, sku: str, hns: bool) -> None:
             "Values for request parameters are invalid: isHnsEnabled (only StorageV2 and BlockBlobStorage "
             "accounts can have a hierarchical namespace).",
         )
+
+
+def check_sku_location(sku: str, location: str) -> None:
+    """400 ``AccountTypeNotSupportedInLocation`` for a geo-redundant SKU in a region without a pair."""
+    if sku in GEO_REDUNDANT_SKUS and paired_region(location) is None:
+        raise ArmError(400, "AccountTypeNotSupportedInLocation", "The SKU is not supported in the specified location.")
 
 
 def check_sku_change(old: str, new: str) -> None:

@@ -3,6 +3,8 @@
 Commands:
   up    start Azurite, the ARM simulator and the functions host; write sandbox.json (docs/sandbox-host.md)
   arm   run the ARM simulator in the foreground (docs/sandbox.md)
+  entra run the Entra ID stand-in in the foreground (docs/sandbox.md)
+  token print an access token of the running sandbox's Entra stand-in
   host  run the local functions host in the foreground (docs/sandbox-host.md)
 
 Each command is one ``add_parser`` + one ``_cmd_*`` function, so more (e.g. ``up``) slot in beside it.
@@ -18,6 +20,7 @@ from collections.abc import Callable, Sequence
 
 from sandbox.arm.config import DEFAULT_SUBSCRIPTION_ID, Settings
 from sandbox.arm.server import ServerOptions, run, sandbox_dir_from_env
+from sandbox.entra.cli import add_entra, add_token
 
 
 def _positive_float(text: str) -> float:
@@ -85,7 +88,11 @@ def _cmd_arm(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m sandbox", description=__doc__.splitlines()[0] if __doc__ else "")
     sub = parser.add_subparsers(dest="command", required=True)
-    adders: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [_add_arm]
+    adders: list[Callable[[argparse._SubParsersAction[argparse.ArgumentParser]], None]] = [
+        _add_arm,
+        add_entra,
+        add_token,
+    ]
     for add in adders:
         add(sub)
     return parser

@@ -2,10 +2,13 @@
 
 It runs ``up`` as a child process, on free ports unless told otherwise, with its own ``SANDBOX_DIR``, so a
 test session never collides with ``make run``. ``info`` is the ``sandbox.json`` that ``up`` wrote. Output
-of the three services goes to ``<sandbox_dir>/logs``; ``logs()`` returns it for failure messages.
+of the services goes to ``<sandbox_dir>/logs``; ``logs()`` returns it for failure messages. ``identity``
+is the Entra stand-in's part of ``sandbox.json``; ``token(...)`` and ``owner_token()`` mint bearer tokens
+in-process with its signing key (what ``python -m sandbox token`` prints).
 
     with Sandbox(Path(tmp), time_scale=0.01) as sandbox:
-        requests.post(sandbox.api + "/registries", ...)
+        headers = {"Authorization": f"Bearer {sandbox.owner_token()}"}
+        requests.post(sandbox.api + "/registries", headers=headers, ...)
 """
 
 from __future__ import annotations
@@ -24,9 +27,12 @@ from types import TracebackType
 from typing import Any
 
 from sandbox.azurite_proc import stop_process_group
+from sandbox.entra.offline import Minter, principal_for
+from sandbox.entra.tokens import PrincipalType
 from sandbox.processes import SANDBOX_JSON
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+_PORT_NAMES = ("api", "arm", "entra", "blob", "queue", "table")
 
 
 def free_port() -> int:
@@ -59,17 +65,45 @@ class Sandbox:
         self.queues = list(queues)
         self.app = app
         self.app_dir = (app_dir or REPO_ROOT).resolve()
-        names = ("api", "arm", "blob", "queue", "table")
-        self.ports = {name: (ports or {}).get(name) or free_port() for name in names}
+        self.ports = {name: (ports or {}).get(name) or free_port() for name in _PORT_NAMES}
         self.startup_timeout = startup_timeout
         self.host_instances = host_instances
         self.azurite_memory = azurite_memory
         self.process: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
+        self._minter: Minter | None = None
 
     @property
     def api(self) -> str:
         return str(self.info["api"])
+
+    @property
+    def identity(self) -> dict[str, Any]:
+        """``sandbox.json``'s ``identity``: issuer, jwks_uri, token_endpoint, audience, tenant_id, client..."""
+        identity: dict[str, Any] = self.info["identity"]
+        return identity
+
+    def token(
+        self,
+        principal_id: str,
+        *,
+        name: str | None = None,
+        type: PrincipalType | str | None = None,
+        audience: str | None = None,
+        roles: Sequence[str] = (),
+        groups: Sequence[str] = (),
+    ) -> str:
+        """An access token of the Entra stand-in for that principal (``oid``), signed in-process. ``type``:
+        ``User`` (the default, unless the id is a service principal the sandbox made), ``Group`` or
+        ``ServicePrincipal``."""
+        if self._minter is None or self._minter.identity != self.identity:
+            self._minter = Minter(self.identity)
+        principal = principal_for(principal_id, name=name, type=PrincipalType(type) if type else None)
+        return self._minter.token(principal, audience=audience, roles=roles, groups=groups)
+
+    def owner_token(self) -> str:
+        """A token of the bootstrap owner (``REGCTL_BOOTSTRAP_OWNERS`` of the host)."""
+        return self.token(str(self.identity["owner_principal_id"]))
 
     @property
     def log_dir(self) -> Path:
@@ -77,7 +111,7 @@ class Sandbox:
 
     def command(self) -> list[str]:
         command = [sys.executable, "-m", "sandbox.up"]
-        for name in ("api", "arm", "blob", "queue", "table"):
+        for name in _PORT_NAMES:
             command += [f"--{name}-port", str(self.ports[name])]
         command += ["--app", self.app, "--app-dir", str(self.app_dir), "--log-dir", str(self.log_dir)]
         command += ["--startup-timeout", str(self.startup_timeout), "--host-instances", str(self.host_instances)]

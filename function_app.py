@@ -1,14 +1,40 @@
-"""Composition only: the Azure Functions app (Python v2 model) over the FastAPI app and the blueprints."""
+"""Composition only: the Azure Functions app (Python v2 model) over the FastAPI app, and each trigger bound
+to its entry point in ``handlers/`` (which never meets the Azure SDK: they get bodies and properties)."""
 
 from __future__ import annotations
 
 import azure.functions as func
 
-from handlers import queue_reconcile, timer_region_sync
+from handlers import queue_operation_events, queue_reconcile, timer_region_sync
 from handlers.http_api import create_api
 from shared.bootstrap import container, health
 
 api = create_api(lambda: container().registries, health)
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.FUNCTION)
-app.register_functions(queue_reconcile.bp)
-app.register_functions(timer_region_sync.bp)
+
+
+@app.service_bus_queue_trigger(arg_name="msg", queue_name="%RECONCILE_QUEUE_NAME%", connection="ServiceBusConnection")
+def reconcile(msg: func.ServiceBusMessage) -> None:
+    queue_reconcile.reconcile(msg.get_body(), msg.application_properties or {}, msg.message_id)
+
+
+@app.service_bus_queue_trigger(arg_name="msg", queue_name="%STEPS_QUEUE_NAME%", connection="ServiceBusConnection")
+def step(msg: func.ServiceBusMessage) -> None:
+    queue_reconcile.step(msg.get_body(), msg.application_properties or {}, msg.message_id, msg.delivery_count or 1)
+
+
+@app.service_bus_queue_trigger(
+    arg_name="msg", queue_name="%OPERATION_EVENTS_QUEUE_NAME%", connection="ServiceBusConnection"
+)
+def operation_finished(msg: func.ServiceBusMessage) -> None:
+    queue_operation_events.operation_finished(msg.get_body(), msg.application_properties or {}, msg.message_id)
+
+
+@app.timer_trigger(schedule="%REGION_SYNC_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def region_sync(timer: func.TimerRequest) -> None:
+    timer_region_sync.region_sync(timer.past_due)
+
+
+@app.timer_trigger(schedule="%OUTBOX_RELAY_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
+def outbox_relay(timer: func.TimerRequest) -> None:
+    timer_region_sync.outbox_relay()

@@ -70,9 +70,8 @@ from bench.common import (
     sandbox,
 )
 from sandbox.harness import Sandbox
-from shared.adapters.storage_queue import StorageQueuePublisher
-from shared.adapters.tables import TableStateStore
-from shared.services.queueing import Dispatcher, Queues
+from shared.bootstrap import build
+from shared.domain.commands import CreateRegistry
 from shared.services.registries import RegistryService
 
 PAUSED_POLL_SECONDS = "3600"
@@ -256,33 +255,27 @@ def api_factory(
 
 
 @contextmanager
-def app_dependencies(box: Sandbox) -> Iterator[tuple[TableStateStore, Dispatcher]]:
-    """The app's own store and dispatcher, from the settings the sandbox gives the host (as bootstrap does)."""
-    settings = app_settings(box)
-    store = TableStateStore.from_settings(
-        connection_string=settings.state_storage_connection,
-        endpoint=None,
-        credential=None,
-        prefix=settings.table_prefix,
-    )
-    publisher = StorageQueuePublisher.from_settings(settings)
+def app_dependencies(box: Sandbox) -> Iterator[RegistryService]:
+    """The app's own registry service, built by the composition root from the settings the sandbox gives the
+    host (one per process, as the host has one container shared by its request threads)."""
+    deps = build(app_settings(box))
     try:
-        yield store, Dispatcher(publisher, Queues(reconcile=settings.reconcile_queue, steps=settings.steps_queue))
+        yield deps.registries
     finally:
-        publisher.close()
+        deps.publisher.close()
 
 
 def ceiling_factory(
-    store: TableStateStore, dispatcher: Dispatcher, regions: list[str], idempotency: bool
+    service: RegistryService, regions: list[str], idempotency: bool
 ) -> Callable[[int], tuple[Call, Callable[[], None]]]:
-    """Each client: ``RegistryService.create`` called directly for a new name, on the shared store and
-    dispatcher (one per process, as the host has one container shared by its request threads). The same
-    code as behind the endpoint, so the ceiling follows any change to what a create costs."""
-    service = RegistryService(store, dispatcher)
+    """Each client: ``RegistryService.create`` called directly for a new name, with the command parsed from
+    the document as the endpoint parses it. The same code as behind the endpoint, so the ceiling follows any
+    change to what a create costs."""
 
     def factory(_: int) -> tuple[Call, Callable[[], None]]:
         def call(name: str) -> None:
-            accepted = service.create(_document(name, regions), uuid.uuid4().hex if idempotency else None)
+            key = uuid.uuid4().hex if idempotency else None
+            accepted = service.create(CreateRegistry.from_document(_document(name, regions), key))
             if accepted.replayed:
                 raise RuntimeError(f"registry {name} already existed")
 
@@ -307,9 +300,7 @@ class Options:
     sandbox_warmup: float = 10.0
 
 
-def measure(
-    box: Sandbox, store: TableStateStore, dispatcher: Dispatcher, clients: int, options: Options
-) -> dict[str, Any]:
+def measure(box: Sandbox, service: RegistryService, clients: int, options: Options) -> dict[str, Any]:
     """The API phase, then the ceiling phase, with ``clients`` clients; the figures of both."""
     chosen = REGION_ORDER[: options.regions]
     run_id = uuid.uuid4().hex[:4]
@@ -317,7 +308,7 @@ def measure(
     calls = api_factory(box.api.removesuffix("/api"), chosen, options.body, options.idempotency)
     api = drive(clients, options.seconds, options.warmup, calls, tag=f"a{run_id}", meter=meter)
     progress(f"api: {clients} clients: {api.summary('')} cpu_s={_rounded(api.cpu)} {api.samples}")
-    calls = ceiling_factory(store, dispatcher, chosen, options.idempotency)
+    calls = ceiling_factory(service, chosen, options.idempotency)
     ceiling = drive(clients, options.seconds, options.warmup, calls, tag=f"c{run_id}", meter=meter)
     progress(f"api: {clients} clients: ceiling {ceiling.summary('')} cpu_s={_rounded(ceiling.cpu)} {ceiling.samples}")
     api_rate = len(api.latencies) / api.elapsed
@@ -350,7 +341,7 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
         env = {"SANDBOX_POLL_MIN_SECONDS": PAUSED_POLL_SECONDS, "SANDBOX_POLL_MAX_SECONDS": PAUSED_POLL_SECONDS}
     with (
         sandbox(options.time_scale, env, options.host_instances, options.azurite_memory) as (box, _control),
-        app_dependencies(box) as (store, dispatcher),
+        app_dependencies(box) as service,
     ):
         progress(
             f"api: sandbox up; {options.sandbox_warmup} s sandbox warm-up, then {options.warmup} s warm-up + "
@@ -359,8 +350,8 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
         if options.sandbox_warmup > 0:  # a fresh sandbox is slower for a while (JIT, heaps growing): untimed
             calls = api_factory(box.api.removesuffix("/api"), REGION_ORDER[: options.regions], options.body, False)
             drive(clients, options.sandbox_warmup, 0.0, calls, tag="warm")
-        primary = measure(box, store, dispatcher, clients, options)
-        others = [measure(box, store, dispatcher, count, options) for count in sweep or [] if count != clients]
+        primary = measure(box, service, clients, options)
+        others = [measure(box, service, count, options) for count in sweep or [] if count != clients]
     swept = sorted([primary, *others], key=lambda r: int(r["clients"])) if others else []
     return {
         "benchmark": "api",

@@ -18,12 +18,23 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handlers import openapi_docs as docs
 from handlers import problems
+from shared.domain.commands import (
+    CreateRegistry,
+    DeleteRegistry,
+    MergePatch,
+    PatchRegistry,
+    ReplaceRegistry,
+    SetPolicy,
+    SyncRegistry,
+)
 from shared.domain.documents import MAX_DOCUMENT_BYTES, load_json, load_yaml
 from shared.domain.errors import InvalidSpec, RequestError
 from shared.domain.records import OperationRecord, ReconcilePolicy, RegistryRecord
+from shared.observability import continued
 from shared.services.registries import OperationView, RegistryService
 
 log = logging.getLogger(__name__)
@@ -43,10 +54,16 @@ def operation_document(view: OperationView) -> dict[str, Any]:
         "status": op.status.value,
         "createdAt": op.created_at.isoformat(),
         "updatedAt": op.updated_at.isoformat(),
+        "requestedBy": (
+            {"id": op.requested_by.id, "name": op.requested_by.name, "type": op.requested_by.type}
+            if op.requested_by
+            else None
+        ),
         "steps": [
             {
                 "step": s.key,
                 "kind": s.kind,
+                "goal": s.goal,
                 "region": s.region,
                 "index": s.index,
                 "state": s.state.value,
@@ -119,6 +136,27 @@ def accepted(operation: OperationRecord, warnings: list[str]) -> JSONResponse:
     return JSONResponse(body, status_code=202, headers={"Location": location})
 
 
+class TraceRequests:
+    """ASGI middleware: each request runs in the trace its ``traceparent`` header names (or a new one), so
+    the operation it starts and every message that operation sends carry it. Plain ASGI, not
+    ``BaseHTTPMiddleware``: it adds no task or body buffering per request."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        carrier = {
+            key.decode("latin-1"): value.decode("latin-1")
+            for key, value in scope.get("headers", ())
+            if key in (b"traceparent", b"tracestate")
+        }
+        with continued(carrier, f"{scope.get('method', '')} {scope.get('path', '')}"):
+            await self._app(scope, receive, send)
+
+
 def create_api(services: Callable[[], RegistryService], health: Callable[[], dict[str, bool]]) -> FastAPI:
     api = FastAPI(
         title="regctl",
@@ -134,6 +172,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
     for unavailable in problems.UNAVAILABLE_ERRORS:
         api.add_exception_handler(unavailable, problems.unavailable)
     api.add_exception_handler(Exception, problems.unexpected_error)
+    api.add_middleware(TraceRequests)
+
     router = APIRouter(prefix="/api")
 
     @router.post(
@@ -147,8 +187,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        document = await read_document(request)
-        result = await run_in_threadpool(services().create, document, idempotency_key)
+        command = CreateRegistry.from_document(await read_document(request), idempotency_key)
+        result = await run_in_threadpool(services().create, command)
         return accepted(result.operation, result.warnings)
 
     @router.put(
@@ -162,8 +202,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        document = await read_document(request)
-        result = await run_in_threadpool(services().replace, name, document, idempotency_key)
+        command = ReplaceRegistry.from_document(name, await read_document(request), idempotency_key)
+        result = await run_in_threadpool(services().replace, command)
         return accepted(result.operation, result.warnings)
 
     @router.patch(
@@ -177,8 +217,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        document = await read_document(request, json_only=True)
-        result = await run_in_threadpool(services().patch, name, document, idempotency_key)
+        patch = MergePatch.parse(await read_document(request, json_only=True))
+        result = await run_in_threadpool(services().patch, PatchRegistry(name, patch, idempotency_key))
         return accepted(result.operation, result.warnings)
 
     @router.delete(
@@ -191,7 +231,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         name: str, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        result = services().delete(name, idempotency_key)
+        result = services().delete(DeleteRegistry(name, idempotency_key))
         return accepted(result.operation, result.warnings)
 
     @router.post(
@@ -201,7 +241,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         responses={**docs.accepted_response(), **docs.problems(404, 409, 422, 503)},
     )
     def sync_registry(name: str) -> Response:
-        result = services().sync(name)
+        result = services().sync(SyncRegistry(name))
         return accepted(result.operation, result.warnings)
 
     @router.put(
@@ -210,7 +250,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         responses=docs.problems(404, 409, 422, 503),
     )
     def set_policy(name: str, body: PolicyBody) -> dict[str, Any]:
-        return registry_document(services().set_policy(name, body.reconcile_policy))
+        return registry_document(services().set_policy(SetPolicy(name, body.reconcile_policy)))
 
     @router.get("/registries", summary="List registries", responses=docs.problems(503))
     def list_registries() -> dict[str, Any]:

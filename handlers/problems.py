@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -49,26 +48,16 @@ async def http_error(_: Request, exc: Exception) -> JSONResponse:
 UNAVAILABLE_RETRY_AFTER = 5
 
 
-def _unavailable_cause(exc: BaseException) -> bool:
-    """A dependency outage (the state store or the queue unreachable, timing out, or answering 5xx/429),
-    as opposed to a bug: the caller may retry, and nothing half-done was kept (writes are transactional)."""
-    if isinstance(exc, TransientError | ServiceRequestError | ServiceResponseError):
-        return True
-    if isinstance(exc, HttpResponseError):
-        return exc.status_code is not None and (exc.status_code >= 500 or exc.status_code == 429)
-    return False
-
-
 async def unavailable(_: Request, exc: Exception) -> JSONResponse:
-    """503 with Retry-After for a dependency outage; anything else from the SDK is unexpected (500)."""
-    if not _unavailable_cause(exc):
-        return await unexpected_error(_, exc)
+    """503 with Retry-After for a dependency outage (the state store or the queue unreachable, timing out,
+    or answering 5xx/429: the adapters raise ``TransientError`` for those): the caller may retry, and
+    nothing half-done was kept (writes are transactional)."""
     response = problem(503, "ServiceUnavailable", "a dependency is unavailable; retry the request shortly")
     response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_AFTER)
     return response
 
 
-UNAVAILABLE_ERRORS = (TransientError, AzureError)
+UNAVAILABLE_ERRORS = (TransientError,)
 
 
 async def unexpected_error(_: Request, exc: Exception) -> JSONResponse:

@@ -1,25 +1,24 @@
-"""Timer: region sync observes every registry and heals drift (shared/services/region_sync.py)."""
+"""Timer entry points: region sync observes every registry and heals drift (shared/services/region_sync.py);
+the outbox relay sends OperationFinished events a crash left unsent (shared/services/lifecycle.py)."""
 
 from __future__ import annotations
 
 import logging
 
-import azure.functions as func
-
 from shared.bootstrap import container
+from shared.observability import context_log, continued
 
 log = logging.getLogger(__name__)
-bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves __init__ untyped
 
 
-@bp.timer_trigger(schedule="%REGION_SYNC_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)
-def region_sync(timer: func.TimerRequest) -> None:
-    if timer.past_due:
-        log.warning("registry=- operation=- step=region_sync region=- the timer is past due")
-    report = container().region_sync.run()
-    log.info(
-        "registry=- operation=- step=region_sync region=- checked=%d in_sync=%d healing=%d observed=%d "
-        "skipped=%d in_progress=%d failed=%d",
+def region_sync(past_due: bool) -> None:
+    logger = context_log(log, step="region_sync")
+    if past_due:
+        logger.warning("the timer is past due")
+    with continued(None, "region sync"):
+        report = container().region_sync.run()
+    logger.info(
+        "checked=%d in_sync=%d healing=%d observed=%d skipped=%d in_progress=%d failed=%d",
         report.checked,
         len(report.in_sync),
         len(report.healing),
@@ -28,3 +27,10 @@ def region_sync(timer: func.TimerRequest) -> None:
         len(report.in_progress),
         len(report.failed),
     )
+
+
+def outbox_relay() -> None:
+    with continued(None, "outbox relay"):
+        sent = container().lifecycle.relay()
+    if sent:
+        context_log(log, step="outbox_relay").info("sent %d OperationFinished events a crash had left", sent)

@@ -11,8 +11,24 @@ param environmentName string
 @description('Region of the control plane (not of the registries it provisions).')
 param location string
 
-@description('Object id of a person or group to grant data access for operations (optional).')
+@description('Object id of a person or group to grant data access for operations, and the first Owner of the control plane (REGCTL_BOOTSTRAP_OWNERS) who grants the other roles (optional).')
 param operatorPrincipalId string = ''
+
+@allowed(['jwt', 'easyauth'])
+@description('How the API identifies callers: jwt validates Entra ID bearer tokens, easyauth trusts App Service Authentication.')
+param authMode string = 'jwt'
+
+@description('Comma-separated audiences a token must be issued for: the API app registration application ID URI and/or client id.')
+param authAudiences string = 'api://regctl'
+
+@description('Comma-separated Entra tenant ids whose callers are accepted; empty means the tenant of this deployment.')
+param authTenants string = ''
+
+@description('Comma-separated token issuer templates; {tenant} stands for the tenant id of the token.')
+param authIssuers string = 'https://login.microsoftonline.com/{tenant}/v2.0,https://sts.windows.net/{tenant}/'
+
+@description('JWKS endpoint of the token signing keys.')
+param authJwksUri string = 'https://login.microsoftonline.com/common/discovery/v2.0/keys'
 
 @description('NCRONTAB schedule of the region-sync timer.')
 param regionSyncSchedule string = '0 */30 * * * *'
@@ -64,8 +80,15 @@ module api 'app/functions.bicep' = {
     serviceBusNamespaceFqdn: messaging.outputs.fullyQualifiedNamespace
     reconcileQueueName: messaging.outputs.reconcileQueueName
     stepsQueueName: messaging.outputs.stepsQueueName
+    operationEventsQueueName: messaging.outputs.operationEventsQueueName
     appInsightsConnectionString: monitoring.outputs.connectionString
     regionSyncSchedule: regionSyncSchedule
+    authMode: authMode
+    authAudiences: authAudiences
+    authTenants: empty(authTenants) ? tenant().tenantId : authTenants
+    authIssuers: authIssuers
+    authJwksUri: authJwksUri
+    bootstrapOwners: operatorPrincipalId
   }
 }
 

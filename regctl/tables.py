@@ -216,7 +216,10 @@ def error_text(doc: Mapping[str, Any]) -> str | None:
 
 
 def step_label(step: Mapping[str, Any]) -> str:
+    """``ensure_storage[0]``: the step's goal and kind of work, and a storage account's index."""
     kind = text(step.get("kind"))
+    if step.get("goal"):
+        kind = f"{step['goal']}_{kind}"
     index = step.get("index")
     return f"{kind}[{index}]" if isinstance(index, int) and "storage" in kind else kind
 

@@ -1,13 +1,14 @@
-"""``python -m sandbox up``: Azurite, the ARM simulator and the functions host, supervised together.
+"""``python -m sandbox up``: Azurite, the ARM simulator, the Entra stand-in and the functions host, together.
 
 Order: Azurite (one blob account per Azure region, for the simulator's storage accounts), the ARM
-simulator (ready when it writes ``arm.json``), then what infra creates in Azure (the queues with their
-dead-letter queues, the state tables), then the host with the app settings Azure would give it. When all
-three answer, ``$SANDBOX_DIR/sandbox.json`` says where everything is.
+simulator and the Entra stand-in (ready when they write ``arm.json`` / ``entra.json``), then what infra
+creates in Azure (the queues with their dead-letter queues, the state tables), then the host with the app
+settings Azure would give it (ARM, storage, and the identity provider to validate tokens against). When
+all answer, ``$SANDBOX_DIR/sandbox.json`` says where everything is.
 
 The host is supervised as the Functions runtime supervises its worker: if it dies it is started again
-after a short backoff. Azurite and the simulator stand for Azure services, so if one of them dies the
-sandbox stops (exit 1) instead of pretending. SIGTERM or Ctrl-C stops all three, process groups and all,
+after a short backoff. Azurite, the simulator and the Entra stand-in stand for Azure services, so if one
+of them dies the sandbox stops (exit 1) instead of pretending. SIGTERM or Ctrl-C stops them all, process groups and all,
 and removes ``sandbox.json`` (its pids would be stale).
 
 A storage outage on purpose (the reliability suite, ``Sandbox.stop_azurite``/``start_azurite``): SIGUSR1
@@ -42,6 +43,7 @@ from azure.storage.queue import QueueServiceClient
 
 from sandbox.arm.azurite import accounts_env
 from sandbox.azurite_proc import Azurite, AzuritePorts
+from sandbox.entra import config as entra_config
 from sandbox.host.queues import dead_letter_queue
 from sandbox.processes import (
     SANDBOX_JSON,
@@ -81,6 +83,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sandbox up", description=__doc__.splitlines()[0])
     parser.add_argument("--api-port", type=int, default=7071)
     parser.add_argument("--arm-port", type=int, default=8443)
+    parser.add_argument("--entra-port", type=int, default=entra_config.DEFAULT_PORT)
     parser.add_argument("--blob-port", type=int, default=10000)
     parser.add_argument("--queue-port", type=int, default=10001)
     parser.add_argument("--table-port", type=int, default=10002)
@@ -127,14 +130,35 @@ def _alias(field: str) -> str:
     return alias
 
 
+def auth_environment(identity: Mapping[str, Any]) -> dict[str, str]:
+    """The app settings that make the host validate the Entra stand-in's tokens (shared/settings.py names).
+
+    ``REGCTL_AUTH_ISSUERS`` holds issuer templates whose ``{tenant}`` is the token's ``tid``."""
+    return {
+        "REGCTL_AUTH_MODE": "jwt",
+        "REGCTL_AUTH_AUDIENCES": str(identity["audience"]),
+        "REGCTL_AUTH_TENANTS": str(identity["tenant_id"]),
+        "REGCTL_AUTH_ISSUERS": f"{identity['endpoint']}/{{tenant}}/v2.0",  # a template, as Entra's issuers
+        "REGCTL_AUTH_JWKS_URI": str(identity["jwks_uri"]),
+        "REGCTL_AUTH_CA_BUNDLE": str(identity["ca_bundle"]),
+        "REGCTL_BOOTSTRAP_OWNERS": str(identity["owner_principal_id"]),
+    }
+
+
 def host_environment(
-    base: Mapping[str, str], *, arm: Mapping[str, Any], connection: str, overrides: Mapping[str, str]
+    base: Mapping[str, str],
+    *,
+    arm: Mapping[str, Any],
+    connection: str,
+    overrides: Mapping[str, str],
+    identity: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, str], Settings]:
     """The host's app settings, validated by the app's own Settings class.
 
     Settings that binding expressions name (queue names, schedules) are set explicitly from their
     defaults, as ``local.settings.json`` or the Function App's app settings would: the host resolves
-    ``%NAME%`` from the environment only, not from Settings defaults.
+    ``%NAME%`` from the environment only, not from Settings defaults. ``--env`` overrides win, so
+    ``--env REGCTL_AUTH_MODE=...`` still chooses another authentication mode.
     """
     env = dict(base)
     env.update(
@@ -148,9 +172,11 @@ def host_environment(
             _alias("arm_static_token"): STATIC_TOKEN,
         }
     )
+    if identity is not None:
+        env.update(auth_environment(identity))
     env.update(overrides)
     settings = Settings.model_validate(env)
-    for field in (*queue_fields(), "region_sync_schedule"):
+    for field in (*queue_fields(), "region_sync_schedule", "outbox_relay_schedule"):
         env.setdefault(_alias(field), str(getattr(settings, field)))
     return env, settings
 
@@ -172,7 +198,7 @@ def provision(connection: str, settings: Settings, extra_queues: Sequence[str] =
     return queues
 
 
-def _read_arm_json(path: Path) -> dict[str, Any] | None:
+def _read_json(path: Path) -> dict[str, Any] | None:
     try:
         info = json.loads(path.read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
@@ -216,7 +242,7 @@ class HostInstance:
 
 
 class Supervisor:
-    """Starts the three pieces, writes sandbox.json, restarts the host, and stops everything."""
+    """Starts the pieces, writes sandbox.json, restarts the host, and stops everything."""
 
     def __init__(self, args: argparse.Namespace, stop: threading.Event) -> None:
         self.args = args
@@ -225,6 +251,7 @@ class Supervisor:
         self.api = f"http://127.0.0.1:{args.api_port}/api"
         self.azurite: Azurite | None = None
         self.arm: Child | None = None
+        self.entra: Child | None = None
         self.hosts: list[HostInstance] = []
         self.info: dict[str, Any] = {}
         self._logs: list[IO[bytes]] = []
@@ -273,11 +300,20 @@ class Supervisor:
             arm_argv += ["--time-scale", str(args.time_scale)]
         self.arm = Child("arm", arm_argv, child_env, self._log("arm"))
         self.arm.start()
-        wait_until(lambda: self._check_alive() and _read_arm_json(arm_json) is not None, timeout, self.stop, "ARM")
-        arm = _read_arm_json(arm_json) or {}
+        entra_json = self.sandbox_dir / entra_config.ENTRA_JSON
+        entra_json.unlink(missing_ok=True)
+        entra_argv = [sys.executable, "-m", "sandbox", "entra", "--port", str(args.entra_port)]
+        self.entra = Child("entra", entra_argv, child_env, self._log("entra"))
+        self.entra.start()
+        wait_until(lambda: self._check_alive() and _read_json(arm_json) is not None, timeout, self.stop, "ARM")
+        wait_until(
+            lambda: self._check_alive() and _read_json(entra_json) is not None, timeout, self.stop, "the Entra stand-in"
+        )
+        arm = _read_json(arm_json) or {}
+        identity = {key: value for key, value in (_read_json(entra_json) or {}).items() if key != "pid"}
         connection = self.azurite.connection_string
         host_env, settings = host_environment(
-            child_env, arm=arm, connection=connection, overrides=parse_env_pairs(args.env)
+            child_env, arm=arm, connection=connection, overrides=parse_env_pairs(args.env), identity=identity
         )
         provision(connection, settings, args.queue)
         host_argv = [sys.executable, "-m", "sandbox.host", "--app", args.app, "--app-dir", args.app_dir]
@@ -292,6 +328,7 @@ class Supervisor:
         self.info = {
             "api": self.api,
             "arm": {key: arm.get(key) for key in ("endpoint", "ca_bundle", "subscription_id")},
+            "identity": identity,
             "azurite": {
                 "blob": self.azurite.blob_endpoint,
                 "queue": self.azurite.queue_endpoint,
@@ -306,7 +343,7 @@ class Supervisor:
 
     def _check_alive(self) -> bool:
         """Raise if a service died while starting; restarting the host is only for after startup."""
-        for child in (self.arm, *(instance.child for instance in self.hosts)):
+        for child in (self.arm, self.entra, *(instance.child for instance in self.hosts)):
             if child is not None and child.exit_code() is not None:
                 raise SandboxError(f"{child.name} exited with code {child.exit_code()} while starting")
         if self.azurite is not None and not self.azurite.alive():
@@ -315,17 +352,19 @@ class Supervisor:
 
     def _write_info(self) -> None:
         """``pids``: ``host`` is the first host instance, ``host1``... the others."""
-        assert self.azurite is not None and self.arm is not None
+        assert self.azurite is not None and self.arm is not None and self.entra is not None
         hosts = {instance.child.name: instance.child.pid for instance in self.hosts}
-        self.info["pids"] = {**hosts, "arm": self.arm.pid, "azurite": self.azurite.pid, "up": os.getpid()}
+        services = {"arm": self.arm.pid, "entra": self.entra.pid, "azurite": self.azurite.pid}
+        self.info["pids"] = {**hosts, **services, "up": os.getpid()}
         write_json_atomically(self.sandbox_dir / SANDBOX_JSON, self.info)
 
     def _supervise(self) -> int:
-        assert self.azurite is not None and self.arm is not None
+        assert self.azurite is not None and self.arm is not None and self.entra is not None
         while not self.stop.wait(0.5):
             self._apply_azurite_wish()
-            if (self._azurite_up and not self.azurite.alive()) or self.arm.exit_code() is not None:
-                logger.error("azurite or the ARM simulator died; stopping the sandbox")
+            stand_ins_died = self.arm.exit_code() is not None or self.entra.exit_code() is not None
+            if (self._azurite_up and not self.azurite.alive()) or stand_ins_died:
+                logger.error("azurite, the ARM simulator or the Entra stand-in died; stopping the sandbox")
                 return 1
             for instance in self.hosts:
                 self._tend(instance)
@@ -389,8 +428,9 @@ class Supervisor:
             thread.start()
         for thread in stoppers:
             thread.join()
-        if self.arm is not None:
-            self.arm.stop(timeout=10)
+        for stand_in in (self.arm, self.entra):
+            if stand_in is not None:
+                stand_in.stop(timeout=10)
         if self.azurite is not None:
             self.azurite.stop(timeout=10)
         for handle in self._logs:

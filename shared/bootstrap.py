@@ -1,34 +1,56 @@
-"""The composition root: builds the services from Settings, the same way in Azure and in the sandbox."""
+"""The composition root: builds the services from Settings, the same way in Azure, in the sandbox and in the
+unit tests' world (which hands in fakes of the ports through ``build``'s overrides)."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
 
-from shared.adapters.arm import AzureArmGateway, build_clients
 from shared.adapters.credentials import StaticTokenCredential
-from shared.adapters.tables import TableStateStore
-from shared.ports import MessagePublisher
+from shared.domain.kinds import KINDS
+from shared.ports import ArmGateway, DataPlane, MessagePublisher, StateStore
+from shared.services.lifecycle import OperationEventConsumer, OperationLifecycle
 from shared.services.queueing import Dispatcher, Queues
 from shared.services.reconcile import ReconcileConfig, Reconciler
 from shared.services.region_sync import RegionSync
 from shared.services.registries import RegistryService
-from shared.services.steps import RetryPolicy, StepRunner
+from shared.services.retry import RetryPolicy
+from shared.services.steps import StepRunner
 from shared.settings import Settings, get_settings
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class Container:
     settings: Settings
     credential: TokenCredential
-    store: TableStateStore
+    store: StateStore
+    arm: ArmGateway
+    data_plane: DataPlane
+    publisher: MessagePublisher
+    dispatcher: Dispatcher
+    lifecycle: OperationLifecycle
+    operation_events: OperationEventConsumer
     registries: RegistryService
     reconciler: Reconciler
     steps: StepRunner
     region_sync: RegionSync
+
+
+class AzureDataPlane:
+    """The data plane of the registry's storage accounts and ACR; its operations arrive with assets."""
+
+
+def _credential(settings: Settings) -> TokenCredential:
+    if settings.arm_static_token:
+        return StaticTokenCredential(settings.arm_static_token)
+    return DefaultAzureCredential()
 
 
 def _publisher(settings: Settings, credential: TokenCredential) -> MessagePublisher:
@@ -42,26 +64,54 @@ def _publisher(settings: Settings, credential: TokenCredential) -> MessagePublis
     return ServiceBusPublisher(settings.servicebus_namespace, credential)
 
 
-def build(settings: Settings) -> Container:
-    credential: TokenCredential = (
-        StaticTokenCredential(settings.arm_static_token) if settings.arm_static_token else DefaultAzureCredential()
-    )
-    store = TableStateStore.from_settings(
+def _store(settings: Settings) -> StateStore:
+    from shared.adapters.tables import TableStateStore  # noqa: PLC0415
+
+    return TableStateStore.from_settings(
         connection_string=settings.state_storage_connection,
         endpoint=settings.state_table_endpoint,
         credential=None if settings.state_storage_connection else DefaultAzureCredential(),
         prefix=settings.table_prefix,
     )
+
+
+def _arm(settings: Settings, credential: TokenCredential) -> ArmGateway:
+    from shared.adapters.arm import AzureArmGateway, build_clients  # noqa: PLC0415
+
+    clients = build_clients(credential, settings.subscription_id, settings.arm_endpoint, settings.arm_ca_bundle)
+    return AzureArmGateway(clients, settings.arm_max_writes_in_flight)
+
+
+def configure_telemetry(settings: Settings) -> bool:
+    """Export traces and logs to Application Insights when its connection string is set (never in the
+    sandbox unless asked). True when configured."""
+    if not settings.applicationinsights_connection_string:
+        return False
+    from azure.monitor.opentelemetry import configure_azure_monitor  # noqa: PLC0415
+
+    configure_azure_monitor(connection_string=settings.applicationinsights_connection_string)
+    return True
+
+
+def build(settings: Settings, **overrides: Any) -> Container:
+    """Every dependency from ``settings``; ``overrides`` replace any of ``credential``, ``store``, ``arm``,
+    ``data_plane`` and ``publisher`` (the unit tests' fakes), and ``kinds`` the kinds of work planned (the
+    tests' own kinds); everything above them is built on those."""
+    unknown = set(overrides) - {"credential", "store", "arm", "data_plane", "publisher", "kinds"}
+    if unknown:
+        raise TypeError(f"build() cannot override {sorted(unknown)}")
+    credential: TokenCredential = overrides.get("credential") or _credential(settings)
+    store: StateStore = overrides.get("store") or _store(settings)
+    arm: ArmGateway = overrides.get("arm") or _arm(settings, credential)
+    data_plane: DataPlane = overrides.get("data_plane") or AzureDataPlane()
+    publisher: MessagePublisher = overrides.get("publisher") or _publisher(settings, credential)
     dispatcher = Dispatcher(
-        _publisher(settings, credential),
-        Queues(reconcile=settings.reconcile_queue, steps=settings.steps_queue),
-    )
-    arm = AzureArmGateway(
-        build_clients(credential, settings.subscription_id, settings.arm_endpoint, settings.arm_ca_bundle),
-        settings.arm_max_writes_in_flight,
-    )
-    reconciler = Reconciler(
-        store, arm, dispatcher, ReconcileConfig(settings.resource_group_prefix, settings.lro_poll_seconds)
+        publisher,
+        Queues(
+            reconcile=settings.reconcile_queue,
+            steps=settings.steps_queue,
+            operation_events=settings.operation_events_queue,
+        ),
     )
     policy = RetryPolicy(
         base_seconds=settings.retry_base_seconds,
@@ -69,14 +119,30 @@ def build(settings: Settings) -> Container:
         poll_seconds=settings.lro_poll_seconds,
         max_attempts=settings.max_step_attempts,
     )
-    registries = RegistryService(store, dispatcher)
+    lifecycle = OperationLifecycle(store, dispatcher)
+    reconciler = Reconciler(
+        store,
+        arm,
+        dispatcher,
+        lifecycle,
+        config=ReconcileConfig(settings.resource_group_prefix, settings.lro_poll_seconds),
+        retry=policy,
+        kinds=overrides.get("kinds") or KINDS,
+    )
+    registries = RegistryService(store, dispatcher, lifecycle)
     return Container(
         settings=settings,
         credential=credential,
         store=store,
+        arm=arm,
+        data_plane=data_plane,
+        publisher=publisher,
+        dispatcher=dispatcher,
+        lifecycle=lifecycle,
+        operation_events=OperationEventConsumer(store),
         registries=registries,
         reconciler=reconciler,
-        steps=StepRunner(store, arm, dispatcher, reconciler, policy),
+        steps=StepRunner(store, arm, dispatcher, reconciler, lifecycle=lifecycle, policy=policy),
         region_sync=RegionSync(store, arm, registries, reconciler),
     )
 
@@ -84,7 +150,9 @@ def build(settings: Settings) -> Container:
 @lru_cache(maxsize=1)
 def container() -> Container:
     """The process-wide dependencies, built on first use (not at import, so the app imports cleanly)."""
-    return build(get_settings())
+    settings = get_settings()
+    configure_telemetry(settings)
+    return build(settings)
 
 
 def health() -> dict[str, bool]:

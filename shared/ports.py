@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import ALL_PARTS, Observed, Part
+from shared.domain.work import ResourceRef
 
 
 @dataclass(frozen=True)
@@ -32,14 +33,20 @@ class MessagePublisher(Protocol):
 
 
 class StateStore(Protocol):
-    """Registries, operations and step records, with optimistic concurrency (ETags)."""
+    """Registries, operations and step records, with optimistic concurrency (ETags). Errors leave as
+    regctl's: ``ConcurrentUpdate`` for a lost race, ``TransientError`` when the store is unavailable."""
+
+    def ping(self) -> None:
+        """One cheap read (health checks)."""
+        ...
 
     def create_registry(self, registry: RegistryRecord, operation: OperationRecord) -> None:
-        """Store a new registry and its first operation atomically; ``Conflict`` if the name exists."""
+        """Store a new registry and its first operation atomically; ``Conflict`` (``RegistryExists``) if the
+        name exists."""
         ...
 
     def replace_registry(self, registry: RegistryRecord, operation: OperationRecord | None = None) -> None:
-        """Replace the registry if its ETag still matches (``Conflict`` otherwise), with a new operation
+        """Replace the registry if its ETag still matches (``ConcurrentUpdate`` otherwise), with a new operation
         in the same transaction when given."""
         ...
 
@@ -52,18 +59,31 @@ class StateStore(Protocol):
     def get_operation(self, operation_id: str) -> OperationRecord | None: ...
 
     def save_operation(self, operation: OperationRecord) -> None:
-        """Replace the operation if its ETag matches (``Conflict`` otherwise)."""
+        """Replace the operation if its ETag matches (``ConcurrentUpdate`` otherwise)."""
+        ...
+
+    def list_pending_events(self) -> list[OperationRecord]:
+        """Operations whose ``OperationFinished`` is written but not known to be sent (the outbox)."""
         ...
 
     def find_idempotent(self, registry: str, idempotency_key: str) -> OperationRecord | None: ...
 
-    def get_step(self, registry: str, key: str) -> StepRecord | None: ...
+    def get_step(self, registry: str, lane: str, key: str) -> StepRecord | None: ...
 
     def save_step(self, step: StepRecord) -> None:
-        """Insert or replace (ETag-checked when the record carries one; ``Conflict`` on a lost race)."""
+        """Insert or replace (ETag-checked when the record carries one; ``ConcurrentUpdate`` on a lost race)."""
         ...
 
-    def list_steps(self, registry: str) -> list[StepRecord]: ...
+    def list_steps(self, registry: str, lane: str, operation_id: str | None = None) -> list[StepRecord]:
+        """The step records of one lane of a registry, only ``operation_id``'s when given (one range read)."""
+        ...
+
+    def is_seen(self, scope: str, key: str) -> bool:
+        """Whether ``mark_seen(scope, key)`` was recorded (deduplicating consumers of at-least-once
+        deliveries)."""
+        ...
+
+    def mark_seen(self, scope: str, key: str) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -76,7 +96,10 @@ class LroState:
 
 
 class ArmGateway(Protocol):
-    """The ARM calls the steps make. Errors are raised as ``TransientError`` / ``PermanentError``."""
+    """The ARM calls the steps make. Errors are raised as ``TransientError`` / ``PermanentError``.
+
+    Writes take a ``ResourceRef`` and an ARM request body (wire names), so a new kind of work on a resource
+    type the adapter knows needs no new method here."""
 
     def observe(self, registry: str, resource_group: str, parts: frozenset[Part] = ALL_PARTS) -> Observed:
         """What regctl manages for one registry, read with LIST calls: the ``parts`` asked for (the group,
@@ -88,28 +111,23 @@ class ArmGateway(Protocol):
         LIST calls (region sync)."""
         ...
 
-    def ensure_group(self, name: str, location: str, tags: dict[str, str]) -> None: ...
+    def put(self, ref: ResourceRef, body: dict[str, Any]) -> LroState:
+        """Create or replace the resource."""
+        ...
 
-    def delete_group(self, name: str) -> LroState: ...
+    def patch(self, ref: ResourceRef, body: dict[str, Any]) -> LroState:
+        """Update the properties ``body`` names."""
+        ...
 
-    def create_storage(
-        self, group: str, name: str, *, location: str, sku: str, hns: bool, tags: dict[str, str]
-    ) -> LroState: ...
-
-    def update_storage(self, group: str, name: str, sku: str, tags: dict[str, str]) -> None: ...
-
-    def delete_storage(self, group: str, name: str) -> None: ...
-
-    def create_acr(self, group: str, name: str, location: str, tags: dict[str, str]) -> LroState: ...
-
-    def update_acr(self, group: str, name: str, tags: dict[str, str]) -> LroState: ...
-
-    def delete_acr(self, group: str, name: str) -> LroState: ...
-
-    def create_replica(self, group: str, acr: str, location: str, tags: dict[str, str]) -> LroState: ...
-
-    def delete_replica(self, group: str, acr: str, location: str) -> LroState: ...
+    def delete(self, ref: ResourceRef) -> LroState:
+        """Delete the resource; one already gone is done."""
+        ...
 
     def poll(self, continuation: str) -> LroState:
         """One status request for a running operation; raises if it ended Failed or Canceled."""
         ...
+
+
+class DataPlane(Protocol):
+    """Blob and container-registry data operations (asset copies, image imports): issues 12 and 13 give it
+    its methods; it is wired through the composition root already."""

@@ -79,6 +79,11 @@ class Settings(BaseSettings):
         validation_alias="STEPS_QUEUE_NAME",
         description="Queue of Step messages.",
     )
+    operation_events_queue: str = Field(
+        default="regctl-operation-events",
+        validation_alias="OPERATION_EVENTS_QUEUE_NAME",
+        description="Queue of OperationFinished events (one per terminal transition of an operation).",
+    )
 
     # --- State ------------------------------------------------------------------------------------
     state_table_endpoint: str | None = Field(
@@ -105,6 +110,19 @@ class Settings(BaseSettings):
         validation_alias="REGION_SYNC_SCHEDULE",
         description="NCRONTAB schedule of the region-sync timer (every 30 minutes by default).",
     )
+    outbox_relay_schedule: str = Field(
+        default="30 * * * * *",
+        validation_alias="OUTBOX_RELAY_SCHEDULE",
+        description="NCRONTAB schedule of the relay that sends OperationFinished events a crash left unsent "
+        "(every minute by default).",
+    )
+    applicationinsights_connection_string: str | None = Field(
+        default=None,
+        validation_alias="APPLICATIONINSIGHTS_CONNECTION_STRING",
+        description="Application Insights connection string; when set, traces and logs are exported with "
+        "azure-monitor-opentelemetry. Unset in the sandbox: nothing is exported.",
+        repr=False,
+    )
     retry_base_seconds: float = Field(
         default=2.0, gt=0, validation_alias="RETRY_BASE_SECONDS", description="First backoff delay."
     )
@@ -124,6 +142,63 @@ class Settings(BaseSettings):
         description="Transient failures of one step before it is recorded Failed.",
     )
 
+    # --- Identity ---------------------------------------------------------------------------------
+    auth_mode: Literal["jwt", "easyauth"] = Field(
+        default="jwt",
+        validation_alias="REGCTL_AUTH_MODE",
+        description="How callers are identified: jwt validates Entra ID bearer tokens itself; easyauth reads "
+        "X-MS-CLIENT-PRINCIPAL, set by App Service Authentication (only with 'require authentication' on).",
+    )
+    auth_audiences: str = Field(
+        default="api://regctl",
+        validation_alias="REGCTL_AUTH_AUDIENCES",
+        description="Comma-separated audiences (aud) a token must be issued for: the API's application ID "
+        "URI and/or its client id.",
+    )
+    auth_tenants: str = Field(
+        default="",
+        validation_alias="REGCTL_AUTH_TENANTS",
+        description="Comma-separated Entra tenant ids (tid) whose callers are accepted; none accepts nobody.",
+    )
+    auth_issuers: str = Field(
+        default="https://login.microsoftonline.com/{tenant}/v2.0,https://sts.windows.net/{tenant}/",
+        validation_alias="REGCTL_AUTH_ISSUERS",
+        description="Comma-separated issuer templates; {tenant} is replaced by the token's tid (v2 and v1 "
+        "token issuers by default).",
+    )
+    auth_jwks_uri: str = Field(
+        default="https://login.microsoftonline.com/common/discovery/v2.0/keys",
+        validation_alias="REGCTL_AUTH_JWKS_URI",
+        description="JWKS endpoint of the token signing keys (the sandbox's Entra stand-in in the sandbox).",
+    )
+    auth_ca_bundle: str | None = Field(
+        default=None,
+        validation_alias="REGCTL_AUTH_CA_BUNDLE",
+        description="PEM bundle that the JWKS endpoint's TLS certificate chains to; unset means the system store.",
+    )
+    bootstrap_owners: str = Field(
+        default="",
+        validation_alias="REGCTL_BOOTSTRAP_OWNERS",
+        description="Comma-separated principal object ids that hold Owner at scope / from the start, so "
+        "that someone can grant the first roles.",
+    )
+
+    @property
+    def auth_audience_list(self) -> list[str]:
+        return _csv(self.auth_audiences)
+
+    @property
+    def auth_tenant_list(self) -> list[str]:
+        return _csv(self.auth_tenants)
+
+    @property
+    def auth_issuer_list(self) -> list[str]:
+        return _csv(self.auth_issuers)
+
+    @property
+    def bootstrap_owner_list(self) -> list[str]:
+        return _csv(self.bootstrap_owners)
+
     @model_validator(mode="after")
     def _transport_configured(self) -> Settings:
         if self.message_transport == "servicebus" and not self.servicebus_namespace:
@@ -135,6 +210,11 @@ class Settings(BaseSettings):
         if not self.state_table_endpoint and not self.state_storage_connection:
             raise ValueError("set StateStorage__tableServiceUri (Azure) or StateStorageConnection")
         return self
+
+
+def _csv(value: str) -> list[str]:
+    """The non-empty, stripped items of a comma-separated setting, in order, without repeats."""
+    return list(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
 
 
 @lru_cache(maxsize=1)

@@ -10,8 +10,15 @@ param deploymentContainerName string
 param serviceBusNamespaceFqdn string
 param reconcileQueueName string
 param stepsQueueName string
+param operationEventsQueueName string
 param appInsightsConnectionString string
 param regionSyncSchedule string
+param authMode string
+param authAudiences string
+param authTenants string
+param authIssuers string
+param authJwksUri string
+param bootstrapOwners string
 param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
 
@@ -67,13 +74,21 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'ServiceBusConnection__clientId', value: identityClientId }
         { name: 'RECONCILE_QUEUE_NAME', value: reconcileQueueName }
         { name: 'STEPS_QUEUE_NAME', value: stepsQueueName }
+        { name: 'OPERATION_EVENTS_QUEUE_NAME', value: operationEventsQueueName }
         { name: 'StateStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
         { name: 'STATE_TABLE_PREFIX', value: 'regctl' }
         { name: 'REGION_SYNC_SCHEDULE', value: regionSyncSchedule }
+        { name: 'OUTBOX_RELAY_SCHEDULE', value: '30 * * * * *' }
         { name: 'RETRY_BASE_SECONDS', value: '2' }
         { name: 'RETRY_MAX_SECONDS', value: '300' }
         { name: 'LRO_POLL_SECONDS', value: '10' }
         { name: 'MAX_STEP_ATTEMPTS', value: '20' }
+        { name: 'REGCTL_AUTH_MODE', value: authMode }
+        { name: 'REGCTL_AUTH_AUDIENCES', value: authAudiences }
+        { name: 'REGCTL_AUTH_TENANTS', value: authTenants }
+        { name: 'REGCTL_AUTH_ISSUERS', value: authIssuers }
+        { name: 'REGCTL_AUTH_JWKS_URI', value: authJwksUri }
+        { name: 'REGCTL_BOOTSTRAP_OWNERS', value: bootstrapOwners }
       ]
     }
   }

@@ -5,6 +5,7 @@ param location string
 param tags object
 param reconcileQueueName string = 'regctl-reconcile'
 param stepsQueueName string = 'regctl-steps'
+param operationEventsQueueName string = 'regctl-operation-events'
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   name: name
@@ -35,7 +36,16 @@ resource steps 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
   properties: queueProperties
 }
 
+// OperationFinished events: one per terminal transition of an operation; duplicate detection drops the
+// outbox relay's re-sends (message id = finished:{operation}:{status}).
+resource operationEvents 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+  parent: namespace
+  name: operationEventsQueueName
+  properties: queueProperties
+}
+
 output name string = namespace.name
 output fullyQualifiedNamespace string = '${namespace.name}.servicebus.windows.net'
 output reconcileQueueName string = reconcile.name
 output stepsQueueName string = steps.name
+output operationEventsQueueName string = operationEvents.name

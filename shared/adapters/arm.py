@@ -8,40 +8,27 @@ classified by ``arm_errors.classify``.
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.core.polling import LROPoller
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
-from azure.mgmt.containerregistry.models import (
-    Registry,
-    RegistryProperties,
-    RegistryUpdateParameters,
-    Replication,
-    ReplicationProperties,
-)
-from azure.mgmt.containerregistry.models import Sku as AcrSku
 from azure.mgmt.resource.resources import ResourceManagementClient
-from azure.mgmt.resource.resources.models import ResourceGroup
 from azure.mgmt.storage import StorageManagementClient
-from azure.mgmt.storage.models import Sku as StorageSku
-from azure.mgmt.storage.models import (
-    StorageAccountCreateParameters,
-    StorageAccountPropertiesCreateParameters,
-    StorageAccountUpdateParameters,
-)
 
 from shared.adapters.arm_errors import classify, classify_poll
 from shared.adapters.arm_polling import StepPolling
 from shared.adapters.transport import transport_options
-from shared.domain.errors import TransientError
+from shared.domain.errors import PermanentError, TransientError
 from shared.domain.resources import (
     ALL_PARTS,
     TAG_INDEX,
@@ -54,6 +41,7 @@ from shared.domain.resources import (
     ObservedStorage,
     Part,
 )
+from shared.domain.work import ResourceRef, ResourceType
 from shared.ports import LroState
 
 log = logging.getLogger(__name__)
@@ -120,6 +108,7 @@ def _storage(account: Any) -> tuple[str, ObservedStorage] | None:
         hns=bool(account.is_hns_enabled),
         tags=tags,
         state=_state(account.provisioning_state),
+        properties=_properties(account),
     )
     return tags[TAG_REGISTRY], observed
 
@@ -134,8 +123,22 @@ def _acr(registry: Any) -> tuple[str, ObservedAcr] | None:
         sku=_state(registry.sku.name) if registry.sku else "",
         tags=tags,
         state=_state(registry.provisioning_state),
+        properties=_properties(registry),
     )
     return tags[TAG_REGISTRY], observed
+
+
+def _wire(document: dict[str, Any]) -> IO[bytes]:
+    """A request body exactly as the kind wrote it (ARM wire names): the SDK operations send a byte stream
+    as it is (and rewind it for a retry), so a kind needs no SDK model."""
+    return io.BytesIO(json.dumps(document, separators=(",", ":")).encode("utf-8"))
+
+
+def _properties(resource: Any) -> dict[str, Any]:
+    """The resource's ``properties`` as ARM sent them (wire names), for kinds that read more than the fields
+    above. The SDK's models are mappings of the JSON they were read from."""
+    raw = resource.get("properties") if isinstance(resource, Mapping) else None
+    return dict(raw) if isinstance(raw, Mapping) else {}
 
 
 def _state(value: object) -> str:
@@ -167,16 +170,16 @@ class AzureArmGateway:
         except AzureError as exc:
             raise classify(exc) from exc
 
-    def _start(self, kind: str, args: dict[str, Any], begin: Callable[..., LROPoller[Any]]) -> LroState:
+    def _start(self, ref: ResourceRef, method: str, begin: Callable[[StepPolling], LROPoller[Any]]) -> LroState:
         polling = StepPolling(poll_now=False)
         with self._write():
-            poller = begin(polling=polling)
+            poller = begin(polling)
         if polling.finished():
             with self._write():
                 poller.result()
             return LroState(done=True)
-        token = json.dumps({"kind": kind, "args": args, "token": poller.continuation_token()})
-        return LroState(done=False, continuation=token, retry_after=polling.retry_after)
+        saved = {"method": method, "ref": dataclasses.asdict(ref), "token": poller.continuation_token()}
+        return LroState(done=False, continuation=json.dumps(saved), retry_after=polling.retry_after)
 
     # -- observe ----------------------------------------------------------------------------------
 
@@ -241,106 +244,70 @@ class AzureArmGateway:
             for r in listed
         )
 
-    # -- resource group ---------------------------------------------------------------------------
+    # -- writes -----------------------------------------------------------------------------------
 
-    def ensure_group(self, name: str, location: str, tags: dict[str, str]) -> None:
-        with self._write():
-            self._c.resources.resource_groups.create_or_update(name, ResourceGroup(location=location, tags=tags))
+    def put(self, ref: ResourceRef, document: dict[str, Any]) -> LroState:
+        c, g, n, body = self._c, ref.group, ref.name, _wire(document)
+        if ref.type is ResourceType.GROUP:
+            with self._write():
+                c.resources.resource_groups.create_or_update(n, body)
+            return LroState(done=True)
+        starts: dict[ResourceType, Callable[[StepPolling], LROPoller[Any]]] = {
+            ResourceType.STORAGE: lambda p: c.storage.storage_accounts.begin_create(g, n, body, polling=p),
+            ResourceType.ACR: lambda p: c.acr.registries.begin_create(g, n, body, polling=p),
+            ResourceType.REPLICA: lambda p: c.acr.replications.begin_create(g, ref.parent, n, body, polling=p),
+        }
+        return self._start(ref, "put", self._pick(starts, ref))
 
-    def delete_group(self, name: str) -> LroState:
-        def begin(polling: StepPolling) -> LROPoller[Any]:
-            return self._c.resources.resource_groups.begin_delete(name, polling=polling)
+    def patch(self, ref: ResourceRef, document: dict[str, Any]) -> LroState:
+        c, g, n, body = self._c, ref.group, ref.name, _wire(document)
+        if ref.type is ResourceType.STORAGE:  # a synchronous PATCH in ARM
+            with self._write():
+                c.storage.storage_accounts.update(g, n, body)
+            return LroState(done=True)
+        if ref.type is ResourceType.GROUP:
+            with self._write():
+                c.resources.resource_groups.update(n, body)
+            return LroState(done=True)
+        starts: dict[ResourceType, Callable[[StepPolling], LROPoller[Any]]] = {
+            ResourceType.ACR: lambda p: c.acr.registries.begin_update(g, n, body, polling=p),
+            ResourceType.REPLICA: lambda p: c.acr.replications.begin_update(g, ref.parent, n, body, polling=p),
+        }
+        return self._start(ref, "patch", self._pick(starts, ref))
 
+    def delete(self, ref: ResourceRef) -> LroState:
+        c, g, n = self._c, ref.group, ref.name
+        if ref.type is ResourceType.STORAGE:  # a synchronous DELETE in ARM
+            with self._write():
+                c.storage.storage_accounts.delete(g, n)
+            return LroState(done=True)
+        starts: dict[ResourceType, Callable[[StepPolling], LROPoller[Any]]] = {
+            ResourceType.GROUP: lambda p: c.resources.resource_groups.begin_delete(n, polling=p),
+            ResourceType.ACR: lambda p: c.acr.registries.begin_delete(g, n, polling=p),
+            ResourceType.REPLICA: lambda p: c.acr.replications.begin_delete(g, ref.parent, n, polling=p),
+        }
         try:
-            return self._start("group.delete", {"name": name}, begin)
+            return self._start(ref, "delete", self._pick(starts, ref))
         except TransientError as exc:
-            if exc.code == "ResourceGroupNotFound":
-                return LroState(done=True)
+            if ref.type is ResourceType.GROUP and exc.code == "ResourceGroupNotFound":
+                return LroState(done=True)  # already gone
             raise
 
-    # -- storage ----------------------------------------------------------------------------------
-
-    def create_storage(
-        self, group: str, name: str, *, location: str, sku: str, hns: bool, tags: dict[str, str]
-    ) -> LroState:
-        params = StorageAccountCreateParameters(
-            sku=StorageSku(name=sku),
-            kind="StorageV2",
-            location=location,
-            tags=tags,
-            properties=StorageAccountPropertiesCreateParameters(
-                is_hns_enabled=hns,
-                enable_https_traffic_only=True,
-                minimum_tls_version="TLS1_2",
-                allow_blob_public_access=False,
-            ),
-        )
-        args = {"group": group, "name": name}
-
-        def begin(polling: StepPolling) -> LROPoller[Any]:
-            return self._c.storage.storage_accounts.begin_create(group, name, params, polling=polling)
-
-        return self._start("storage.create", args, begin)
-
-    def update_storage(self, group: str, name: str, sku: str, tags: dict[str, str]) -> None:
-        params = StorageAccountUpdateParameters(sku=StorageSku(name=sku), tags=tags)
-        with self._write():
-            self._c.storage.storage_accounts.update(group, name, params)
-
-    def delete_storage(self, group: str, name: str) -> None:
-        with self._write():
-            self._c.storage.storage_accounts.delete(group, name)
-
-    # -- container registry -----------------------------------------------------------------------
-
-    def create_acr(self, group: str, name: str, location: str, tags: dict[str, str]) -> LroState:
-        body = Registry(
-            location=location,
-            sku=AcrSku(name="Premium"),
-            tags=tags,
-            properties=RegistryProperties(admin_user_enabled=False),
-        )
-
-        def begin(polling: StepPolling) -> LROPoller[Any]:
-            return self._c.acr.registries.begin_create(group, name, body, polling=polling)
-
-        return self._start("acr.create", {"group": group, "name": name}, begin)
-
-    def update_acr(self, group: str, name: str, tags: dict[str, str]) -> LroState:
-        body = RegistryUpdateParameters(sku=AcrSku(name="Premium"), tags=tags)
-
-        def begin(polling: StepPolling) -> LROPoller[Any]:
-            return self._c.acr.registries.begin_update(group, name, body, polling=polling)
-
-        return self._start("acr.update", {"group": group, "name": name}, begin)
-
-    def delete_acr(self, group: str, name: str) -> LroState:
-        def begin(polling: StepPolling) -> LROPoller[Any]:
-            return self._c.acr.registries.begin_delete(group, name, polling=polling)
-
-        return self._start("acr.delete", {"group": group, "name": name}, begin)
-
-    def create_replica(self, group: str, acr: str, location: str, tags: dict[str, str]) -> LroState:
-        body = Replication(location=location, tags=tags, properties=ReplicationProperties(region_endpoint_enabled=True))
-
-        def begin(polling: StepPolling) -> LROPoller[Any]:
-            return self._c.acr.replications.begin_create(group, acr, location, body, polling=polling)
-
-        return self._start("replica.create", {"group": group, "acr": acr, "location": location}, begin)
-
-    def delete_replica(self, group: str, acr: str, location: str) -> LroState:
-        def begin(polling: StepPolling) -> LROPoller[Any]:
-            return self._c.acr.replications.begin_delete(group, acr, location, polling=polling)
-
-        return self._start("replica.delete", {"group": group, "acr": acr, "location": location}, begin)
+    @staticmethod
+    def _pick(
+        starts: dict[ResourceType, Callable[[StepPolling], LROPoller[Any]]], ref: ResourceRef
+    ) -> Callable[[StepPolling], LROPoller[Any]]:
+        if ref.type not in starts:
+            raise PermanentError(f"regctl does not write {ref.type} resources this way", code="UnsupportedWrite")
+        return starts[ref.type]
 
     # -- polling ----------------------------------------------------------------------------------
 
     def poll(self, continuation: str) -> LroState:
         saved = json.loads(continuation)
-        kind, args, token = saved["kind"], saved["args"], saved["token"]
+        ref = ResourceRef(**{**saved["ref"], "type": ResourceType(saved["ref"]["type"])})
         polling = StepPolling(poll_now=True)
-        begin = self._resume(kind, args, token, polling)
+        begin = self._resume(ref, saved["method"], saved["token"], polling)
         try:
             poller = begin()
             poller.wait()
@@ -351,31 +318,20 @@ class AzureArmGateway:
             raise classify_poll(exc) from exc
         return LroState(done=True)
 
-    def _resume(
-        self, kind: str, args: dict[str, Any], token: str, polling: StepPolling
-    ) -> Callable[[], LROPoller[Any]]:
-        c = self._c
+    def _resume(self, ref: ResourceRef, method: str, token: str, polling: StepPolling) -> Callable[[], LROPoller[Any]]:
+        c, g, n, parent = self._c, ref.group, ref.name, ref.parent
         common: dict[str, Any] = {"continuation_token": token, "polling": polling}
-        empty: dict[str, Any] = {}  # the body is not sent when resuming
-        table: dict[str, Callable[[], LROPoller[Any]]] = {
-            "group.delete": lambda: c.resources.resource_groups.begin_delete(args["name"], **common),
-            "storage.create": lambda: c.storage.storage_accounts.begin_create(
-                args["group"], args["name"], StorageAccountCreateParameters(empty), **common
-            ),
-            "acr.create": lambda: c.acr.registries.begin_create(args["group"], args["name"], empty, **common),
-            "acr.update": lambda: c.acr.registries.begin_update(args["group"], args["name"], empty, **common),
-            "acr.delete": lambda: c.acr.registries.begin_delete(args["group"], args["name"], **common),
-            "replica.create": lambda: c.acr.replications.begin_create(
-                args["group"],
-                args["acr"],
-                args["location"],
-                empty,
-                **common,
-            ),
-            "replica.delete": lambda: c.acr.replications.begin_delete(
-                args["group"], args["acr"], args["location"], **common
-            ),
+        empty = io.BytesIO(b"")  # the body is not sent when resuming
+        table: dict[tuple[ResourceType, str], Callable[[], LROPoller[Any]]] = {
+            (ResourceType.GROUP, "delete"): lambda: c.resources.resource_groups.begin_delete(n, **common),
+            (ResourceType.STORAGE, "put"): lambda: c.storage.storage_accounts.begin_create(g, n, empty, **common),
+            (ResourceType.ACR, "put"): lambda: c.acr.registries.begin_create(g, n, empty, **common),
+            (ResourceType.ACR, "patch"): lambda: c.acr.registries.begin_update(g, n, empty, **common),
+            (ResourceType.ACR, "delete"): lambda: c.acr.registries.begin_delete(g, n, **common),
+            (ResourceType.REPLICA, "put"): lambda: c.acr.replications.begin_create(g, parent, n, empty, **common),
+            (ResourceType.REPLICA, "patch"): lambda: c.acr.replications.begin_update(g, parent, n, empty, **common),
+            (ResourceType.REPLICA, "delete"): lambda: c.acr.replications.begin_delete(g, parent, n, **common),
         }
-        if kind not in table:
-            raise ValueError(f"unknown long-running operation kind {kind!r}")
-        return table[kind]
+        if (ref.type, method) not in table:
+            raise ValueError(f"unknown long-running operation {method} of {ref.type}")
+        return table[(ref.type, method)]

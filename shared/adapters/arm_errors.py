@@ -12,7 +12,7 @@ from time import time
 
 from azure.core.exceptions import AzureError, HttpResponseError, ServiceRequestError, ServiceResponseError
 
-from shared.domain.errors import PermanentError, RegctlError, StatusUnreadable, TransientError
+from shared.domain.errors import NameTaken, PermanentError, RegctlError, StatusUnreadable, TransientError
 
 
 class Kind(Enum):
@@ -117,6 +117,8 @@ def classify(exc: AzureError) -> RegctlError:
         code = getattr(error, "code", None) or _status_code_name(exc.status_code)
         message = getattr(error, "message", None) or exc.message or code
         retry_after = retry_after_seconds(getattr(exc.response, "headers", None))
+        if code in NAME_TAKEN_CODES:
+            return NameTaken(message, code=code)
         if ARM_ERROR_TABLE.get(code, Kind.TRANSIENT) is Kind.PERMANENT:
             return PermanentError(message, code=code)
         return TransientError(message, code=code, retry_after=retry_after)

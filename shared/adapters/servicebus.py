@@ -22,10 +22,12 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from azure.core.credentials import TokenCredential
+from azure.core.exceptions import AzureError
 from azure.identity import DefaultAzureCredential
 from azure.servicebus import ServiceBusClient, ServiceBusMessage, ServiceBusMessageBatch, ServiceBusSender
 from azure.servicebus.exceptions import MessageSizeExceededError
 
+from shared.domain.errors import RegctlError, TransientError
 from shared.ports import OutboundMessage
 from shared.settings import Settings
 
@@ -82,8 +84,17 @@ class ServiceBusPublisher:
             by_queue[message.queue].append(to_service_bus_message(message, now))
         for queue, queue_messages in by_queue.items():
             sender, sender_lock = self._sender(queue)
-            with sender_lock:
-                sent = _send_in_batches(sender, queue_messages)
+            try:
+                with sender_lock:
+                    sent = _send_in_batches(sender, queue_messages)
+            except MessageSizeExceededError as exc:
+                raise RegctlError(
+                    f"a message is larger than the namespace allows: {exc}", code="MessageTooLarge"
+                ) from exc
+            except AzureError as exc:
+                raise TransientError(
+                    f"Service Bus is unavailable: {type(exc).__name__}", code="QueueUnavailable"
+                ) from exc
             logger.debug("sent %d messages in %d batches to queue %s", len(queue_messages), sent, queue)
 
     def close(self) -> None:

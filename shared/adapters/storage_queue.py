@@ -14,10 +14,12 @@ import math
 import threading
 from collections.abc import Sequence
 
+from azure.core.exceptions import AzureError
 from azure.storage.queue import ExponentialRetry, QueueClient
 
 from shared.adapters.queue_envelope import encode
 from shared.adapters.transport import transport_options
+from shared.domain.errors import TransientError
 from shared.ports import OutboundMessage
 from shared.settings import Settings
 
@@ -61,9 +63,14 @@ class StorageQueuePublisher:
     def publish(self, messages: Sequence[OutboundMessage]) -> None:
         for message in messages:
             delay = _visibility_delay(message.delay_seconds)
-            self._client(message.queue).send_message(
-                encode(message), visibility_timeout=delay, time_to_live=_NEVER_EXPIRES
-            )
+            try:
+                self._client(message.queue).send_message(
+                    encode(message), visibility_timeout=delay, time_to_live=_NEVER_EXPIRES
+                )
+            except AzureError as exc:
+                raise TransientError(
+                    f"the queue is unavailable: {type(exc).__name__}", code="QueueUnavailable"
+                ) from exc
             logger.debug("enqueued message %s on queue %s (delay %ss)", message.message_id, message.queue, delay)
 
     def close(self) -> None:

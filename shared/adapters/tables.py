@@ -7,15 +7,21 @@ Layout (docs/architecture.md):
 - A create is one entity: the registry row carries its first operation inline (column ``first_op``), so
   the request makes one single-entity insert instead of a multipart transaction (about a third of the CPU,
   measured: docs/performance.md). Reads fall back to the inline copy while the operation has no row of its
-  own; its first save creates that row (insert-if-absent: a concurrent first save gets ``Conflict``), and
+  own; its first save creates that row (insert-if-absent: a concurrent first save gets ``ConcurrentUpdate``), and
   its Idempotency-Key entry with it. Registry rows are written in MERGE mode with every property of the
   record present, so a write keeps ``first_op`` and otherwise equals a replace. Later operations (update,
   delete, sync) are written with the registry row in one transaction, as before.
-- ``{prefix}Steps``: partition = registry key, row = step key (``kind:region:index``).
+- ``{prefix}Steps``: partition = registry key, row = ``{lane}|{step key}`` (``registry|ensure_storage:eastus:0``):
+  one lane's records are one RowKey range, and one operation's are that range filtered by operation.
+- ``{prefix}Seen``: partition = scope, row = key: what deduplicating consumers have handled.
+
+Every Azure error leaves this adapter as one of regctl's (``_classified``): a lost ETag race is
+``ConcurrentUpdate``, an unreachable or failing service ``TransientError`` (``StoreUnavailable``).
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Mapping
@@ -24,11 +30,18 @@ from typing import Any
 
 from azure.core import MatchConditions
 from azure.core.credentials import TokenCredential
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceModifiedError,
+    ResourceNotFoundError,
+)
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
 from shared.adapters.transport import transport_options
-from shared.domain.errors import Conflict
+from shared.domain.access import Principal
+from shared.domain.errors import ConcurrentUpdate, Conflict, RegctlError, TransientError
 from shared.domain.records import (
     OperationKind,
     OperationRecord,
@@ -51,6 +64,40 @@ INLINE_ETAG = "inline"  # an operation read from its registry row's inline copy:
 RETRY_OPTIONS: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.5, "retry_backoff_max": 4}
 
 
+_LANE_END = "}"  # the character after "|": a lane's rows are the RowKey range [lane|, lane})
+
+
+def _lane_row(lane: str) -> str:
+    """A lane as a RowKey prefix (item lanes such as ``asset:model/n/1`` hold "/", which keys may not)."""
+    return lane.replace("/", "!")
+
+
+def _step_row(lane: str, key: str) -> str:
+    return f"{_lane_row(lane)}|{key.replace('/', '!')}"
+
+
+def classify_store_error(exc: AzureError) -> RegctlError:
+    """An Azure Tables error as one of regctl's: a service that failed, throttled or did not answer is
+    transient (``StoreUnavailable``); anything else is a fault regctl does not expect (``StoreError``)."""
+    status = exc.status_code if isinstance(exc, HttpResponseError) else None
+    if status is None or status >= 500 or status in (408, 429):
+        return TransientError(f"the state store is unavailable: {type(exc).__name__}", code="StoreUnavailable")
+    return RegctlError(f"the state store answered {status}: {type(exc).__name__}", code="StoreError")
+
+
+def _classified(method: Any) -> Any:
+    """Run a store method, turning whatever Azure error escapes it into regctl's tree."""
+
+    @functools.wraps(method)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(*args, **kwargs)
+        except AzureError as exc:
+            raise classify_store_error(exc) from exc
+
+    return wrapper
+
+
 def _idem_row(key: str) -> str:
     return "idem:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
 
@@ -71,6 +118,7 @@ class TableStateStore:
     def __init__(self, service: TableServiceClient, prefix: str) -> None:
         self._registries: TableClient = service.get_table_client(f"{prefix}Registries")
         self._steps: TableClient = service.get_table_client(f"{prefix}Steps")
+        self._seen: TableClient = service.get_table_client(f"{prefix}Seen")
 
     @classmethod
     def from_settings(
@@ -94,7 +142,7 @@ class TableStateStore:
         return cls(service, prefix)
 
     def table_names(self) -> list[str]:
-        return [t.table_name for t in (self._registries, self._steps)]
+        return [t.table_name for t in (self._registries, self._steps, self._seen)]
 
     def ping(self) -> None:
         """One cheap read, for health checks."""
@@ -135,9 +183,7 @@ class TableStateStore:
                     batch.append(("upsert", _idem_entity(operation), {}))
                 meta = self._registries.submit_transaction(batch)[0]
         except (TableTransactionError, ResourceModifiedError, ResourceNotFoundError) as exc:
-            raise Conflict(
-                f'registry "{registry.name}" was changed concurrently; retry', code="ConcurrentUpdate"
-            ) from exc
+            raise ConcurrentUpdate(f'registry "{registry.name}" was changed concurrently; retry') from exc
         registry.etag = _etag_of(meta) or _etag(self._registries.get_entity(registry.key, REGISTRY_ROW))
 
     def delete_registry(self, registry: RegistryRecord) -> None:
@@ -185,7 +231,7 @@ class TableStateStore:
             else:
                 meta = self._registries.upsert_entity(entity, mode=UpdateMode.REPLACE)
         except (ResourceModifiedError, ResourceExistsError) as exc:
-            raise Conflict(f"operation {operation.id} was changed concurrently", code="ConcurrentUpdate") from exc
+            raise ConcurrentUpdate(f"operation {operation.id} was changed concurrently") from exc
         if first_save and operation.idempotency_key:
             self._registries.upsert_entity(_idem_entity(operation))
         operation.etag = _etag_of(meta)
@@ -219,11 +265,15 @@ class TableStateStore:
         first.etag = INLINE_ETAG
         return first
 
+    def list_pending_events(self) -> list[OperationRecord]:
+        rows = self._registries.query_entities("event_pending eq true")
+        return [_operation_record(e) for e in rows]
+
     # -- steps ------------------------------------------------------------------------------------
 
-    def get_step(self, registry: str, key: str) -> StepRecord | None:
+    def get_step(self, registry: str, lane: str, key: str) -> StepRecord | None:
         try:
-            entity = self._steps.get_entity(registry, key)
+            entity = self._steps.get_entity(registry, _step_row(lane, key))
         except ResourceNotFoundError:
             return None
         return _step_record(entity)
@@ -241,14 +291,35 @@ class TableStateStore:
             else:
                 meta = self._steps.create_entity(entity)
         except (ResourceModifiedError, ResourceExistsError) as exc:
-            raise Conflict(
-                f"step {step.key} of {step.registry} was changed concurrently", code="ConcurrentUpdate"
-            ) from exc
+            raise ConcurrentUpdate(f"step {step.key} of {step.registry} was changed concurrently") from exc
         step.etag = _etag_of(meta)
 
-    def list_steps(self, registry: str) -> list[StepRecord]:
-        rows = self._steps.query_entities("PartitionKey eq @pk", parameters={"pk": registry})
+    def list_steps(self, registry: str, lane: str, operation_id: str | None = None) -> list[StepRecord]:
+        prefix = _lane_row(lane)
+        query = "PartitionKey eq @pk and RowKey ge @low and RowKey lt @high"
+        parameters = {"pk": registry, "low": f"{prefix}|", "high": f"{prefix}{_LANE_END}"}
+        if operation_id is not None:
+            query += " and operation_id eq @op"
+            parameters["op"] = operation_id
+        rows = self._steps.query_entities(query, parameters=parameters)
         return [_step_record(e) for e in rows]
+
+    # -- deduplication ----------------------------------------------------------------------------
+
+    def is_seen(self, scope: str, key: str) -> bool:
+        try:
+            self._seen.get_entity(scope, key.replace("/", "!"), select=["PartitionKey"])
+        except ResourceNotFoundError:
+            return False
+        return True
+
+    def mark_seen(self, scope: str, key: str) -> None:
+        self._seen.upsert_entity({"PartitionKey": scope, "RowKey": key.replace("/", "!")})
+
+
+for _name, _member in list(vars(TableStateStore).items()):
+    if callable(_member) and not _name.startswith("_") and _name != "from_settings":
+        setattr(TableStateStore, _name, _classified(_member))
 
 
 # -- mapping --------------------------------------------------------------------------------------
@@ -310,8 +381,13 @@ def _operation_entity(o: OperationRecord) -> dict[str, Any]:
         "status": o.status.value,
         "created_at": o.created_at,
         "updated_at": o.updated_at,
+        "lane": o.lane,
+        "event_pending": o.event_pending,
     }
-    for name in ("error_code", "error_message", "idempotency_key"):
+    if o.requested_by is not None:
+        who = o.requested_by
+        entity["requested_by"] = json.dumps({"id": who.id, "name": who.name, "type": who.type})
+    for name in ("error_code", "error_message", "idempotency_key", "traceparent"):
         value = getattr(o, name)
         if value is not None:
             entity[name] = value
@@ -335,16 +411,30 @@ def _operation_record(e: Any) -> OperationRecord:
         error_code=e.get("error_code"),
         error_message=e.get("error_message"),
         idempotency_key=e.get("idempotency_key"),
+        lane=str(e.get("lane") or "registry"),
+        requested_by=_principal(e.get("requested_by")),
+        traceparent=e.get("traceparent"),
+        event_pending=bool(e.get("event_pending", False)),
         etag=_etag(e),
     )
+
+
+def _principal(raw: Any) -> Principal | None:
+    if not raw:
+        return None
+    data = json.loads(raw)
+    return Principal(id=str(data["id"]), name=str(data.get("name", "")), type=data.get("type", "User"))
 
 
 def _step_entity(s: StepRecord) -> dict[str, Any]:
     entity: dict[str, Any] = {
         "PartitionKey": s.registry,
-        "RowKey": s.key,
+        "RowKey": _step_row(s.lane, s.key),
+        "key": s.key,
         "operation_id": s.operation_id,
         "kind": s.kind,
+        "goal": s.goal,
+        "item": s.item,
         "region": s.region,
         "index": s.index,
         "state": s.state.value,
@@ -364,9 +454,11 @@ def _step_entity(s: StepRecord) -> dict[str, Any]:
 def _step_record(e: Any) -> StepRecord:
     return StepRecord(
         registry=str(e["PartitionKey"]),
-        key=str(e["RowKey"]),
+        key=str(e["key"]),
         operation_id=str(e["operation_id"]),
         kind=str(e["kind"]),
+        goal=str(e.get("goal") or "ensure"),
+        item=str(e.get("item") or ""),
         region=str(e["region"]),
         index=int(e["index"]),
         state=StepState(e["state"]),

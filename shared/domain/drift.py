@@ -1,15 +1,17 @@
-"""Drift, field by field (pure): where what ARM shows differs from the spec.
+"""Drift, field by field (pure): where what ARM shows differs from the spec, over every kind of work.
 
 Reported in ``GET /api/registries/{name}`` after every reconcile, whatever the reconcile policy; under the
-``observe`` policy it is the only thing a reconcile does.
+``observe`` policy it is the only thing a reconcile does. Each kind's ``needs`` is the comparison.
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from shared.domain.resources import Observed, registry_tags, storage_tags
+from shared.domain.kinds import KINDS
+from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
+from shared.domain.work import Context, Kind
 
 
 @dataclass(frozen=True)
@@ -23,56 +25,30 @@ class DriftItem:
         return asdict(self)
 
 
-def _tags_text(tags: dict[str, str]) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(tags.items()))
-
-
-def drift(spec: RegistrySpec, observed: Observed) -> list[DriftItem]:
+def drift(spec: RegistrySpec, observed: Observed, kinds: tuple[Kind, ...] = KINDS) -> list[DriftItem]:
+    ctx = Context(spec, observed, "")
     items: list[DriftItem] = []
-    group_tags = registry_tags(spec.name, spec.tags)
-    if observed.group is None:
-        items.append(DriftItem("resource group", "exists", "present", "missing"))
-    elif observed.group.tags != group_tags:
-        items.append(DriftItem("resource group", "tags", _tags_text(group_tags), _tags_text(observed.group.tags)))
-    wanted: set[tuple[str, int]] = set()
-    for entry in spec.replication_locations:
-        config = entry.storage
-        for index in range(config.replication_count):
-            wanted.add((entry.location, index))
-            label = f"storage {entry.location}[{index}]"
-            account = observed.storage_at(entry.location, index)
-            if account is None:
-                items.append(DriftItem(label, "exists", "present", "missing"))
+    for kind in kinds:
+        wants, haves = kind.desired(ctx), kind.actual(ctx)
+        for subject, want in wants.items():
+            have = haves.get(subject)
+            if have is None:
+                if kind.lifecycle:
+                    items.append(DriftItem(kind.label(subject), "exists", "present", "missing"))
                 continue
-            if account.sku != config.storage_account_type:
-                items.append(DriftItem(label, "sku", config.storage_account_type.value, account.sku))
-            if account.hns != config.storage_account_hns:
-                items.append(DriftItem(label, "hns", str(config.storage_account_hns), str(account.hns)))
-            tags = storage_tags(spec.name, spec.tags, entry.location, index)
-            if account.tags != tags:
-                items.append(DriftItem(label, "tags", _tags_text(tags), _tags_text(account.tags)))
-    items.extend(
-        DriftItem(f"storage {a.region}[{a.index}]", "exists", "absent", "present")
-        for a in observed.storage
-        if (a.region, a.index) not in wanted
-    )
-    acr = observed.acr
-    if acr is None:
-        items.append(DriftItem("container registry", "exists", "present", "missing"))
-    else:
-        if acr.sku != "Premium":
-            items.append(DriftItem("container registry", "sku", "Premium", acr.sku))
-        if acr.tags != group_tags:
-            items.append(DriftItem("container registry", "tags", _tags_text(group_tags), _tags_text(acr.tags)))
-    others = [r for r in spec.regions if r != spec.location]
-    items.extend(
-        DriftItem(f"replica {region}", "exists", "present", "missing")
-        for region in others
-        if observed.replica_in(region) is None
-    )
-    items.extend(
-        DriftItem(f"replica {r.location}", "exists", "absent", "present")
-        for r in observed.replicas
-        if r.location != spec.location and r.location not in others
-    )
+            items.extend(DriftItem(kind.label(subject), d.field, d.desired, d.actual) for d in kind.needs(want, have))
+        if kind.lifecycle:
+            items.extend(
+                DriftItem(kind.label(subject), "exists", "absent", "present")
+                for subject in haves
+                if subject not in wants
+            )
     return items
+
+
+def summarize(observed: Observed, kinds: tuple[Kind, ...] = KINDS) -> dict[str, object]:
+    """Per-resource state for the registry document, each kind its part."""
+    resources: dict[str, object] = {}
+    for kind in kinds:
+        resources.update(kind.summary(observed))
+    return resources

@@ -48,6 +48,13 @@ class TransientError(RegctlError):
         self.retry_after = retry_after
 
 
+class ConcurrentUpdate(TransientError):
+    """A write lost an optimistic-concurrency (ETag) race: read again and apply the change to what is there
+    now. Transient: the same change applied to the fresh record succeeds."""
+
+    code = "ConcurrentUpdate"
+
+
 class StatusUnreadable(TransientError):
     """The status of a running long-running operation could not be read (throttled, or no answer): the
     operation itself may well still be running, so it is polled again later, not started again."""
@@ -61,6 +68,13 @@ class PermanentError(RegctlError):
     def __init__(self, message: str, *, code: str | None = None, field: str | None = None) -> None:
         super().__init__(message, code=code)
         self.field = field
+
+
+class NameTaken(PermanentError):
+    """A globally unique name (a storage account's, a registry's) is held by someone else in Azure: the step
+    moves to the next name of its naming sequence (shared/domain/naming.py)."""
+
+    code = "NameTaken"
 
 
 class RequestError(RegctlError):
@@ -106,3 +120,11 @@ class Conflict(RequestError):
 class Forbidden(RequestError):
     code = "Forbidden"
     status = 403
+
+
+class Unauthenticated(RequestError):
+    """The caller is not (validly) authenticated: code ``AuthenticationRequired`` when no credential came,
+    ``InvalidAuthenticationToken`` (the default) when the one that came is refused. Never echoes a token."""
+
+    code = "InvalidAuthenticationToken"
+    status = 401

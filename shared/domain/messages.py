@@ -8,12 +8,13 @@ carry a distinct ``attempt`` and hence a distinct id.
 from __future__ import annotations
 
 import hashlib
+from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, field_validator
 
-from shared.domain.decide import Action
-from shared.domain.plan import StepKind
+from shared.domain.kinds import kind_named
+from shared.domain.work import REGISTRY_LANE, Action, Goal, Subject
 
 SCHEMA_VERSION: Literal[1] = 1
 
@@ -44,6 +45,7 @@ class Reconcile(_Message):
     """Observe the registry, diff against its newest spec, and enqueue the ready steps."""
 
     type: Literal["reconcile"] = "reconcile"
+    lane: str = Field(default=REGISTRY_LANE, min_length=1, max_length=200)
     trigger: str = Field(default="", max_length=120)
     attempt: int = Field(default=0, ge=0)
 
@@ -57,18 +59,40 @@ class Reconcile(_Message):
 
 
 class Step(_Message):
-    """Run one ``ensure_*`` step for one region (and storage index)."""
+    """Run one step: a kind of work, its goal, on one subject (a region and storage index, and for item work
+    the item)."""
 
     type: Literal["step"] = "step"
-    kind: StepKind
+    kind: str = Field(min_length=1, max_length=40, pattern=r"^[a-z][a-z0-9_]*$")
+    goal: Goal = Goal.ENSURE
     region: str = Field(min_length=1, max_length=40)
     index: int = Field(default=0, ge=0)
+    item: str = Field(default="", max_length=200)
+    target: str = Field(default="", max_length=40)
     run: int = Field(default=0, ge=0)
     attempt: int = Field(default=0, ge=0)
     action: Action | None = None
     """What the reconcile that planned this step decided from the observation it had just made. The step's
     first delivery acts on it instead of observing again (one to two ARM reads fewer per step); a
     redelivery, a retry or a poll observes afresh."""
+
+    @field_validator("kind")
+    @classmethod
+    def _known_kind(cls, value: str) -> str:
+        try:
+            kind_named(value)
+        except KeyError:
+            raise ValueError(f"unknown kind of work {value!r}") from None
+        return value
+
+    @property
+    def subject(self) -> Subject:
+        return Subject(self.region, self.index, self.item, self.target)
+
+    @property
+    def name(self) -> str:
+        """The step's name: its goal and kind (``ensure_storage``)."""
+        return f"{self.goal}_{self.kind}"
 
     @property
     def message_id(self) -> str:
@@ -78,9 +102,8 @@ class Step(_Message):
             self.registry,
             self.generation,
             self.operation_id,
-            self.kind,
-            self.region,
-            self.index,
+            self.name,
+            self.subject.key,
             self.run,
             self.attempt,
         )
@@ -89,7 +112,11 @@ class Step(_Message):
     @property
     def step_key(self) -> str:
         """Identifies the step across attempts and polls (the record in the state store)."""
-        return f"{self.kind}:{self.region}:{self.index}"
+        return f"{self.name}:{self.subject.key}"
+
+    @property
+    def lane(self) -> str:
+        return self.subject.lane
 
 
 Message = Annotated[Reconcile | Step, Field(discriminator="type")]
@@ -99,3 +126,41 @@ MESSAGE_ADAPTER: TypeAdapter[Reconcile | Step] = TypeAdapter(Message)
 def decode_message(body: str | bytes) -> Reconcile | Step:
     """Parse a queue message body; raises ``pydantic.ValidationError`` for a malformed one."""
     return MESSAGE_ADAPTER.validate_json(body)
+
+
+class Requester(BaseModel):
+    """Who asked for an operation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str
+    type: str
+
+
+class OperationFinished(BaseModel):
+    """Published at least once per terminal transition of an operation (its own queue). Consumers
+    deduplicate by ``dedupe_key`` (operation id and status); Service Bus duplicate detection drops most
+    re-sends already, as ``message_id`` is the same key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    v: Literal[1] = SCHEMA_VERSION
+    type: Literal["operation_finished"] = "operation_finished"
+    operation_id: str = Field(min_length=1, max_length=80)
+    registry: str = Field(min_length=1, max_length=64)
+    kind: str
+    lane: str
+    status: str
+    error_code: str | None = None
+    error_message: str | None = None
+    requested_by: Requester | None = None
+    finished_at: datetime
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.operation_id}:{self.status}"
+
+    @property
+    def message_id(self) -> str:
+        return bounded_message_id(f"finished:{self.dedupe_key}")

@@ -16,6 +16,9 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
+from shared.domain.access import Principal
+from shared.domain.work import REGISTRY_LANE
+
 #: An operation id is ``{registry key}.{32 hex}``: the registry it belongs to can be read from the id, so
 #: finding an operation needs no index. Registry keys never contain ``.`` (shared/domain/spec.py).
 _OPERATION_ID = re.compile(r"(?P<registry>[a-z0-9][a-z0-9_-]{1,31})\.[0-9a-f]{32}")
@@ -107,17 +110,23 @@ class OperationRecord:
     error_code: str | None = None
     error_message: str | None = None
     idempotency_key: str | None = None
+    lane: str = REGISTRY_LANE  # operations of one lane supersede each other; of different lanes run side by side
+    requested_by: Principal | None = None
+    traceparent: str | None = None  # W3C trace context of the request that started it
+    event_pending: bool = False  # its OperationFinished is written but not yet known to be sent (the outbox)
     etag: str | None = None
 
 
 @dataclass
 class StepRecord:
     registry: str
-    key: str  # kind:region:index
+    key: str  # {goal}_{kind}:{subject}
     operation_id: str
     kind: str
     region: str
     index: int = 0
+    goal: str = "ensure"
+    item: str = ""
     state: StepState = StepState.PENDING
     attempts: int = 0
     last_error: str | None = None
@@ -128,6 +137,10 @@ class StepRecord:
     started_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     etag: str | None = None
+
+    @property
+    def lane(self) -> str:
+        return self.item or REGISTRY_LANE
 
     def failure(self) -> tuple[str, str]:
         """The code and message of ``last_error`` (recorded as ``code: message``)."""

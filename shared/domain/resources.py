@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 TAG_REGISTRY = "regctl-registry"
 TAG_REGION = "regctl-region"
@@ -50,6 +51,7 @@ class ObservedStorage:
     hns: bool
     tags: dict[str, str] = field(default_factory=dict)
     state: str = SUCCEEDED
+    properties: dict[str, Any] = field(default_factory=dict)  # ARM's ``properties``, wire names
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class ObservedAcr:
     sku: str
     tags: dict[str, str] = field(default_factory=dict)
     state: str = SUCCEEDED
+    properties: dict[str, Any] = field(default_factory=dict)  # ARM's ``properties``, wire names
 
 
 @dataclass(frozen=True)

@@ -1,9 +1,13 @@
 """Reconcile a registry: observe ARM, diff against the newest spec, enqueue the ready steps.
 
-Level-triggered (DESIGN.md section 2): a Reconcile message only names the registry; the newest stored
-spec is what the loop works toward. When nothing is left the operation Succeeds; a permanent error from
-planning fails it with the reason. With no ready step but resources still provisioning, a later
-Reconcile is scheduled so progress never depends on one message.
+Level-triggered (DESIGN.md section 2): a Reconcile message only names the registry (and the lane of its
+operation); the newest stored spec is what the loop works toward. When nothing is left the operation
+Succeeds; a permanent error from planning fails it with the reason. With no ready step but resources still
+provisioning, a later Reconcile is scheduled so progress never depends on one message.
+
+The registry lane (create, update, delete, sync) is the registry's own: its newest operation owns it. An
+operation of another lane (an item such as an asset version) plans only its own subjects and ends on its
+own, beside whatever the registry lane does.
 """
 
 from __future__ import annotations
@@ -12,9 +16,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.domain.decide import Action, StepContext, Verb, decide
-from shared.domain.drift import drift
-from shared.domain.errors import Conflict, PermanentError
+from shared.domain.decide import StepContext, decide
+from shared.domain.drift import drift, summarize
+from shared.domain.errors import ConcurrentUpdate, PermanentError, TransientError
+from shared.domain.kinds import KINDS
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import resource_group_name
 from shared.domain.plan import Plan, PlannedStep, diff
@@ -25,20 +30,19 @@ from shared.domain.records import (
     RegistryRecord,
     RegistryStatus,
     StepRecord,
-    StepState,
     utcnow,
 )
 from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
+from shared.domain.work import REGISTRY_LANE, Action, Kind, Verb
+from shared.observability import ContextLog, context_log
 from shared.ports import ArmGateway, StateStore
+from shared.services.lifecycle import OperationLifecycle
 from shared.services.queueing import Dispatcher
+from shared.services.retry import RetryPolicy
+from shared.services.stepbook import Refused, StepBook
 
 log = logging.getLogger(__name__)
-
-MAX_RUNS = 5
-"""Times one operation may dispatch the same step; a step still needed after that means something outside
-regctl keeps undoing it, and the operation fails with ``DidNotConverge`` instead of writing forever."""
-
 
 OBSERVATION_WRITE_ATTEMPTS = 4
 
@@ -50,9 +54,12 @@ class StepView:
 
     spec: RegistrySpec | None
     observed: Observed
+    group: str
 
     def action(self, planned: PlannedStep, step: StepRecord) -> Action | None:
-        context = StepContext(planned.kind, planned.region, planned.index, self.spec, self.observed, step.name_attempt)
+        context = StepContext(
+            planned.kind, planned.goal, planned.subject, self.spec, self.observed, self.group, step.name_attempt
+        )
         decided = decide(context)
         return None if decided.verb in (Verb.NOOP, Verb.WAIT) else decided
 
@@ -63,106 +70,114 @@ class ReconcileConfig:
     recheck_seconds: float  # when only waiting on ARM, reconcile again after this long
 
 
-def summarize(observed: Observed) -> dict[str, object]:
-    """Per-resource state for the registry document."""
-    return {
-        "resource_group": (
-            {"name": observed.group.name, "location": observed.group.location, "state": observed.group.state}
-            if observed.group
-            else None
-        ),
-        "storage_accounts": [
-            {
-                "name": s.name,
-                "region": s.region,
-                "index": s.index,
-                "sku": s.sku,
-                "hns": s.hns,
-                "state": s.state,
-            }
-            for s in sorted(observed.storage, key=lambda s: (s.region, s.index))
-        ],
-        "container_registry": (
-            {
-                "name": observed.acr.name,
-                "location": observed.acr.location,
-                "sku": observed.acr.sku,
-                "state": observed.acr.state,
-            }
-            if observed.acr
-            else None
-        ),
-        "replicas": [
-            {"name": r.name, "location": r.location, "state": r.state}
-            for r in sorted(observed.replicas, key=lambda r: r.location)
-        ],
-    }
+def _log(registry: str, operation: str) -> ContextLog:
+    return context_log(log, registry=registry, operation=operation, step="reconcile")
 
 
 class Reconciler:
-    def __init__(self, store: StateStore, arm: ArmGateway, dispatcher: Dispatcher, config: ReconcileConfig) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        arm: ArmGateway,
+        dispatcher: Dispatcher,
+        lifecycle: OperationLifecycle,
+        *,
+        config: ReconcileConfig,
+        retry: RetryPolicy,
+        kinds: tuple[Kind, ...] = KINDS,
+    ) -> None:
+        self._kinds = kinds
         self._store = store
         self._arm = arm
         self._dispatch = dispatcher
+        self._lifecycle = lifecycle
         self._config = config
+        self._retry = retry
+        self._book = StepBook(store)
+
+    @property
+    def kinds(self) -> tuple[Kind, ...]:
+        return self._kinds
 
     def group_of(self, registry: str) -> str:
         return resource_group_name(registry, self._config.resource_group_prefix)
 
+    def handle(self, message: Reconcile) -> None:
+        """One delivery: reconcile, or reconcile again later after a transient failure (a lost ETag race
+        with a request or another reconcile included: the next one reads fresh state)."""
+        try:
+            self.reconcile(message)
+        except TransientError as exc:
+            delay = self._retry.backoff(message.attempt + 1, exc.retry_after)
+            _log(message.registry, message.operation_id).warning("transient %s; again in %.1fs", exc.code, delay)
+            self.retry_later(message, delay)
+
     def reconcile(self, message: Reconcile) -> None:
         record = self._store.get_registry(message.registry)
         if record is None:
-            log.info(
-                "registry=%s operation=%s step=reconcile region=- gone; nothing to do",
-                message.registry,
-                message.operation_id,
-            )
+            _log(message.registry, message.operation_id).info("gone; nothing to do")
             return
+        if message.lane != REGISTRY_LANE:
+            self._reconcile_lane(record, message)
+            return
+        logger = _log(record.key, record.operation_id)
         operation = self._store.get_operation(record.operation_id)
         if operation is not None and operation.status is OperationStatus.FAILED:
-            # A Failed operation is over: the loop stops until a new operation (sync, update, delete) is
-            # accepted. Without this, steps still in flight when it failed triggered reconciles that ran the
-            # failed step again under the Failed operation (new ARM writes after a permanent error, up to
-            # MAX_RUNS), and could flip the step and the registry back to Succeeded/Ready behind the
-            # operation's back (found by tests/chaos, permanent-failure scenario).
-            log.info(
-                "registry=%s operation=%s step=reconcile region=- operation Failed; nothing to do until a new one",
-                record.key,
-                record.operation_id,
-            )
-            return
+            # A Failed operation is over: the loop stops until a new operation is accepted (found by
+            # tests/chaos: steps still in flight re-ran the failed step under the Failed operation).
+            logger.info("operation Failed; nothing to do until a new one")
+        else:
+            self._reconcile_registry(record, operation, message)
+
+    def _reconcile_registry(
+        self, record: RegistryRecord, operation: OperationRecord | None, message: Reconcile
+    ) -> None:
+        logger = _log(record.key, record.operation_id)
         converged = record.observed_generation == record.generation and not record.deleting
         if converged and record.policy is ReconcilePolicy.SKIP:
-            log.info(
-                "registry=%s operation=%s step=reconcile region=- policy skip; not observed",
-                record.key,
-                record.operation_id,
-            )
-            self._finish(operation)
+            logger.info("policy skip; not observed")
+            self._lifecycle.succeed(operation)
             return
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
         observed_at = utcnow()
-        observed = self._arm.observe(record.key, self.group_of(record.key))
+        group = self.group_of(record.key)
+        observed = self._arm.observe(record.key, group)
         if spec is not None:
             record = self.record_observation(record, spec, observed, observed_at)
         if converged and record.policy is ReconcilePolicy.OBSERVE:
-            log.info(
-                "registry=%s operation=%s step=reconcile region=- policy observe; drift=%d",
-                record.key,
-                record.operation_id,
-                len(record.drift),
-            )
-            self._finish(operation)
+            logger.info("policy observe; drift=%d", len(record.drift))
+            self._lifecycle.succeed(operation)
             return
         try:
-            plan = diff(spec, observed)
+            plan = diff(spec, observed, group, self._kinds).for_lane(REGISTRY_LANE)
         except PermanentError as exc:
             self.fail(record, operation, exc.code, exc.message)
             return
         if plan.done:
             self._converged(record, operation)
             return
-        self._progress(record, operation, plan, message, StepView(spec, observed))
+        self._progress(
+            record, record.operation_id, operation, plan, message=message, view=StepView(spec, observed, group)
+        )
+
+    def _reconcile_lane(self, record: RegistryRecord, message: Reconcile) -> None:
+        """An operation of an item lane: plan its own subjects only, and end it when they are done."""
+        operation = self._store.get_operation(message.operation_id)
+        if operation is None or operation.status.terminal:
+            return
+        spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
+        group = self.group_of(record.key)
+        observed = self._arm.observe(record.key, group)
+        try:
+            plan = diff(spec, observed, group, self._kinds).for_lane(message.lane)
+        except PermanentError as exc:
+            self._lifecycle.fail(operation, exc.code, exc.message)
+            return
+        if plan.done:
+            self._book.settle(record.key, message.lane, operation.id)
+            self._lifecycle.succeed(operation)
+            return
+        self._progress(record, operation.id, operation, plan, message=message, view=StepView(spec, observed, group))
 
     def record_observation(
         self, record: RegistryRecord, spec: RegistrySpec, observed: Observed, observed_at: datetime
@@ -175,14 +190,12 @@ class Reconciler:
         show a resource deleted since as still there). A write that loses the ETag race is applied to the
         fresh record under the same rule, as long as that record is still the same generation (a newer
         spec is the newer reconcile's business)."""
-        resources = summarize(observed)
-        found = [item.to_dict() for item in drift(spec, observed)]
+        resources = summarize(observed, self._kinds)
+        found = [item.to_dict() for item in drift(spec, observed, self._kinds)]
         for _ in range(OBSERVATION_WRITE_ATTEMPTS):
             if record.observed_at is not None and record.observed_at > observed_at:
-                log.info(
-                    "registry=%s operation=%s step=observe region=- a newer observation is recorded; dropped",
-                    record.key,
-                    record.operation_id,
+                context_log(log, registry=record.key, operation=record.operation_id, step="observe").info(
+                    "a newer observation is recorded; dropped"
                 )
                 return record
             if resources == record.resources and found == record.drift:
@@ -193,68 +206,57 @@ class Reconciler:
             try:
                 self._store.replace_registry(record)
                 return record
-            except Conflict:
+            except ConcurrentUpdate:
                 fresh = self._store.get_registry(record.key)
                 if fresh is None or fresh.generation != record.generation:
                     raise
                 record = fresh
-        raise Conflict(
-            f'registry "{record.name}" kept changing while its observation was written', code="ConcurrentUpdate"
-        )
-
-    def _finish(self, operation: OperationRecord | None) -> None:
-        if operation is not None and not operation.status.terminal:
-            operation.status = OperationStatus.SUCCEEDED
-            operation.updated_at = utcnow()
-            self._store.save_operation(operation)
+        raise ConcurrentUpdate(f'registry "{record.name}" kept changing while its observation was written')
 
     def _progress(
         self,
         record: RegistryRecord,
+        operation_id: str,
         operation: OperationRecord | None,
         plan: Plan,
+        *,
         message: Reconcile,
         view: StepView,
     ) -> None:
-        if operation is not None and operation.status is OperationStatus.ACCEPTED:
-            operation.status = OperationStatus.RUNNING
-            operation.updated_at = utcnow()
-            self._store.save_operation(operation)
+        self._lifecycle.running(operation)
         steps: list[Reconcile | Step] = []
         for planned in plan.ready:
-            claimed = self._claim(record, f"{planned.kind}:{planned.region}:{planned.index}", planned)
-            if claimed is None:
+            claimed = self._book.claim(record.key, operation_id, planned)
+            if isinstance(claimed, Refused):
+                if message.lane == REGISTRY_LANE:
+                    self.fail(record, self._store.get_operation(operation_id), claimed.code, claimed.message)
+                else:
+                    self._lifecycle.fail(self._store.get_operation(operation_id), claimed.code, claimed.message)
                 return
-            step, never_acted = claimed
+            subject = planned.subject
             steps.append(
                 Step(
                     registry=record.key,
                     generation=record.generation,
-                    operation_id=record.operation_id,
+                    operation_id=operation_id,
                     kind=planned.kind,
-                    region=planned.region,
-                    index=planned.index,
-                    run=step.run,
-                    action=view.action(planned, step) if never_acted else None,
+                    goal=planned.goal,
+                    region=subject.region,
+                    index=subject.index,
+                    item=subject.item,
+                    target=subject.target,
+                    run=claimed.step.run,
+                    action=view.action(planned, claimed.step) if claimed.never_acted else None,
                 )
             )
-        log.info(
-            "registry=%s operation=%s step=reconcile region=- ready=%d waiting=%d busy=%d",
-            record.key,
-            record.operation_id,
-            len(plan.ready),
-            len(plan.waiting),
-            len(plan.busy),
+        _log(record.key, operation_id).info(
+            "ready=%d waiting=%d busy=%d", len(plan.ready), len(plan.waiting), len(plan.busy)
         )
         self._dispatch.send(steps)
         if not plan.ready:
-            later = Reconcile(
-                registry=record.key,
-                generation=record.generation,
-                operation_id=record.operation_id,
-                trigger="recheck",
-                attempt=message.attempt + 1,
-            )
+            later = message.model_copy(update={"trigger": "recheck", "attempt": message.attempt + 1})
+            if message.lane == REGISTRY_LANE:
+                later = later.model_copy(update={"generation": record.generation, "operation_id": operation_id})
             self._dispatch.send([later], delay_seconds=self._config.recheck_seconds)
 
     def retry_later(self, message: Reconcile, delay: float) -> None:
@@ -269,105 +271,26 @@ class Reconciler:
         )
         self._dispatch.send([message])
 
-    def _claim(self, record: RegistryRecord, key: str, planned: PlannedStep) -> tuple[StepRecord, bool] | None:
-        """The step record a ready step runs under: new, taken over from an older operation, or a new run of
-        a step this operation already finished but needs again (at most ``MAX_RUNS``). The flag says whether
-        the step has never acted (a new record, or this operation's, still Pending, never attempted): only
-        then can it act on this reconcile's observation, which may predate what an earlier run or an older
-        operation's step did."""
-        current = self._store.get_step(record.key, key)
-        if current is None:
-            current = StepRecord(
-                registry=record.key,
-                key=key,
-                operation_id=record.operation_id,
-                kind=planned.kind.value,
-                region=planned.region,
-                index=planned.index,
-            )
-            self._store.save_step(current)
-            return current, True
-        same_operation = current.operation_id == record.operation_id
-        if same_operation and current.state is StepState.FAILED:
-            # The step failed permanently, and that fails its operation: never a new run under it. The step
-            # records Failed before it fails the operation, and this reconcile checked the operation before
-            # observing, so it can land in between (found by CI: a new run reset the Failed step to Pending,
-            # and wrote to ARM again, after the permanent error).
-            code, text = current.failure()
-            self.fail(record, self._store.get_operation(record.operation_id), code, f"{key}: {text}")
-            return None
-        if same_operation and current.state in (StepState.RUNNING, StepState.PENDING):
-            never_acted = current.state is StepState.PENDING and current.attempts == 0 and current.continuation is None
-            return current, never_acted  # in flight: the message is a duplicate and dropped as one
-        if same_operation:
-            current.run += 1
-            if current.run >= MAX_RUNS:
-                operation = self._store.get_operation(record.operation_id)
-                self.fail(
-                    record,
-                    operation,
-                    "DidNotConverge",
-                    f"{key} was still needed after {current.run} runs: {planned.reason}",
-                )
-                return None
-        else:
-            current.run = 0
-        current.operation_id = record.operation_id
-        if current.continuation is None:
-            current.state = StepState.PENDING
-            current.attempts = 0
-            current.last_error = None
-        current.updated_at = utcnow()
-        self._store.save_step(current)
-        return current, False
-
     def _converged(self, record: RegistryRecord, operation: OperationRecord | None) -> None:
-        self._settle_steps(record)
+        self._book.settle(record.key, REGISTRY_LANE, record.operation_id)
+        logger = _log(record.key, record.operation_id)
         if record.deleting:
             # Step records stay: the delete operation's document lists them; a registry created again
             # under the same name takes them over (a new operation resets each one).
             self._store.delete_registry(record)
-            log.info("registry=%s operation=%s step=reconcile region=- deleted", record.key, record.operation_id)
+            logger.info("deleted")
         elif record.observed_generation != record.generation or record.status is not RegistryStatus.READY:
             record.observed_generation = record.generation
             record.status = RegistryStatus.READY
             record.updated_at = utcnow()
             self._store.replace_registry(record)
-            log.info(
-                "registry=%s operation=%s step=reconcile region=- converged generation=%d",
-                record.key,
-                record.operation_id,
-                record.generation,
-            )
-        self._finish(operation)
-
-    def _settle_steps(self, record: RegistryRecord) -> None:
-        """Converged: a step of this operation still waiting to look again has nothing left to do."""
-        for step in self._store.list_steps(record.key):
-            if step.operation_id == record.operation_id and step.state in (StepState.PENDING, StepState.RUNNING):
-                step.state = StepState.SUCCEEDED
-                step.continuation = None
-                step.updated_at = utcnow()
-                try:
-                    self._store.save_step(step)
-                except Conflict:
-                    continue  # the step itself is finishing it
+            logger.info("converged generation=%d", record.generation)
+        self._lifecycle.succeed(operation)
 
     def fail(self, record: RegistryRecord, operation: OperationRecord | None, code: str, message: str) -> None:
         """Record a permanent failure on the operation and the registry; it stays visible in the API."""
-        log.warning(
-            "registry=%s operation=%s step=reconcile region=- failed code=%s: %s",
-            record.key,
-            record.operation_id,
-            code,
-            message,
-        )
-        if operation is not None and not operation.status.terminal:
-            operation.status = OperationStatus.FAILED
-            operation.error_code = code
-            operation.error_message = message
-            operation.updated_at = utcnow()
-            self._store.save_operation(operation)
+        _log(record.key, record.operation_id).warning("failed code=%s: %s", code, message)
+        self._lifecycle.fail(operation, code, message)
         fresh = self._store.get_registry(record.key)
         if fresh is not None and fresh.operation_id == record.operation_id:
             fresh.status = RegistryStatus.FAILED

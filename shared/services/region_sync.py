@@ -10,11 +10,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from shared.domain.commands import SyncRegistry
 from shared.domain.errors import PermanentError
 from shared.domain.plan import diff
 from shared.domain.records import ReconcilePolicy, utcnow
 from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
+from shared.domain.work import REGISTRY_LANE
+from shared.observability import context_log
 from shared.ports import ArmGateway, StateStore
 from shared.services.reconcile import Reconciler
 from shared.services.registries import RegistryService
@@ -64,7 +67,8 @@ class RegionSync:
                 report.observed_only.append(current.key)
                 continue
             try:
-                plan = diff(spec, observed)
+                group = self._reconciler.group_of(current.key)
+                plan = diff(spec, observed, group, self._reconciler.kinds).for_lane(REGISTRY_LANE)
             except PermanentError as exc:
                 self._reconciler.fail(current, None, exc.code, exc.message)
                 report.failed.append(current.key)
@@ -72,12 +76,9 @@ class RegionSync:
             if plan.done:
                 report.in_sync.append(current.key)
                 continue
-            accepted = self._registries.sync(current.name)
-            log.info(
-                "registry=%s operation=%s step=region_sync region=- drift found; healing (%d steps ready)",
-                current.key,
-                accepted.operation.id,
-                len(plan.ready),
+            accepted = self._registries.sync(SyncRegistry(current.name))
+            context_log(log, registry=current.key, operation=accepted.operation.id, step="region_sync").info(
+                "drift found; healing (%d steps ready)", len(plan.ready)
             )
             report.healing.append(current.key)
         return report

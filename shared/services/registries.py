@@ -16,22 +16,33 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ParamSpec, TypeVar
 
-from shared.domain.errors import Conflict, InvalidSpec, NotFound
+from shared.domain.access import Principal
+from shared.domain.commands import (
+    CreateRegistry,
+    DeleteRegistry,
+    PatchRegistry,
+    ReplaceRegistry,
+    SetPolicy,
+    SyncRegistry,
+)
+from shared.domain.errors import ConcurrentUpdate, Conflict, NotFound
 from shared.domain.messages import Reconcile
 from shared.domain.records import (
     OperationKind,
     OperationRecord,
     OperationStatus,
-    ReconcilePolicy,
     RegistryRecord,
     RegistryStatus,
     StepRecord,
     new_operation_id,
     utcnow,
 )
-from shared.domain.spec import RegistrySpec, parse_spec
-from shared.domain.updates import check_update, merge_patch
+from shared.domain.spec import RegistrySpec
+from shared.domain.updates import check_update
+from shared.domain.work import REGISTRY_LANE
+from shared.observability import context_log, current_traceparent
 from shared.ports import StateStore
+from shared.services.lifecycle import OperationLifecycle
 from shared.services.queueing import Dispatcher
 
 log = logging.getLogger(__name__)
@@ -69,38 +80,49 @@ def retry_concurrent_update(method: Callable[P, T]) -> Callable[P, T]:
         for attempt in range(1, CONCURRENT_UPDATE_ATTEMPTS):
             try:
                 return method(*args, **kwargs)
-            except Conflict as exc:
-                if exc.code != "ConcurrentUpdate":
-                    raise
-                log.info(
-                    "registry=%s operation=- step=submit region=- lost an ETag race (attempt %d); re-reading",
-                    str(args[1]).lower() if len(args) > 1 else "-",
-                    attempt,
+            except ConcurrentUpdate:
+                name = getattr(args[1], "name", "-") if len(args) > 1 else "-"
+                context_log(log, registry=str(name).lower(), step="submit").info(
+                    "lost an ETag race (attempt %d); re-reading", attempt
                 )
         return method(*args, **kwargs)
 
     return wrapper
 
 
+def _operation(
+    registry: str,
+    kind: OperationKind,
+    generation: int,
+    idempotency_key: str | None = None,
+    caller: Principal | None = None,
+) -> OperationRecord:
+    """A new operation of the registry lane, stamped with who asked and the request's trace."""
+    return OperationRecord(
+        id=new_operation_id(registry),
+        registry=registry,
+        kind=kind,
+        generation=generation,
+        idempotency_key=idempotency_key,
+        lane=REGISTRY_LANE,
+        requested_by=caller,
+        traceparent=current_traceparent(),
+    )
+
+
 class RegistryService:
-    def __init__(self, store: StateStore, dispatcher: Dispatcher) -> None:
+    def __init__(self, store: StateStore, dispatcher: Dispatcher, lifecycle: OperationLifecycle) -> None:
         self._store = store
         self._dispatch = dispatcher
+        self._lifecycle = lifecycle
 
-    def create(self, document: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
-        parsed = parse_spec(document)
-        spec = parsed.spec
-        if idempotency_key:
-            previous = self._store.find_idempotent(spec.key, idempotency_key)
+    def create(self, command: CreateRegistry) -> Accepted:
+        spec = command.spec
+        if command.idempotency_key:
+            previous = self._store.find_idempotent(spec.key, command.idempotency_key)
             if previous is not None:
-                return self._replay(previous, parsed.warnings)
-        operation = OperationRecord(
-            id=new_operation_id(spec.key),
-            registry=spec.key,
-            kind=OperationKind.CREATE,
-            generation=1,
-            idempotency_key=idempotency_key,
-        )
+                return self._replay(previous, command.warnings)
+        operation = _operation(spec.key, OperationKind.CREATE, 1, command.idempotency_key, command.caller)
         record = RegistryRecord(key=spec.key, name=spec.name, spec=spec.to_document(), operation_id=operation.id)
         # Write first, read only on conflict: the common path costs one store call fewer.
         try:
@@ -109,15 +131,12 @@ class RegistryService:
             existing = self._store.get_registry(spec.key)
             if exc.code != "RegistryExists" or existing is None:
                 raise
-            return self._create_again(existing, spec, parsed.warnings)
-        log.info(
-            "accepted registry=%s operation=%s step=submit kind=create region=%s",
-            spec.key,
-            operation.id,
-            spec.location,
+            return self._create_again(existing, spec, command.warnings)
+        context_log(log, registry=spec.key, operation=operation.id, step="submit", region=spec.location).info(
+            "accepted create"
         )
         self._enqueue(record, operation)
-        return Accepted(operation, parsed.warnings)
+        return Accepted(operation, command.warnings)
 
     def _create_again(self, existing: RegistryRecord, spec: RegistrySpec, warnings: list[str]) -> Accepted:
         """Creating a registry that exists: the same spec is accepted again (idempotent), another is 409."""
@@ -139,51 +158,55 @@ class RegistryService:
     # -- changes to an existing registry ------------------------------------------------------------
 
     @retry_concurrent_update
-    def replace(self, name: str, document: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
+    def replace(self, command: ReplaceRegistry) -> Accepted:
         """PUT: the full new spec. Name and primary region are immutable; storage changes as Azure allows."""
-        return self._replace(name, document, idempotency_key)
+        return self._replace(command.name, command.spec, command.warnings, command.idempotency_key, command.caller)
 
-    def _replace(self, name: str, document: dict[str, Any], idempotency_key: str | None) -> Accepted:
-        parsed = parse_spec(document)
+    def _replace(
+        self,
+        name: str,
+        spec: RegistrySpec,
+        warnings: list[str],
+        idempotency_key: str | None,
+        caller: Principal | None,
+    ) -> Accepted:
         record = self._existing(name, idempotency_key)
         if isinstance(record, Accepted):
             return record
-        check_update(RegistrySpec.model_validate(record.spec), parsed.spec)
-        if parsed.spec.to_document() == record.spec and not record.deleting:
+        check_update(RegistrySpec.model_validate(record.spec), spec)
+        document = spec.to_document()
+        if document == record.spec and not record.deleting:
             operation = self._store.get_operation(record.operation_id)
             if operation is not None and operation.status is not OperationStatus.FAILED:
-                return self._replay(operation, parsed.warnings)
-        return self._change(record, OperationKind.UPDATE, parsed.spec.to_document(), idempotency_key, parsed.warnings)
+                return self._replay(operation, warnings)
+        return self._change(record, OperationKind.UPDATE, document, idempotency_key, warnings, caller=caller)
 
     @retry_concurrent_update
-    def patch(self, name: str, patch: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
+    def patch(self, command: PatchRegistry) -> Accepted:
         """PATCH: an RFC 7396 merge patch applied to the stored spec, then validated as a PUT."""
-        current = self.get(name)
-        merged = merge_patch(current.spec, patch)
-        if not isinstance(merged, dict):
-            raise InvalidSpec("a merge patch must be a JSON object", code="InvalidPatch")
-        merged.setdefault("name", current.spec["name"])
-        return self._replace(name, merged, idempotency_key)
+        current = self.get(command.name)
+        parsed = command.patch.apply(current.spec)
+        return self._replace(command.name, parsed.spec, parsed.warnings, command.idempotency_key, command.caller)
 
     @retry_concurrent_update
-    def delete(self, name: str, idempotency_key: str | None = None) -> Accepted:
+    def delete(self, command: DeleteRegistry) -> Accepted:
         """DELETE: tear down every resource; the registry answers 404 once done, its operation stays."""
-        record = self._existing(name, idempotency_key)
+        record = self._existing(command.name, command.idempotency_key)
         if isinstance(record, Accepted):
             return record
         if record.deleting:
             operation = self._store.get_operation(record.operation_id)
             if operation is not None and not operation.status.terminal:
                 return self._replay(operation, [])
-        return self._change(record, OperationKind.DELETE, record.spec, idempotency_key, [], deleting=True)
+        return self._change(
+            record, OperationKind.DELETE, record.spec, command.idempotency_key, [], caller=command.caller, deleting=True
+        )
 
     @retry_concurrent_update
-    def sync(self, name: str) -> Accepted:
+    def sync(self, command: SyncRegistry) -> Accepted:
         """Reconcile one registry now (what the region-sync timer does for all), as its own operation."""
-        record = self.get(name)
-        operation = OperationRecord(
-            id=new_operation_id(record.key), registry=record.key, kind=OperationKind.SYNC, generation=record.generation
-        )
+        record = self.get(command.name)
+        operation = _operation(record.key, OperationKind.SYNC, record.generation, caller=command.caller)
         previous = record.operation_id
         record.operation_id = operation.id
         record.updated_at = utcnow()
@@ -193,13 +216,13 @@ class RegistryService:
         return Accepted(operation)
 
     @retry_concurrent_update
-    def set_policy(self, name: str, policy: ReconcilePolicy) -> RegistryRecord:
-        record = self.get(name)
-        record.policy = policy
+    def set_policy(self, command: SetPolicy) -> RegistryRecord:
+        record = self.get(command.name)
+        record.policy = command.policy
         record.updated_at = utcnow()
         self._store.replace_registry(record)
-        log.info(
-            "registry=%s operation=%s step=policy region=- policy=%s", record.key, record.operation_id, policy.value
+        context_log(log, registry=record.key, operation=record.operation_id, step="policy").info(
+            "policy=%s", command.policy.value
         )
         return record
 
@@ -218,15 +241,10 @@ class RegistryService:
         idempotency_key: str | None,
         warnings: list[str],
         *,
+        caller: Principal | None,
         deleting: bool = False,
     ) -> Accepted:
-        operation = OperationRecord(
-            id=new_operation_id(record.key),
-            registry=record.key,
-            kind=kind,
-            generation=record.generation + 1,
-            idempotency_key=idempotency_key,
-        )
+        operation = _operation(record.key, kind, record.generation + 1, idempotency_key, caller)
         previous = record.operation_id
         record.generation += 1
         record.spec = spec
@@ -235,12 +253,8 @@ class RegistryService:
         record.status = RegistryStatus.DELETING if record.deleting else RegistryStatus.PROVISIONING
         record.updated_at = utcnow()
         self._store.replace_registry(record, operation)
-        log.info(
-            "accepted registry=%s operation=%s step=submit kind=%s region=- generation=%d",
-            record.key,
-            operation.id,
-            kind.value,
-            record.generation,
+        context_log(log, registry=record.key, operation=operation.id, step="submit").info(
+            "accepted %s generation=%d", kind.value, record.generation
         )
         self._supersede(previous, operation)
         self._enqueue(record, operation)
@@ -249,22 +263,11 @@ class RegistryService:
     def _supersede(self, previous_id: str, newer: OperationRecord) -> None:
         """An operation still running when a newer one is accepted ends Canceled, naming its successor."""
         previous = self._store.get_operation(previous_id)
-        if previous is None or previous.status.terminal:
-            return
-        previous.status = OperationStatus.CANCELED
-        previous.error_code = "Superseded"
-        previous.error_message = (
-            f"superseded by operation {newer.id} ({newer.kind.value}, generation {newer.generation})"
+        self._lifecycle.cancel(
+            previous,
+            "Superseded",
+            f"superseded by operation {newer.id} ({newer.kind.value}, generation {newer.generation})",
         )
-        previous.updated_at = utcnow()
-        try:
-            self._store.save_operation(previous)
-        except Conflict:
-            log.info(
-                "registry=%s operation=%s step=submit region=- the superseded operation changed meanwhile",
-                previous.registry,
-                previous.id,
-            )
 
     def _enqueue(self, record: RegistryRecord, operation: OperationRecord) -> None:
         self._submit(record.key, record.generation, operation)
@@ -298,7 +301,7 @@ class RegistryService:
         if operation is None:
             raise NotFound(f"operation {operation_id} not found", code="OperationNotFound")
         record = self._store.get_registry(operation.registry)
-        steps = [s for s in self._store.list_steps(operation.registry) if s.operation_id == operation.id]
+        steps = self._store.list_steps(operation.registry, operation.lane, operation.id)
         return OperationView(
             operation, record.name if record else operation.registry, sorted(steps, key=lambda s: s.key)
         )

@@ -125,7 +125,7 @@ def test_a_permanent_failure_fails_only_its_operation_with_the_reason_and_a_sync
     assert failed["error"]["code"] == "QuotaExceeded", failed
     failed_steps = [s for s in failed["steps"] if s["state"] == "Failed"]
     assert len(failed_steps) == 1, failed["steps"]
-    assert failed_steps[0]["kind"] == "ensure_replica" and "QuotaExceeded" in failed_steps[0]["lastError"]
+    assert failed_steps[0]["step"].startswith("ensure_replica:") and "QuotaExceeded" in failed_steps[0]["lastError"]
     assert all(outcome[o.what]["status"] == "Succeeded" for o in others), outcome
     registry = env.api.get("/api/registries/ChaosQuota").json()
     assert registry["status"] == "Failed", registry

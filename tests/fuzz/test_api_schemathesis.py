@@ -30,13 +30,14 @@ from hypothesis import strategies as st
 from schemathesis.python import asgi
 
 from handlers.http_api import create_api
+from shared.domain.commands import CreateRegistry
 from shared.domain.spec import NAME_PATTERN, StorageSku
 from shared.services import registries
-from shared.services.queueing import Dispatcher, Queues
 from shared.services.registries import RegistryService
 from tests.fuzz.excerpts import assert_no_long_excerpt, long_strings, strings_in
 from tests.fuzz.strategies import yaml_like
 from tests.unit.services.fakes import FakePublisher, FakeStore
+from tests.unit.services.world import World as UnitWorld
 
 EXISTING = "DemoRegistry1"
 EXISTING_SPEC = {
@@ -58,7 +59,7 @@ class State:
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def service(self) -> RegistryService:
-        return RegistryService(self.store, Dispatcher(self.publisher, Queues("reconcile", "steps")))
+        return UnitWorld(store=self.store, publisher=self.publisher).api.service
 
     def snapshot(self) -> tuple[object, ...]:
         s = self.store
@@ -77,7 +78,7 @@ class World:
 
     def reset(self) -> None:
         self.state = State()
-        self.state.service().create(copy.deepcopy(EXISTING_SPEC))
+        self.state.service().create(CreateRegistry.from_document(copy.deepcopy(EXISTING_SPEC)))
 
     def next_id(self, registry: str) -> str:
         return f"{registry}.{next(self.state.ids):032x}"

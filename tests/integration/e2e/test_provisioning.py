@@ -140,7 +140,7 @@ def test_a_permanent_arm_failure_fails_the_operation_with_the_reason(clean: Env)
     assert operation["status"] == "Failed"
     assert operation["error"]["code"] == "QuotaExceeded"
     failed = [s for s in operation["steps"] if s["state"] == "Failed"]
-    assert failed and failed[0]["kind"] == "ensure_replica" and "QuotaExceeded" in failed[0]["lastError"]
+    assert failed and failed[0]["step"].startswith("ensure_replica:") and "QuotaExceeded" in failed[0]["lastError"]
 
 
 def test_every_message_delivered_twice_gives_the_same_state_with_minimum_writes(tmp_path):

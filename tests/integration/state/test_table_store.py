@@ -9,7 +9,7 @@ from azure.data.tables import TableServiceClient
 
 from sandbox.azurite_proc import Azurite
 from shared.adapters.tables import TableStateStore
-from shared.domain.errors import Conflict
+from shared.domain.errors import ConcurrentUpdate, Conflict
 from shared.domain.records import (
     OperationKind,
     OperationRecord,
@@ -18,9 +18,8 @@ from shared.domain.records import (
     RegistryStatus,
     new_operation_id,
 )
-from shared.services.queueing import Dispatcher, Queues
-from shared.services.registries import RegistryService
 from tests.unit.services.fakes import FakePublisher
+from tests.unit.services.world import World
 
 pytestmark = pytest.mark.integration
 
@@ -67,9 +66,8 @@ def test_a_write_from_a_stale_read_is_refused_atomically(store: TableStateStore)
 
     update = operation("reg", OperationKind.UPDATE, key="k")
     request_copy.operation_id = update.id
-    with pytest.raises(Conflict) as raised:
+    with pytest.raises(ConcurrentUpdate):
         store.replace_registry(request_copy, update)
-    assert raised.value.code == "ConcurrentUpdate"
     stored = store.get_registry("reg")
     assert stored.operation_id == first.id and stored.status is RegistryStatus.READY
     assert store.get_operation(update.id) is None
@@ -79,7 +77,7 @@ def test_a_write_from_a_stale_read_is_refused_atomically(store: TableStateStore)
 def test_a_delete_racing_the_loop_is_accepted_once(store: TableStateStore):
     """The race behind a 409 that once reached a caller: the loop writes the record mid-request."""
     publisher = FakePublisher()
-    service = RegistryService(store, Dispatcher(publisher, Queues("reconcile", "steps")))
+    service = World(store=store, publisher=publisher).api  # type: ignore[arg-type]  # the real store
     service.create({"name": "Race", "location": "eastus", "replication_locations": [{"location": "eastus"}]})
     real_get = store.get_registry
     races = iter([True, True])
@@ -118,18 +116,18 @@ def test_a_replace_keeps_the_new_etag_from_its_own_response(store: TableStateSto
     assert record.etag == store.get_registry("reg").etag != stale.etag
     record.status = RegistryStatus.PROVISIONING
     store.replace_registry(record)
-    with pytest.raises(Conflict):
+    with pytest.raises(ConcurrentUpdate):
         store.replace_registry(stale)
     assert store.get_registry("reg").status is RegistryStatus.PROVISIONING
 
 
-def test_a_replace_of_a_deleted_registry_is_a_conflict(store: TableStateStore):
+def test_a_replace_of_a_deleted_registry_is_a_concurrent_update(store: TableStateStore):
     first = operation("reg")
     store.create_registry(registry("reg", first.id), first)
     record = store.get_registry("reg")
     assert record is not None
     store.delete_registry(record)
-    with pytest.raises(Conflict):
+    with pytest.raises(ConcurrentUpdate):
         store.replace_registry(record)
     assert store.get_registry("reg") is None
 
@@ -155,7 +153,7 @@ def test_a_create_is_one_entity_and_its_operation_reads_from_it_until_its_first_
     running.status = OperationStatus.RUNNING
     store.save_operation(running)  # the first save makes the operation's own row
     late.status = OperationStatus.CANCELED
-    with pytest.raises(Conflict):
+    with pytest.raises(ConcurrentUpdate):
         store.save_operation(late)  # a second "first save" from the inline copy loses
     saved = store.get_operation(first.id)
     assert saved is not None and saved.status is OperationStatus.RUNNING and saved.etag == running.etag

@@ -37,7 +37,7 @@ def test_every_binding_expression_is_a_setting_of_the_settings_class():
 
 def test_every_connection_named_by_a_trigger_has_its_identity_based_setting():
     connections: set[str] = set()
-    for path in (ROOT / "handlers").glob("*.py"):
+    for path in [ROOT / "function_app.py", *(ROOT / "handlers").glob("*.py")]:
         connections.update(re.findall(r'connection="([A-Za-z0-9_]+)"', path.read_text()))
     assert connections == {"ServiceBusConnection"}
     assert "ServiceBusConnection__fullyQualifiedNamespace" in _aliases()
@@ -52,6 +52,8 @@ def test_local_settings_example_lists_every_setting_and_nothing_unknown():
         "QueueStorageConnection",
         "StateStorageConnection",
         "STATE_TABLE_ENDPOINT",
+        "REGCTL_AUTH_CA_BUNDLE",
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",
     }
     assert set(values) - host_only <= _aliases()
     assert _aliases() - secret_or_sandbox_only <= set(values)
@@ -85,6 +87,7 @@ def test_infra_app_settings_cover_every_production_setting():
         "QueueStorageConnection",
         "StateStorageConnection",
         "STATE_TABLE_ENDPOINT",
+        "REGCTL_AUTH_CA_BUNDLE",
     }
     assert _aliases() - sandbox_only <= names
     platform = {n for n in names if n.startswith(("AzureWebJobsStorage__", "APPLICATIONINSIGHTS_"))}
@@ -103,11 +106,52 @@ def test_infra_queue_and_table_names_match_the_settings_defaults():
     servicebus = (ROOT / "infra" / "app" / "servicebus.bicep").read_text()
     assert f"param reconcileQueueName string = '{defaults.reconcile_queue}'" in servicebus
     assert f"param stepsQueueName string = '{defaults.steps_queue}'" in servicebus
+    assert f"param operationEventsQueueName string = '{defaults.operation_events_queue}'" in servicebus
     storage = (ROOT / "infra" / "app" / "storage.bicep").read_text()
     assert f"param tablePrefix string = '{defaults.table_prefix}'" in storage
-    assert "['Registries', 'Steps']" in storage
+    assert "['Registries', 'Steps', 'Seen']" in storage
     settings = _bicep_app_settings()
     assert settings["STATE_TABLE_PREFIX"] == f"'{defaults.table_prefix}'"
     assert settings["REGION_SYNC_SCHEDULE"] == "regionSyncSchedule"
     main = (ROOT / "infra" / "main.bicep").read_text()
     assert f"param regionSyncSchedule string = '{defaults.region_sync_schedule}'" in main
+
+
+def test_infra_identity_defaults_match_the_settings_defaults():
+    defaults = Settings.model_validate(
+        {
+            "ServiceBusConnection__fullyQualifiedNamespace": "x",
+            "STATE_TABLE_ENDPOINT": "y",
+            "REGCTL_SUBSCRIPTION_ID": "s",
+        }
+    )
+    main = (ROOT / "infra" / "main.bicep").read_text()
+    assert f"param authMode string = '{defaults.auth_mode}'" in main
+    assert f"param authAudiences string = '{defaults.auth_audiences}'" in main
+    assert f"param authIssuers string = '{defaults.auth_issuers}'" in main
+    assert f"param authJwksUri string = '{defaults.auth_jwks_uri}'" in main
+    assert "bootstrapOwners: operatorPrincipalId" in main
+    settings = _bicep_app_settings()
+    assert settings["REGCTL_BOOTSTRAP_OWNERS"] == "bootstrapOwners"
+    assert settings["REGCTL_AUTH_TENANTS"] == "authTenants"
+
+
+def test_identity_lists_are_parsed_from_comma_separated_settings():
+    settings = Settings.model_validate(
+        {
+            "ServiceBusConnection__fullyQualifiedNamespace": "x",
+            "STATE_TABLE_ENDPOINT": "y",
+            "REGCTL_SUBSCRIPTION_ID": "s",
+            "REGCTL_AUTH_AUDIENCES": " api://regctl , 11111111-2222-3333-4444-555555555555,,api://regctl",
+            "REGCTL_AUTH_TENANTS": "t1,t2",
+            "REGCTL_BOOTSTRAP_OWNERS": "",
+        }
+    )
+    assert settings.auth_audience_list == ["api://regctl", "11111111-2222-3333-4444-555555555555"]
+    assert settings.auth_tenant_list == ["t1", "t2"]
+    assert settings.bootstrap_owner_list == []
+    assert settings.auth_issuer_list == [
+        "https://login.microsoftonline.com/{tenant}/v2.0",
+        "https://sts.windows.net/{tenant}/",
+    ]
+    assert settings.auth_mode == "jwt"

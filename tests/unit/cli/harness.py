@@ -36,7 +36,7 @@ runner = CliRunner()
 class CliWorld:
     def __init__(self, arm: FakeArm | None = None, per_poll: int | None = 1) -> None:
         self.world = World(arm)
-        self.api = create_api(lambda: self.world.api, lambda: {"store": True})
+        self.api = create_api(lambda: self.world.api.service, lambda: {"store": True})
         self.per_poll = per_poll  # messages delivered before each operation poll; None: all of them
         self.requests: list[httpx.Request] = []
         self.endpoints: list[str] = []

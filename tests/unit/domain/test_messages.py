@@ -8,14 +8,14 @@ import pydantic
 import pytest
 
 from shared.domain.messages import MAX_MESSAGE_ID, SCHEMA_VERSION, Reconcile, Step, decode_message
-from shared.domain.plan import StepKind
+from shared.domain.work import Goal
 
 RECONCILE = Reconcile(registry="demoregistry1", generation=3, operation_id="op-1")
 STEP = Step(
     registry="demoregistry1",
     generation=3,
     operation_id="op-1",
-    kind=StepKind.ENSURE_STORAGE,
+    kind="storage",
     region="westus",
     index=1,
 )
@@ -84,7 +84,7 @@ def test_message_ids_are_distinct_per_attempt(message):
 def test_step_message_ids_are_distinct_per_kind_region_index_and_generation():
     variants = [
         STEP,
-        STEP.model_copy(update={"kind": StepKind.UPDATE_STORAGE}),
+        STEP.model_copy(update={"goal": Goal.DELETE}),
         STEP.model_copy(update={"region": "eastus"}),
         STEP.model_copy(update={"index": 0}),
         STEP.model_copy(update={"generation": 4}),
@@ -126,7 +126,7 @@ def test_message_ids_never_pass_the_service_bus_limit_and_stay_distinct_and_stab
         registry="r" * 64,
         generation=10**9,
         operation_id="o" * 64,
-        kind=StepKind.ENSURE_REPLICA,
+        kind="replica",
         region="australiasoutheast",
         index=35,
         run=1000,

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from shared.domain.errors import PermanentError
-from shared.domain.plan import Plan, StepKind, diff
+from shared.domain.plan import Plan, diff
 from shared.domain.resources import (
     CANCELED,
     FAILED,
@@ -29,8 +29,22 @@ from shared.domain.resources import (
 )
 from shared.domain.spec import RegistrySpec, parse_spec
 
-K = StepKind
-Step = tuple[StepKind, str, int]
+
+class K:
+    """Step names (``{goal}_{kind}``). Bringing an existing resource back to the spec is the same ensure step
+    as creating it: the kind's one comparison decides which write it needs."""
+
+    ENSURE_GROUP = "ensure_group"
+    DELETE_GROUP = "delete_group"
+    ENSURE_STORAGE = UPDATE_STORAGE = "ensure_storage"
+    DELETE_STORAGE = "delete_storage"
+    ENSURE_ACR = UPDATE_ACR = "ensure_acr"
+    DELETE_ACR = "delete_acr"
+    ENSURE_REPLICA = "ensure_replica"
+    DELETE_REPLICA = "delete_replica"
+
+
+Step = tuple[str, str, int]
 
 # Azure: "the SKU name cannot be updated to Standard_ZRS, Premium_LRS or Premium_ZRS, nor can accounts of
 # those SKU names be updated to any other value" (shared/reference/arm-behavior.md section 2.3).
@@ -85,7 +99,7 @@ def converged(desired: RegistrySpec) -> Observed:
     )
 
 
-def storage_steps(kind: StepKind, desired: RegistrySpec) -> set[Step]:
+def storage_steps(kind: str, desired: RegistrySpec) -> set[Step]:
     return {
         (kind, entry.location, index)
         for entry in desired.replication_locations
@@ -93,12 +107,12 @@ def storage_steps(kind: StepKind, desired: RegistrySpec) -> set[Step]:
     }
 
 
-def replica_steps(kind: StepKind, desired: RegistrySpec) -> set[Step]:
+def replica_steps(kind: str, desired: RegistrySpec) -> set[Step]:
     return {(kind, r, 0) for r in desired.regions if r != desired.location}
 
 
 def steps(plan_part: tuple[Any, ...]) -> set[Step]:
-    return {(s.kind, s.region, s.index) for s in plan_part}
+    return {(s.name, s.region, s.index) for s in plan_part}
 
 
 # Observed-state edits -------------------------------------------------------------------------------

@@ -9,16 +9,16 @@ import threading
 import httpx
 import pytest
 import yaml
-from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 from fastapi.testclient import TestClient
 
 from handlers.http_api import MAX_BODY_BYTES, create_api
-from shared.domain.errors import TransientError
+from shared.domain.commands import CreateRegistry
+from shared.domain.errors import ConcurrentUpdate, RegctlError, TransientError
 from shared.domain.messages import decode_message
 from shared.domain.records import OperationStatus
-from shared.services.queueing import Dispatcher, Queues
 from shared.services.registries import RegistryService
 from tests.unit.services.fakes import FakePublisher, FakeStore
+from tests.unit.services.world import World
 
 DEMO1_YAML = """\
 name: DemoRegistry1
@@ -38,7 +38,7 @@ class Api:
     def __init__(self) -> None:
         self.store = FakeStore()
         self.publisher = FakePublisher()
-        service = RegistryService(self.store, Dispatcher(self.publisher, Queues("r", "s")))
+        service = World(store=self.store, publisher=self.publisher).api.service
         self.client = TestClient(create_api(lambda: service, lambda: {"store": True}))
 
     def create(self, body: str = DEMO1_YAML, **headers: str):
@@ -233,7 +233,8 @@ class BlockingService(RegistryService):
     """A service whose writes block (as Azure SDK calls do) until the test releases them."""
 
     def __init__(self) -> None:
-        super().__init__(FakeStore(), Dispatcher(FakePublisher(), Queues("r", "s")))
+        world = World()
+        super().__init__(world.store, world.container.dispatcher, world.lifecycle)
         self.entered = threading.Event()
         self.release = threading.Event()
 
@@ -241,17 +242,17 @@ class BlockingService(RegistryService):
         self.entered.set()
         assert self.release.wait(3), "the test never released the write"
 
-    def create(self, document, idempotency_key=None):
+    def create(self, command):
         self._hold()
-        return super().create(document, idempotency_key)
+        return super().create(command)
 
-    def replace(self, name, document, idempotency_key=None):
+    def replace(self, command):
         self._hold()
-        return super().replace(name, document, idempotency_key)
+        return super().replace(command)
 
-    def patch(self, name, patch, idempotency_key=None):
+    def patch(self, command):
         self._hold()
-        return super().patch(name, patch, idempotency_key)
+        return super().patch(command)
 
 
 @pytest.mark.parametrize(
@@ -265,7 +266,7 @@ class BlockingService(RegistryService):
 def test_a_blocking_write_does_not_hold_up_the_event_loop(method: str, path: str, content_type: str):
     """While one write waits on storage, the same event loop still answers other requests."""
     service = BlockingService()
-    RegistryService.create(service, yaml.safe_load(DEMO1_YAML))
+    RegistryService.create(service, CreateRegistry.from_document(yaml.safe_load(DEMO1_YAML)))
     app = create_api(lambda: service, lambda: {"store": True})
     body = DEMO1_YAML if content_type == "application/yaml" else json.dumps({"tags": {"v": "2"}})
 
@@ -296,20 +297,30 @@ class FailingStore(FakeStore):
 @pytest.mark.parametrize(
     ("error", "status"),
     [
-        (ServiceRequestError("connection refused"), 503),
-        (ServiceResponseError("connection reset"), 503),
-        (HttpResponseError("server busy", response=None), 500),  # no status: not known to be an outage
-        (TransientError("queue unavailable", code="ServiceUnavailable"), 503),
+        (TransientError("the state store is unavailable", code="StoreUnavailable"), 503),
+        (ConcurrentUpdate("kept losing the race"), 503),
+        (RegctlError("the state store answered 400", code="StoreError"), 500),  # not known to be an outage
+        (TransientError("queue unavailable", code="QueueUnavailable"), 503),
         (ValueError("a bug"), 500),
     ],
 )
 def test_a_dependency_outage_is_a_503_to_retry_and_a_bug_a_500(error: Exception, status: int):
     store = FailingStore(error)
     publisher = FakePublisher()
-    service = RegistryService(store, Dispatcher(publisher, Queues("r", "s")))
+    service = World(store=store, publisher=publisher).api.service
     client = TestClient(create_api(lambda: service, lambda: {"store": True}), raise_server_exceptions=False)
     response = client.post("/api/registries", content=DEMO1_YAML, headers=YAML)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"
     assert ("Retry-After" in response.headers) is (status == 503)
     assert publisher.sent == [] and store.registries == {}
+
+
+def test_a_request_traceparent_reaches_the_operation_and_its_first_message(api):
+    traceparent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+    response = api.create(traceparent=traceparent)
+    assert response.status_code == 202
+    [sent] = api.publisher.sent
+    assert sent.application_properties["traceparent"].split("-")[1] == "0af7651916cd43dd8448eb211c80319c"
+    operation = api.store.get_operation(response.json()["id"])
+    assert (operation.traceparent or "").split("-")[1] == "0af7651916cd43dd8448eb211c80319c"

@@ -7,8 +7,9 @@ import itertools
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
-from shared.domain.errors import Conflict, PermanentError
+from shared.domain.errors import ConcurrentUpdate, Conflict, NameTaken
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import (
     ALL_PARTS,
@@ -21,6 +22,7 @@ from shared.domain.resources import (
     ObservedStorage,
     Part,
 )
+from shared.domain.work import ResourceRef, ResourceType
 from shared.ports import LroState, OutboundMessage
 
 
@@ -28,8 +30,9 @@ class FakeStore:
     def __init__(self) -> None:
         self.registries: dict[str, RegistryRecord] = {}
         self.operations: dict[str, OperationRecord] = {}
-        self.steps: dict[tuple[str, str], StepRecord] = {}
+        self.steps: dict[tuple[str, str, str], StepRecord] = {}
         self.idem: dict[tuple[str, str], str] = {}
+        self.seen: set[tuple[str, str]] = set()
         self._etags = itertools.count(1)
 
     def _tag(self) -> str:
@@ -47,7 +50,7 @@ class FakeStore:
     def replace_registry(self, registry: RegistryRecord, operation: OperationRecord | None = None) -> None:
         current = self.registries.get(registry.key)
         if current is None or current.etag != registry.etag:
-            raise Conflict("changed", code="ConcurrentUpdate")
+            raise ConcurrentUpdate("changed")
         registry.etag = self._tag()
         self.registries[registry.key] = copy.deepcopy(registry)
         if operation is not None:
@@ -69,7 +72,7 @@ class FakeStore:
     def save_operation(self, operation: OperationRecord) -> None:
         current = self.operations.get(operation.id)
         if current is not None and operation.etag is not None and current.etag != operation.etag:
-            raise Conflict("changed", code="ConcurrentUpdate")
+            raise ConcurrentUpdate("changed")
         operation.etag = self._tag()
         self.operations[operation.id] = copy.deepcopy(operation)
 
@@ -77,28 +80,50 @@ class FakeStore:
         op = self.idem.get((registry, idempotency_key))
         return self.get_operation(op) if op else None
 
-    def get_step(self, registry: str, key: str) -> StepRecord | None:
-        return copy.deepcopy(self.steps.get((registry, key)))
+    def list_pending_events(self) -> list[OperationRecord]:
+        return [copy.deepcopy(o) for o in self.operations.values() if o.event_pending]
+
+    def ping(self) -> None:
+        return None
+
+    def get_step(self, registry: str, lane: str, key: str) -> StepRecord | None:
+        return copy.deepcopy(self.steps.get((registry, lane, key)))
 
     def save_step(self, step: StepRecord) -> None:
-        current = self.steps.get((step.registry, step.key))
+        current = self.steps.get((step.registry, step.lane, step.key))
         if current is not None and current.etag != step.etag:
-            raise Conflict("changed", code="ConcurrentUpdate")
+            raise ConcurrentUpdate("changed")
         if current is None and step.etag is not None:
-            raise Conflict("gone", code="ConcurrentUpdate")
+            raise ConcurrentUpdate("gone")
         step.etag = self._tag()
-        self.steps[(step.registry, step.key)] = copy.deepcopy(step)
+        self.steps[(step.registry, step.lane, step.key)] = copy.deepcopy(step)
 
-    def list_steps(self, registry: str) -> list[StepRecord]:
-        return [copy.deepcopy(s) for (r, _), s in self.steps.items() if r == registry]
+    def list_steps(self, registry: str, lane: str, operation_id: str | None = None) -> list[StepRecord]:
+        return [
+            copy.deepcopy(s)
+            for (r, in_lane, _), s in self.steps.items()
+            if r == registry and in_lane == lane and (operation_id is None or s.operation_id == operation_id)
+        ]
+
+    def is_seen(self, scope: str, key: str) -> bool:
+        return (scope, key) in self.seen
+
+    def mark_seen(self, scope: str, key: str) -> None:
+        self.seen.add((scope, key))
 
 
 class FakePublisher:
-    def __init__(self) -> None:
+    """Keeps what was published: work messages in ``sent``, operation events (their own queue) in
+    ``events``, so a test that delivers work never meets an event."""
+
+    def __init__(self, events_queue: str = "operation-events") -> None:
         self.sent: list[OutboundMessage] = []
+        self.events: list[OutboundMessage] = []
+        self._events_queue = events_queue
 
     def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        self.sent.extend(messages)
+        for message in messages:
+            (self.events if message.queue == self._events_queue else self.sent).append(message)
 
     def close(self) -> None:
         return None
@@ -120,6 +145,7 @@ class FakeArm:
     storage: dict[str, ObservedStorage] = field(default_factory=dict)
     acr: ObservedAcr | None = None
     replicas: dict[str, ObservedReplica] = field(default_factory=dict)
+    probes: dict[str, str] = field(default_factory=dict)  # the tests' own kind of resource: name -> state
     writes: list[str] = field(default_factory=list)
     reads: int = 0
     registry: str = "demoregistry1"  # the one registry this fake ARM holds
@@ -170,6 +196,8 @@ class FakeArm:
                 else:
                     assert isinstance(value, ObservedReplica)
                     self.replicas[name] = value
+            elif kind == "probe":
+                self.probes[name] = str(value)
             elif kind == "group" and value is None:
                 self.group, self.storage, self.acr, self.replicas = None, {}, None, {}
 
@@ -182,6 +210,59 @@ class FakeArm:
         self._finish(lro.apply)
         return LroState(done=True)
 
+    # -- writes, as the ARM adapter takes them: a ResourceRef and an ARM body, routed to one method per
+    # resource type and verb (tests override those to inject faults) -------------------------------
+
+    def put(self, ref: ResourceRef, body: dict[str, Any]) -> LroState:
+        tags = dict(body.get("tags") or {})
+        props = dict(body.get("properties") or {})
+        if ref.type is ResourceType.GROUP:
+            self.ensure_group(ref.name, body["location"], tags)
+            return LroState(done=True)
+        if ref.type is ResourceType.STORAGE:
+            return self.create_storage(
+                ref.group,
+                ref.name,
+                location=body["location"],
+                sku=body["sku"]["name"],
+                hns=bool(props.get("isHnsEnabled")),
+                tags=tags,
+                properties=props,
+            )
+        if ref.type is ResourceType.ACR:
+            return self.create_acr(ref.group, ref.name, body["location"], tags)
+        if ref.type is ResourceType.REPLICA:
+            return self.create_replica(ref.group, ref.parent, ref.name, tags)
+        if ref.type is ResourceType.TEST:
+            self.writes.append(f"probe:{ref.name}")
+            self.probes[ref.name] = "Creating"
+            return self._lro("probe", {"probe:" + ref.name: "Succeeded"})
+        raise AssertionError(f"FakeArm cannot put {ref}")
+
+    def patch(self, ref: ResourceRef, body: dict[str, Any]) -> LroState:
+        props = dict(body.get("properties") or {})
+        if ref.type is ResourceType.STORAGE:
+            account = self.storage[ref.name]
+            sku = body.get("sku", {}).get("name", account.sku)
+            self.update_storage(ref.group, ref.name, sku, dict(body.get("tags", account.tags)), props)
+            return LroState(done=True)
+        if ref.type is ResourceType.ACR:
+            assert self.acr is not None
+            return self.update_acr(ref.group, ref.name, dict(body.get("tags", self.acr.tags)), props)
+        raise AssertionError(f"FakeArm cannot patch {ref}")
+
+    def delete(self, ref: ResourceRef) -> LroState:
+        if ref.type is ResourceType.GROUP:
+            return self.delete_group(ref.name)
+        if ref.type is ResourceType.STORAGE:
+            self.delete_storage(ref.group, ref.name)
+            return LroState(done=True)
+        if ref.type is ResourceType.ACR:
+            return self.delete_acr(ref.group, ref.name)
+        if ref.type is ResourceType.REPLICA:
+            return self.delete_replica(ref.group, ref.parent, ref.name)
+        raise AssertionError(f"FakeArm cannot delete {ref}")
+
     def ensure_group(self, name: str, location: str, tags: dict[str, str]) -> None:
         self.writes.append(f"group:{name}")
         self.group = ObservedGroup(name, location, dict(tags))
@@ -191,17 +272,32 @@ class FakeArm:
         return self._lro("group", {"group:" + name: None})
 
     def create_storage(
-        self, group: str, name: str, *, location: str, sku: str, hns: bool, tags: dict[str, str]
+        self,
+        group: str,
+        name: str,
+        *,
+        location: str,
+        sku: str,
+        hns: bool,
+        tags: dict[str, str],
+        properties: dict[str, Any] | None = None,
     ) -> LroState:
         self.writes.append(f"storage:{name}")
         if name in self.taken_names:
-            raise PermanentError("taken", code="StorageAccountAlreadyTaken")
-        account = ObservedStorage(name, tags[TAG_REGION], int(tags[TAG_INDEX]), sku, hns, dict(tags))
+            raise NameTaken("taken", code="StorageAccountAlreadyTaken")
+        account = ObservedStorage(
+            name, tags[TAG_REGION], int(tags[TAG_INDEX]), sku, hns, dict(tags), properties=dict(properties or {})
+        )
         return self._lro("storage", {"storage:" + name: account})
 
-    def update_storage(self, group: str, name: str, sku: str, tags: dict[str, str]) -> None:
+    def update_storage(
+        self, group: str, name: str, sku: str, tags: dict[str, str], properties: dict[str, Any] | None = None
+    ) -> None:
         self.writes.append(f"update-storage:{name}")
-        self.storage[name] = replace(self.storage[name], sku=sku, tags=dict(tags))
+        account = self.storage[name]
+        self.storage[name] = replace(
+            account, sku=sku, tags=dict(tags), properties={**account.properties, **(properties or {})}
+        )
 
     def delete_storage(self, group: str, name: str) -> None:
         self.writes.append(f"delete-storage:{name}")
@@ -211,10 +307,15 @@ class FakeArm:
         self.writes.append(f"acr:{name}")
         return self._lro("acr", {"acr:" + name: ObservedAcr(name, location, "Premium", dict(tags))})
 
-    def update_acr(self, group: str, name: str, tags: dict[str, str]) -> LroState:
+    def update_acr(
+        self, group: str, name: str, tags: dict[str, str], properties: dict[str, Any] | None = None
+    ) -> LroState:
         self.writes.append(f"update-acr:{name}")
         assert self.acr is not None
-        return self._lro("acr", {"acr:" + name: replace(self.acr, sku="Premium", tags=dict(tags))})
+        changed = replace(
+            self.acr, sku="Premium", tags=dict(tags), properties={**self.acr.properties, **(properties or {})}
+        )
+        return self._lro("acr", {"acr:" + name: changed})
 
     def delete_acr(self, group: str, name: str) -> LroState:
         self.writes.append(f"delete-acr:{name}")

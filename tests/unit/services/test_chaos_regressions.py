@@ -47,7 +47,7 @@ def test_a_failed_operation_writes_nothing_more_even_when_steps_in_flight_finish
     assert op.status is OperationStatus.FAILED and op.error_code == "QuotaExceeded"
     # the eastus2 replica was in flight when westus failed; its completion must not run westus again
     assert arm.replica_attempts.count("westus") == 1
-    failed = world.store.get_step("demoregistry1", "ensure_replica:westus:0")
+    failed = world.store.get_step("demoregistry1", "registry", "ensure_replica:westus:0")
     assert failed.state is StepState.FAILED and "QuotaExceeded" in (failed.last_error or "")
     assert world.store.get_registry("demoregistry1").status is RegistryStatus.FAILED
     assert "westus" not in world.arm.replicas
@@ -106,7 +106,7 @@ def test_a_step_killed_after_recording_success_but_before_its_reconcile_went_out
     deliver_with_redelivery(world)
 
     assert killed
-    assert world.store.get_step("demoregistry1", "ensure_group:eastus:0").state is StepState.SUCCEEDED
+    assert world.store.get_step("demoregistry1", "registry", "ensure_group:eastus:0").state is StepState.SUCCEEDED
     assert world.store.get_operation(accepted.operation.id).status is OperationStatus.SUCCEEDED
     assert set(world.arm.replicas) == {"eastus2", "westus"}
 
@@ -157,6 +157,6 @@ def test_a_reconcile_landing_between_a_step_failing_and_its_operation_failing_do
     assert interleaved
     op = world.store.get_operation(accepted.operation.id)
     assert op.status is OperationStatus.FAILED and op.error_code == "QuotaExceeded"
-    failed = world.store.get_step("demoregistry1", "ensure_replica:westus:0")
+    failed = world.store.get_step("demoregistry1", "registry", "ensure_replica:westus:0")
     assert failed.state is StepState.FAILED and failed.run == 0 and "QuotaExceeded" in (failed.last_error or "")
     assert arm.replica_attempts.count("westus") == 1

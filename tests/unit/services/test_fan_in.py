@@ -33,7 +33,11 @@ def test_the_last_two_steps_finishing_together_send_one_reconcile_message_id():
     race_began: list[int] = []  # how many reconciles had been sent when the first replica saved Succeeded
 
     def publish_and_keep(messages):
-        sent.extend(m for m in map(decode_message, (out.body for out in messages)) if isinstance(m, Reconcile))
+        sent.extend(
+            m
+            for m in map(decode_message, (o.body for o in messages if o.queue == "reconcile"))
+            if isinstance(m, Reconcile)
+        )
         publish(messages)
 
     def save_then_let_the_other_replica_finish(step: StepRecord) -> None:

@@ -8,7 +8,7 @@ from shared.domain.errors import PermanentError, TransientError
 from shared.domain.messages import decode_message
 from shared.domain.naming import storage_account_name
 from shared.domain.records import OperationStatus, RegistryStatus, StepState
-from shared.services.steps import RetryPolicy
+from shared.services.retry import RetryPolicy
 from tests.unit.services.fakes import FakeArm
 from tests.unit.services.world import World
 
@@ -67,7 +67,7 @@ def test_a_step_killed_between_act_and_record_resumes_without_duplicating():
     crashed = {"done": False}
 
     def crash_once_after_storage_write(step):
-        if step.kind == "ensure_storage" and step.state is StepState.SUCCEEDED and not crashed["done"]:
+        if step.key.startswith("ensure_storage") and step.state is StepState.SUCCEEDED and not crashed["done"]:
             crashed["done"] = True
             raise RuntimeError("host killed between act and record")
         original(step)
@@ -172,12 +172,12 @@ def test_a_step_needed_again_within_one_operation_runs_again_as_a_new_run():
     class UndoneOnceArm(FakeArm):
         undone = False
 
-        def update_acr(self, group, name, tags):
+        def update_acr(self, group, name, tags, properties=None):
             if not UndoneOnceArm.undone:  # someone sets the tags back right after our write
                 UndoneOnceArm.undone = True
                 self.writes.append(f"update-acr:{name}")
                 return self._lro("acr", {"acr:" + name: self.acr})
-            return super().update_acr(group, name, tags)
+            return super().update_acr(group, name, tags, properties)
 
     world = World(UndoneOnceArm())
     world.api.create(DEMO1)
@@ -186,12 +186,12 @@ def test_a_step_needed_again_within_one_operation_runs_again_as_a_new_run():
     world.drain()
     assert world.store.get_operation(update.operation.id).status is OperationStatus.SUCCEEDED
     assert world.arm.acr.tags["foo"] == "baz"
-    assert world.store.get_step("demoregistry1", "update_acr:eastus:0").run == 1
+    assert world.store.get_step("demoregistry1", "registry", "ensure_acr:eastus:0").run == 1
 
 
 def test_a_step_undone_forever_fails_the_operation_instead_of_writing_forever():
     class StubbornArm(FakeArm):
-        def update_storage(self, group, name, sku, tags):
+        def update_storage(self, group, name, sku, tags, properties=None):
             self.writes.append(f"update-storage:{name}")  # never takes effect
 
     world = World(StubbornArm())
@@ -208,5 +208,5 @@ def test_a_converged_operation_leaves_no_step_running():
     world = World(FakeArm(lro_polls=3))
     accepted = world.api.create(DEMO1)
     world.drain()
-    steps = [s for s in world.store.list_steps("demoregistry1") if s.operation_id == accepted.operation.id]
+    steps = [s for s in world.store.list_steps("demoregistry1", "registry") if s.operation_id == accepted.operation.id]
     assert steps and all(s.state is StepState.SUCCEEDED for s in steps)

@@ -4,10 +4,10 @@ once per wave of steps, not once per step (fewer observations under the ARM read
 
 from __future__ import annotations
 
-from shared.domain.decide import OBSERVES
+from shared.domain.decide import reads
 from shared.domain.errors import StatusUnreadable
+from shared.domain.kinds import KINDS
 from shared.domain.messages import Reconcile, Step, decode_message
-from shared.domain.plan import StepKind
 from shared.domain.records import OperationStatus
 from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.ports import LroState
@@ -40,7 +40,7 @@ def delivered_kinds(world: World) -> list[str]:
     kinds: list[str] = []
     seen: set[str] = set()
     while (message := next_message(world, seen)) is not None:
-        kinds.append("reconcile" if isinstance(message, Reconcile) else message.kind.value)
+        kinds.append("reconcile" if isinstance(message, Reconcile) else message.name)
         world.deliver(message)
     return kinds
 
@@ -70,7 +70,7 @@ def test_a_redelivered_step_observes_only_the_parts_its_decision_looks_at():
     assert step_reads.count(frozenset({Part.STORAGE})) == 3
     assert step_reads.count(frozenset({Part.ACR})) == 1
     assert step_reads.count(frozenset({Part.ACR, Part.REPLICAS})) == 2
-    assert set(OBSERVES) == set(StepKind)
+    assert all(reads(kind.name) for kind in KINDS)
     assert len(arm.writes) == 1 + 3 + 1 + 2
 
 
@@ -109,7 +109,7 @@ def test_the_last_of_concurrent_steps_to_finish_reconciles_whichever_it_is():
     seen: set[str] = set()
     held: list[Step] = []
     while (message := next_message(world, seen)) is not None:  # everything but the two storage steps
-        if isinstance(message, Step) and message.kind is StepKind.ENSURE_STORAGE:
+        if isinstance(message, Step) and message.name == "ensure_storage":
             held.append(message)
         else:
             world.deliver(message)
@@ -164,7 +164,7 @@ def test_a_step_run_again_on_an_observation_older_than_its_last_run_observes_ins
     arm = StaleOnce(lro_polls=0)
     world = World(arm)
     world.api.create(DEMO1)
-    while not any(s.kind == "ensure_storage" for s in world.store.steps.values()):
+    while not any(s.key.startswith("ensure_storage") for s in world.store.steps.values()):
         world.deliver_next()
     before_storage = arm.observe("demoregistry1", "regctl-demoregistry1")  # no storage account yet
     world.drain()
@@ -173,7 +173,7 @@ def test_a_step_run_again_on_an_observation_older_than_its_last_run_observes_ins
     arm.stale = before_storage
     world.deliver(Reconcile(registry=record.key, generation=record.generation, operation_id=record.operation_id))
     again = [m for m in map(decode_message, (o.body for o in world.publisher.sent)) if isinstance(m, Step)]
-    assert {m.kind for m in again} >= {StepKind.ENSURE_STORAGE}
+    assert {m.name for m in again} >= {"ensure_storage"}
     assert all(m.run == 1 and m.action is None for m in again)  # new runs: nothing carried
     world.drain()
     assert arm.writes == writes  # each observed, found its account, and did nothing

@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from shared.domain.errors import Conflict, TransientError
+from shared.domain.errors import ConcurrentUpdate, TransientError
 from shared.domain.messages import Reconcile, decode_message
 from shared.domain.records import (
     OperationKind,
@@ -26,8 +26,7 @@ from shared.domain.records import (
 from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
 from shared.ports import OutboundMessage
-from shared.services.queueing import Dispatcher, Queues
-from shared.services.registries import CONCURRENT_UPDATE_ATTEMPTS, RegistryService
+from shared.services.registries import CONCURRENT_UPDATE_ATTEMPTS
 from tests.unit.services.fakes import FakePublisher, FakeStore
 from tests.unit.services.test_provisioning_loop import DEMO1
 from tests.unit.services.world import World
@@ -98,9 +97,8 @@ def test_every_change_request_survives_losing_the_race(call: str):
 def test_a_request_that_keeps_losing_gives_up_with_concurrent_update():
     world, store = racing_world()
     store.races = CONCURRENT_UPDATE_ATTEMPTS
-    with pytest.raises(Conflict) as raised:
+    with pytest.raises(ConcurrentUpdate):
         world.api.delete("DemoRegistry1")
-    assert raised.value.code == "ConcurrentUpdate"
     assert not [o for o in store.operations.values() if o.kind is OperationKind.DELETE]
     assert not store.get_registry("demoregistry1").deleting
 
@@ -132,7 +130,7 @@ def test_a_reconcile_does_not_write_an_observation_over_a_newer_generation():
     spec = RegistrySpec.model_validate(record.spec)
     observed = world.arm.observe("demoregistry1", world.reconciler.group_of("demoregistry1"))
     record.resources = {}
-    with pytest.raises(Conflict):
+    with pytest.raises(ConcurrentUpdate):
         world.reconciler.record_observation(record, spec, observed, utcnow())
 
 
@@ -216,8 +214,8 @@ class FlakyPublisher(FakePublisher):
 
 
 def test_a_retry_with_the_same_key_sends_what_a_failed_enqueue_did_not():
-    store, publisher = FakeStore(), FlakyPublisher(failures=1)
-    service = RegistryService(store, Dispatcher(publisher, Queues("reconcile", "steps")))
+    publisher = FlakyPublisher(failures=1)
+    service = World(publisher=publisher).api
     with pytest.raises(TransientError):
         service.create(DEMO1, idempotency_key="k1")
     assert publisher.sent == []

@@ -1,35 +1,100 @@
-"""The service loop over in-memory fakes: the API service, the reconciler, the step runner and region sync,
-with a queue that delivers in order (delays ignored: every step is level-triggered)."""
+"""The service loop over in-memory fakes: the API service, the reconciler, the step runner, region sync and
+the operation lifecycle, built by the same composition root as production (``bootstrap.build`` with fakes
+of the ports), with a queue that delivers in order (delays ignored: every step is level-triggered)."""
 
 from __future__ import annotations
 
-from shared.domain.messages import Reconcile, Step, decode_message
-from shared.services.queueing import Dispatcher, Queues
-from shared.services.reconcile import ReconcileConfig, Reconciler
-from shared.services.region_sync import RegionSync
-from shared.services.registries import RegistryService
-from shared.services.steps import RetryPolicy, StepRunner
+from typing import Any
+
+from shared.bootstrap import build
+from shared.domain.commands import (
+    CreateRegistry,
+    DeleteRegistry,
+    MergePatch,
+    PatchRegistry,
+    ReplaceRegistry,
+    SetPolicy,
+    SyncRegistry,
+)
+from shared.domain.messages import OperationFinished, Reconcile, Step, decode_message
+from shared.domain.records import ReconcilePolicy, RegistryRecord
+from shared.domain.work import Kind
+from shared.services.registries import Accepted, OperationView, RegistryService
+from shared.settings import Settings
 from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
 
 MAX_DELIVERIES = 2000
 
+SETTINGS = Settings.model_validate(
+    {
+        "REGCTL_SUBSCRIPTION_ID": "00000000-0000-0000-0000-000000000000",
+        "MESSAGE_TRANSPORT": "storagequeue",
+        "QueueStorageConnection": "UseDevelopmentStorage=true",
+        "StateStorageConnection": "UseDevelopmentStorage=true",
+        "RECONCILE_QUEUE_NAME": "reconcile",
+        "STEPS_QUEUE_NAME": "steps",
+        "OPERATION_EVENTS_QUEUE_NAME": "operation-events",
+        "RETRY_BASE_SECONDS": "1",
+        "RETRY_MAX_SECONDS": "10",
+        "LRO_POLL_SECONDS": "1",
+        "MAX_STEP_ATTEMPTS": "5",
+    }
+)
+
+
+class DocumentApi:
+    """The registry service called with request documents, translated into commands as the HTTP edge does."""
+
+    def __init__(self, service: RegistryService) -> None:
+        self.service = service
+
+    def create(self, document: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
+        return self.service.create(CreateRegistry.from_document(document, idempotency_key))
+
+    def replace(self, name: str, document: dict[str, Any], idempotency_key: str | None = None) -> Accepted:
+        return self.service.replace(ReplaceRegistry.from_document(name, document, idempotency_key))
+
+    def patch(self, name: str, patch: Any, idempotency_key: str | None = None) -> Accepted:
+        return self.service.patch(PatchRegistry(name, MergePatch.parse(patch), idempotency_key))
+
+    def delete(self, name: str, idempotency_key: str | None = None) -> Accepted:
+        return self.service.delete(DeleteRegistry(name, idempotency_key))
+
+    def sync(self, name: str) -> Accepted:
+        return self.service.sync(SyncRegistry(name))
+
+    def set_policy(self, name: str, policy: ReconcilePolicy) -> RegistryRecord:
+        return self.service.set_policy(SetPolicy(name, policy))
+
+    def get(self, name: str) -> RegistryRecord:
+        return self.service.get(name)
+
+    def list(self) -> list[RegistryRecord]:
+        return self.service.list()
+
+    def operation(self, operation_id: str) -> OperationView:
+        return self.service.operation(operation_id)
+
 
 class World:
-    def __init__(self, arm: FakeArm | None = None, store: FakeStore | None = None) -> None:
+    def __init__(
+        self,
+        arm: FakeArm | None = None,
+        store: FakeStore | None = None,
+        publisher: FakePublisher | None = None,
+        kinds: tuple[Kind, ...] | None = None,
+    ) -> None:
         self.store = store or FakeStore()
-        self.publisher = FakePublisher()
+        self.publisher = publisher or FakePublisher()
         self.arm = arm or FakeArm()
-        dispatcher = Dispatcher(self.publisher, Queues("reconcile", "steps"))
-        self.reconciler = Reconciler(self.store, self.arm, dispatcher, ReconcileConfig("regctl-", 5.0))
-        self.steps = StepRunner(
-            self.store,
-            self.arm,
-            dispatcher,
-            self.reconciler,
-            RetryPolicy(base_seconds=1, max_seconds=10, poll_seconds=1, max_attempts=5),
+        self.container = build(
+            SETTINGS, store=self.store, arm=self.arm, publisher=self.publisher, credential=object(), kinds=kinds
         )
-        self.api = RegistryService(self.store, dispatcher)
-        self.region_sync = RegionSync(self.store, self.arm, self.api, self.reconciler)
+        self.reconciler = self.container.reconciler
+        self.steps = self.container.steps
+        self.lifecycle = self.container.lifecycle
+        self.api = DocumentApi(self.container.registries)
+        self.region_sync = self.container.region_sync
         self.delivered = 0
         self._seen: set[str] = set()
 
@@ -41,9 +106,9 @@ class World:
             redelivered = message.message_id in self._seen
             self._seen.add(message.message_id)
             if isinstance(message, Reconcile):
-                self.reconciler.reconcile(message)
+                self.reconciler.handle(message)
             else:
-                self.steps.run(message, redelivered=redelivered)
+                self.steps.handle(message, redelivered=redelivered)
 
     def deliver_next(self, times: int = 1) -> bool:
         """Deliver the oldest queued message ``times`` times; False when the queue is empty."""
@@ -56,3 +121,8 @@ class World:
     def drain(self, times: int = 1) -> None:
         while self.deliver_next(times):
             pass
+
+    @property
+    def events(self) -> list[OperationFinished]:
+        """Every OperationFinished published, in order (re-sends included)."""
+        return [OperationFinished.model_validate_json(m.body) for m in self.publisher.events]

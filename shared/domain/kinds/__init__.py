@@ -6,7 +6,7 @@ work").
 
 from __future__ import annotations
 
-from shared.domain.kinds import acr, group, replica, storage
+from shared.domain.kinds import acr, group, network, replica, storage
 from shared.domain.work import Kind
 
 KINDS: tuple[Kind, ...] = (
@@ -14,6 +14,7 @@ KINDS: tuple[Kind, ...] = (
     storage.KIND,
     acr.KIND,
     replica.KIND,
+    network.KIND,
 )
 
 _BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}

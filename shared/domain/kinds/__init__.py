@@ -1,21 +1,18 @@
 """The kinds of work, in the order planning and drift walk them (DESIGN.md section 7).
 
-Adding a kind is one module in this folder plus one line below (docs/architecture.md, "Adding a kind of
-work").
+Adding a kind is one module in this folder (defining ``KIND``) plus its name in ``MODULES`` below
+(docs/architecture.md, "Adding a kind of work").
 """
 
 from __future__ import annotations
 
-from shared.domain.kinds import acr, group, network, replica, storage
+from importlib import import_module
+
 from shared.domain.work import Kind
 
-KINDS: tuple[Kind, ...] = (
-    group.KIND,
-    storage.KIND,
-    acr.KIND,
-    replica.KIND,
-    network.KIND,
-)
+MODULES = ("group", "storage", "acr", "replica", "network")
+
+KINDS: tuple[Kind, ...] = tuple(import_module(f"{__name__}.{module}").KIND for module in MODULES)
 
 _BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 

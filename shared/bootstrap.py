@@ -97,7 +97,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
     """Every dependency from ``settings``; ``overrides`` replace any of ``credential``, ``store``, ``arm``,
     ``data_plane`` and ``publisher`` (the unit tests' fakes), and ``kinds`` the kinds of work planned (the
     tests' own kinds); everything above them is built on those."""
-    unknown = set(overrides) - {"credential", "store", "arm", "data_plane", "publisher", "kinds"}
+    unknown = set(overrides) - {"credential", "store", "arm", "data_plane", "publisher", "kinds", "grants"}
     if unknown:
         raise TypeError(f"build() cannot override {sorted(unknown)}")
     credential: TokenCredential = overrides.get("credential") or _credential(settings)
@@ -128,6 +128,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
         config=ReconcileConfig(settings.resource_group_prefix, settings.lro_poll_seconds),
         retry=policy,
         kinds=overrides.get("kinds") or KINDS,
+        grants=overrides.get("grants"),
     )
     registries = RegistryService(store, dispatcher, lifecycle)
     return Container(

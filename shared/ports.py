@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import ALL_PARTS, Observed, Part
-from shared.domain.work import ResourceRef
+from shared.domain.work import Grant, ResourceRef
 
 
 @dataclass(frozen=True)
@@ -106,9 +106,9 @@ class ArmGateway(Protocol):
         when not asked for, is reported as existing, details unread, or missing)."""
         ...
 
-    def observe_all(self) -> dict[str, Observed]:
+    def observe_all(self, parts: frozenset[Part] = ALL_PARTS) -> dict[str, Observed]:
         """Every registry regctl manages in the subscription, keyed by registry, read with subscription-wide
-        LIST calls (region sync)."""
+        LIST calls (region sync); role assignments only when ``parts`` asks for them."""
         ...
 
     def put(self, ref: ResourceRef, body: dict[str, Any]) -> LroState:
@@ -126,6 +126,19 @@ class ArmGateway(Protocol):
     def poll(self, continuation: str) -> LroState:
         """One status request for a running operation; raises if it ended Failed or Canceled."""
         ...
+
+
+class GrantSource(Protocol):
+    """The data-plane grants of a registry, from the role assignments that reach it (the access service)."""
+
+    def grants_for(self, registry: str) -> tuple[Grant, ...]: ...
+
+
+class NoGrants:
+    """A GrantSource with no grants (a control plane with no role assignments store)."""
+
+    def grants_for(self, registry: str) -> tuple[Grant, ...]:
+        return ()
 
 
 class DataPlane(Protocol):

@@ -210,7 +210,7 @@ class AzureArmGateway:
             group = ObservedGroup(name=resource_group, location="")  # exists; its details were not read
         return Observed(group, storage, acr if Part.ACR in parts else None, replicas)
 
-    def observe_all(self) -> dict[str, Observed]:
+    def observe_all(self, parts: frozenset[Part] = ALL_PARTS) -> dict[str, Observed]:
         """Every registry regctl manages in the subscription, keyed by registry: 3 subscription-wide LIST
         calls (groups, storage accounts, ACRs) and one replication LIST per ACR."""
         groups: dict[str, ObservedGroup] = {}

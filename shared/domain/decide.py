@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from shared.domain.kinds import kind_named
 from shared.domain.resources import Observed, Part
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import Action, Context, Goal, Instance, Kind, Subject, Verb, busy, ended_badly
+from shared.domain.work import Action, Context, Goal, Grant, Instance, Kind, Subject, Verb, busy, ended_badly
 
 
 @dataclass(frozen=True)
@@ -26,6 +26,7 @@ class StepContext:
     observed: Observed
     group: str = ""
     name_attempt: int = 0
+    grants: tuple[Grant, ...] = ()
 
 
 def reads(kind: str) -> frozenset[Part]:
@@ -38,7 +39,7 @@ def reads(kind: str) -> frozenset[Part]:
 def decide(step: StepContext) -> Action:
     """What the step must do now."""
     kind = kind_named(step.kind)
-    ctx = Context(step.spec, step.observed, step.group, step.name_attempt)
+    ctx = Context(step.spec, step.observed, step.group, step.name_attempt, step.grants)
     have = kind.actual(ctx).get(step.subject)
     if step.goal is Goal.DELETE:
         return _delete(kind, have, ctx)

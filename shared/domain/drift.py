@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from shared.domain.kinds import KINDS
 from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import Context, Kind
+from shared.domain.work import Context, Grant, Kind
 
 
 @dataclass(frozen=True)
@@ -25,8 +25,10 @@ class DriftItem:
         return asdict(self)
 
 
-def drift(spec: RegistrySpec, observed: Observed, kinds: tuple[Kind, ...] = KINDS) -> list[DriftItem]:
-    ctx = Context(spec, observed, "")
+def drift(
+    spec: RegistrySpec, observed: Observed, kinds: tuple[Kind, ...] = KINDS, grants: tuple[Grant, ...] = ()
+) -> list[DriftItem]:
+    ctx = Context(spec, observed, "", grants=grants)
     items: list[DriftItem] = []
     for kind in kinds:
         wants, haves = kind.desired(ctx), kind.actual(ctx)

@@ -16,7 +16,7 @@ from shared.domain.kinds import KINDS, kind_named
 from shared.domain.kinds.storage import FROZEN_SKUS, sku_change_allowed
 from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import REGISTRY_LANE, Context, Goal, Kind, Subject, busy, ended_badly
+from shared.domain.work import REGISTRY_LANE, Context, Goal, Grant, Kind, Subject, busy, ended_badly
 
 __all__ = ["FROZEN_SKUS", "Plan", "PlannedStep", "diff", "sku_change_allowed"]
 
@@ -95,9 +95,15 @@ def check(ctx: Context, kinds: tuple[Kind, ...] = KINDS) -> None:
     raise PermanentError(message, code=code, field=field)
 
 
-def diff(desired: RegistrySpec | None, observed: Observed, group: str = "", kinds: tuple[Kind, ...] = KINDS) -> Plan:
+def diff(
+    desired: RegistrySpec | None,
+    observed: Observed,
+    group: str = "",
+    kinds: tuple[Kind, ...] = KINDS,
+    grants: tuple[Grant, ...] = (),
+) -> Plan:
     """The steps that move ``observed`` to ``desired``; ``desired is None`` means delete everything."""
-    ctx = Context(desired, observed, group)
+    ctx = Context(desired, observed, group, grants=grants)
     if desired is None:
         return _teardown(ctx, kinds)
     check(ctx, kinds)

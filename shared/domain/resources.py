@@ -29,9 +29,12 @@ class Part(StrEnum):
     STORAGE = "storage"
     ACR = "acr"
     REPLICAS = "replicas"
+    ROLE_ASSIGNMENTS = "role_assignments"  # the data-plane role assignments in the registry's group
 
 
-ALL_PARTS = frozenset(Part)
+ALL_PARTS = frozenset({Part.GROUP, Part.STORAGE, Part.ACR, Part.REPLICAS})
+"""What a reconcile reads. Role assignments are read besides only for a registry with data-plane grants
+(``Part.ROLE_ASSIGNMENTS``), so a registry nobody was granted costs no read more."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,17 @@ class ObservedReplica:
 
 
 @dataclass(frozen=True)
+class ObservedRoleAssignment:
+    """An Azure role assignment on one of the registry's resources (``scope`` is its ARM id)."""
+
+    name: str
+    scope: str
+    principal_id: str
+    role_definition_id: str  # the role's GUID
+    state: str = SUCCEEDED
+
+
+@dataclass(frozen=True)
 class Observed:
     """Everything regctl manages for one registry, as last listed from ARM."""
 
@@ -79,6 +93,7 @@ class Observed:
     storage: tuple[ObservedStorage, ...] = ()
     acr: ObservedAcr | None = None
     replicas: tuple[ObservedReplica, ...] = ()
+    role_assignments: tuple[ObservedRoleAssignment, ...] = ()
 
     @property
     def empty(self) -> bool:

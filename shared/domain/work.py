@@ -29,6 +29,10 @@ over the steps of the one before. Work on an item (an asset version, a principal
 so operations on different items run side by side."""
 
 
+PRINCIPAL_LANE = "principal/"
+"""The lanes of data-plane access work start with this and name the principal (``principal/{object id}``)."""
+
+
 class Goal(StrEnum):
     ENSURE = "ensure"
     DELETE = "delete"
@@ -106,14 +110,26 @@ class Difference:
 
 
 @dataclass(frozen=True)
+class Grant:
+    """A principal's data-plane access to one registry, from its role assignments at ``/`` and at the
+    registry: the storage and ACR roles (role definition GUIDs) it needs on every region's resources."""
+
+    principal_id: str
+    principal_type: str
+    storage_role: str
+    acr_role: str
+
+
+@dataclass(frozen=True)
 class Context:
     """What a kind looks at: the spec (None while tearing down), what ARM shows, the registry's resource
-    group, and the step's naming fallback attempt."""
+    group, the step's naming fallback attempt, and the data-plane grants of the registry."""
 
     spec: RegistrySpec | None
     observed: Observed
     group: str
     name_attempt: int = 0
+    grants: tuple[Grant, ...] = ()
 
     @property
     def desired_spec(self) -> RegistrySpec:

@@ -32,11 +32,11 @@ from shared.domain.records import (
     StepRecord,
     utcnow,
 )
-from shared.domain.resources import Observed
+from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import REGISTRY_LANE, Action, Kind, Verb
+from shared.domain.work import PRINCIPAL_LANE, REGISTRY_LANE, Action, Grant, Kind, Verb
 from shared.observability import ContextLog, context_log
-from shared.ports import ArmGateway, StateStore
+from shared.ports import ArmGateway, GrantSource, NoGrants, StateStore
 from shared.services.lifecycle import OperationLifecycle
 from shared.services.queueing import Dispatcher
 from shared.services.retry import RetryPolicy
@@ -55,10 +55,18 @@ class StepView:
     spec: RegistrySpec | None
     observed: Observed
     group: str
+    grants: tuple[Grant, ...] = ()
 
     def action(self, planned: PlannedStep, step: StepRecord) -> Action | None:
         context = StepContext(
-            planned.kind, planned.goal, planned.subject, self.spec, self.observed, self.group, step.name_attempt
+            planned.kind,
+            planned.goal,
+            planned.subject,
+            self.spec,
+            self.observed,
+            self.group,
+            step.name_attempt,
+            self.grants,
         )
         decided = decide(context)
         return None if decided.verb in (Verb.NOOP, Verb.WAIT) else decided
@@ -85,8 +93,10 @@ class Reconciler:
         config: ReconcileConfig,
         retry: RetryPolicy,
         kinds: tuple[Kind, ...] = KINDS,
+        grants: GrantSource | None = None,
     ) -> None:
         self._kinds = kinds
+        self._grants: GrantSource = grants or NoGrants()
         self._store = store
         self._arm = arm
         self._dispatch = dispatcher
@@ -98,6 +108,17 @@ class Reconciler:
     @property
     def kinds(self) -> tuple[Kind, ...]:
         return self._kinds
+
+    def grants_for(self, registry: str) -> tuple[Grant, ...]:
+        return self._grants.grants_for(registry)
+
+    @staticmethod
+    def parts_for(grants: tuple[Grant, ...], lane: str = REGISTRY_LANE) -> frozenset[Part]:
+        """What a reconcile reads: the registry's resources, and their role assignments when it has data-plane
+        grants or works on a principal's access."""
+        if grants or lane.startswith(PRINCIPAL_LANE):
+            return ALL_PARTS | {Part.ROLE_ASSIGNMENTS}
+        return ALL_PARTS
 
     def group_of(self, registry: str) -> str:
         return resource_group_name(registry, self._config.resource_group_prefix)
@@ -141,24 +162,24 @@ class Reconciler:
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
         observed_at = utcnow()
         group = self.group_of(record.key)
-        observed = self._arm.observe(record.key, group)
+        grants = self.grants_for(record.key)
+        observed = self._arm.observe(record.key, group, self.parts_for(grants))
         if spec is not None:
-            record = self.record_observation(record, spec, observed, observed_at)
+            record = self.record_observation(record, spec, observed, observed_at, grants)
         if converged and record.policy is ReconcilePolicy.OBSERVE:
             logger.info("policy observe; drift=%d", len(record.drift))
             self._lifecycle.succeed(operation)
             return
         try:
-            plan = diff(spec, observed, group, self._kinds).for_lane(REGISTRY_LANE)
+            plan = diff(spec, observed, group, self._kinds, grants).for_lane(REGISTRY_LANE)
         except PermanentError as exc:
             self.fail(record, operation, exc.code, exc.message)
             return
         if plan.done:
             self._converged(record, operation)
             return
-        self._progress(
-            record, record.operation_id, operation, plan, message=message, view=StepView(spec, observed, group)
-        )
+        view = StepView(spec, observed, group, grants)
+        self._progress(record, record.operation_id, operation, plan, message=message, view=view)
 
     def _reconcile_lane(self, record: RegistryRecord, message: Reconcile) -> None:
         """An operation of an item lane: plan its own subjects only, and end it when they are done."""
@@ -167,9 +188,10 @@ class Reconciler:
             return
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
         group = self.group_of(record.key)
-        observed = self._arm.observe(record.key, group)
+        grants = self.grants_for(record.key)
+        observed = self._arm.observe(record.key, group, self.parts_for(grants, message.lane))
         try:
-            plan = diff(spec, observed, group, self._kinds).for_lane(message.lane)
+            plan = diff(spec, observed, group, self._kinds, grants).for_lane(message.lane)
         except PermanentError as exc:
             self._lifecycle.fail(operation, exc.code, exc.message)
             return
@@ -177,10 +199,16 @@ class Reconciler:
             self._book.settle(record.key, message.lane, operation.id)
             self._lifecycle.succeed(operation)
             return
-        self._progress(record, operation.id, operation, plan, message=message, view=StepView(spec, observed, group))
+        view = StepView(spec, observed, group, grants)
+        self._progress(record, operation.id, operation, plan, message=message, view=view)
 
     def record_observation(
-        self, record: RegistryRecord, spec: RegistrySpec, observed: Observed, observed_at: datetime
+        self,
+        record: RegistryRecord,
+        spec: RegistrySpec,
+        observed: Observed,
+        observed_at: datetime,
+        grants: tuple[Grant, ...] = (),
     ) -> RegistryRecord:
         """Keep what ARM showed and the drift on the registry record (written only when it changed).
 
@@ -191,7 +219,7 @@ class Reconciler:
         fresh record under the same rule, as long as that record is still the same generation (a newer
         spec is the newer reconcile's business)."""
         resources = summarize(observed, self._kinds)
-        found = [item.to_dict() for item in drift(spec, observed, self._kinds)]
+        found = [item.to_dict() for item in drift(spec, observed, self._kinds, grants)]
         for _ in range(OBSERVATION_WRITE_ATTEMPTS):
             if record.observed_at is not None and record.observed_at > observed_at:
                 context_log(log, registry=record.key, operation=record.operation_id, step="observe").info(

@@ -49,7 +49,9 @@ class RegionSync:
         if not records:
             return report
         observed_at = utcnow()
-        observed_all = self._arm.observe_all()
+        grants = {record.key: self._reconciler.grants_for(record.key) for record in records}
+        parts = self._reconciler.parts_for(tuple(g for found in grants.values() for g in found))
+        observed_all = self._arm.observe_all(parts)
         stamp = utcnow().strftime("%Y%m%dT%H%M%S")
         for record in records:
             report.checked += 1
@@ -62,13 +64,14 @@ class RegionSync:
                 continue
             spec = RegistrySpec.model_validate(record.spec)
             observed = observed_all.get(record.key, Observed())
-            current = self._reconciler.record_observation(record, spec, observed, observed_at)
+            current = self._reconciler.record_observation(record, spec, observed, observed_at, grants[record.key])
             if current.policy is ReconcilePolicy.OBSERVE:
                 report.observed_only.append(current.key)
                 continue
             try:
                 group = self._reconciler.group_of(current.key)
-                plan = diff(spec, observed, group, self._reconciler.kinds).for_lane(REGISTRY_LANE)
+                kinds = self._reconciler.kinds
+                plan = diff(spec, observed, group, kinds, grants[record.key]).for_lane(REGISTRY_LANE)
             except PermanentError as exc:
                 self._reconciler.fail(current, None, exc.code, exc.message)
                 report.failed.append(current.key)

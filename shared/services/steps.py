@@ -160,7 +160,10 @@ class StepRunner:
             logger.info("acting as planned: %s %s %s", action.verb.value, action.name, action.why)
         else:
             observed = self._arm.observe(message.registry, group, reads(message.kind))
-            context = StepContext(message.kind, message.goal, message.subject, spec, observed, group, step.name_attempt)
+            grants = self._reconciler.grants_for(message.registry)
+            context = StepContext(
+                message.kind, message.goal, message.subject, spec, observed, group, step.name_attempt, grants
+            )
             action = decide(context)
             logger.info("decided %s %s %s", action.verb.value, action.name, action.why)
         if action.verb is Verb.NOOP:

@@ -166,7 +166,7 @@ class FakeArm:
             tuple(self.replicas.values()) if Part.REPLICAS in parts and self.acr is not None else (),
         )
 
-    def observe_all(self) -> dict[str, Observed]:
+    def observe_all(self, parts: frozenset[Part] = ALL_PARTS) -> dict[str, Observed]:
         self.reads += 1
         observed = Observed(self.group, tuple(self.storage.values()), self.acr, tuple(self.replicas.values()))
         return {} if observed.empty else {self.registry: observed}

@@ -23,7 +23,7 @@ from shared.domain.records import (
     RegistryStatus,
     utcnow,
 )
-from shared.domain.resources import Observed
+from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.spec import RegistrySpec
 from shared.ports import OutboundMessage
 from shared.services.registries import CONCURRENT_UPDATE_ATTEMPTS
@@ -187,8 +187,8 @@ def test_a_region_sync_pass_begun_before_a_sync_does_not_undo_what_the_sync_reco
     world.api.set_policy("DemoRegistry1", ReconcilePolicy.OBSERVE)
     observe_all = world.arm.observe_all
 
-    def observed_then_deleted() -> dict[str, Observed]:
-        seen = observe_all()
+    def observed_then_deleted(parts: frozenset[Part] = ALL_PARTS) -> dict[str, Observed]:
+        seen = observe_all(parts)
         world.arm.replicas.pop("westus")
         world.api.sync("DemoRegistry1")
         world.drain()  # the sync's reconcile observes the replica missing and records it

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, Header, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
@@ -22,6 +22,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from handlers import openapi_docs as docs
 from handlers import problems
+from handlers.access_api import access_router
+from handlers.auth import Gate, authorize_route, caller, require_at
+from shared.domain.access import registry_scope
 from shared.domain.commands import (
     CreateRegistry,
     DeleteRegistry,
@@ -32,8 +35,9 @@ from shared.domain.commands import (
     SyncRegistry,
 )
 from shared.domain.documents import MAX_DOCUMENT_BYTES, load_json, load_yaml
-from shared.domain.errors import InvalidSpec, RequestError
+from shared.domain.errors import InvalidSpec, RequestError, Unauthenticated
 from shared.domain.records import OperationRecord, ReconcilePolicy, RegistryRecord
+from shared.domain.roles import Action
 from shared.observability import continued
 from shared.services.registries import OperationView, RegistryService
 
@@ -157,7 +161,7 @@ class TraceRequests:
             await self._app(scope, receive, send)
 
 
-def create_api(services: Callable[[], RegistryService], health: Callable[[], dict[str, bool]]) -> FastAPI:
+def create_api(services: Callable[[], RegistryService], health: Callable[[], dict[str, bool]], gate: Gate) -> FastAPI:
     api = FastAPI(
         title="regctl",
         version="0.1.0",
@@ -166,6 +170,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         docs_url="/api/docs",
         redoc_url=None,
     )
+    api.add_exception_handler(Unauthenticated, problems.unauthenticated)
     api.add_exception_handler(RequestError, problems.request_error)
     api.add_exception_handler(RequestValidationError, problems.validation_error)
     api.add_exception_handler(StarletteHTTPException, problems.http_error)
@@ -174,7 +179,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
     api.add_exception_handler(Exception, problems.unexpected_error)
     api.add_middleware(TraceRequests)
 
-    router = APIRouter(prefix="/api")
+    router = APIRouter(prefix="/api", dependencies=[Depends(authorize_route(gate))])
 
     @router.post(
         "/registries",
@@ -187,7 +192,9 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        command = CreateRegistry.from_document(await read_document(request), idempotency_key)
+        principal = caller(request)
+        command = CreateRegistry.from_document(await read_document(request), idempotency_key, principal)
+        await run_in_threadpool(require_at, gate, principal, Action.REGISTRIES_WRITE, registry_scope(command.spec.key))
         result = await run_in_threadpool(services().create, command)
         return accepted(result.operation, result.warnings)
 
@@ -202,7 +209,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        command = ReplaceRegistry.from_document(name, await read_document(request), idempotency_key)
+        command = ReplaceRegistry.from_document(name, await read_document(request), idempotency_key, caller(request))
         result = await run_in_threadpool(services().replace, command)
         return accepted(result.operation, result.warnings)
 
@@ -218,7 +225,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
     ) -> Response:
         _check_key(idempotency_key)
         patch = MergePatch.parse(await read_document(request, json_only=True))
-        result = await run_in_threadpool(services().patch, PatchRegistry(name, patch, idempotency_key))
+        command = PatchRegistry(name, patch, idempotency_key, caller(request))
+        result = await run_in_threadpool(services().patch, command)
         return accepted(result.operation, result.warnings)
 
     @router.delete(
@@ -228,10 +236,10 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         responses={**docs.accepted_response(), **docs.problems(404, 409, 422, 503)},
     )
     def delete_registry(
-        name: str, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
+        name: str, request: Request, idempotency_key: str | None = Header(default=None, alias="Idempotency-Key")
     ) -> Response:
         _check_key(idempotency_key)
-        result = services().delete(DeleteRegistry(name, idempotency_key))
+        result = services().delete(DeleteRegistry(name, idempotency_key, caller(request)))
         return accepted(result.operation, result.warnings)
 
     @router.post(
@@ -240,8 +248,8 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         summary="Reconcile one registry now",
         responses={**docs.accepted_response(), **docs.problems(404, 409, 422, 503)},
     )
-    def sync_registry(name: str) -> Response:
-        result = services().sync(SyncRegistry(name))
+    def sync_registry(name: str, request: Request) -> Response:
+        result = services().sync(SyncRegistry(name, caller(request)))
         return accepted(result.operation, result.warnings)
 
     @router.put(
@@ -249,12 +257,13 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         summary="Set the reconcile policy: manage, observe or skip",
         responses=docs.problems(404, 409, 422, 503),
     )
-    def set_policy(name: str, body: PolicyBody) -> dict[str, Any]:
-        return registry_document(services().set_policy(SetPolicy(name, body.reconcile_policy)))
+    def set_policy(name: str, body: PolicyBody, request: Request) -> dict[str, Any]:
+        return registry_document(services().set_policy(SetPolicy(name, body.reconcile_policy, caller(request))))
 
     @router.get("/registries", summary="List registries", responses=docs.problems(503))
-    def list_registries() -> dict[str, Any]:
-        return {"value": [registry_document(r) for r in services().list()]}
+    def list_registries(request: Request) -> dict[str, Any]:
+        readable = gate.access().readable(caller(request))
+        return {"value": [registry_document(r) for r in services().list() if readable.allows(r.key)]}
 
     @router.get(
         "/registries/{name}", summary="A registry: spec, status and resources", responses=docs.problems(404, 422, 503)
@@ -275,5 +284,6 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
 
     api.include_router(router)
+    api.include_router(access_router(gate))
     docs.install(api)
     return api

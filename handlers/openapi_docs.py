@@ -49,6 +49,8 @@ class AcceptedOperation(BaseModel):
 
 _DESCRIPTIONS = {
     400: "The request cannot be read (malformed YAML or JSON, a bad header)",
+    401: "No identity, or an invalid one: send an Entra ID access token (WWW-Authenticate: Bearer)",
+    403: "AuthorizationFailed: the caller may not perform the action at the scope (both are named)",
     404: "No such registry or operation",
     409: "Conflicts with the registry's state (exists, immutable field, being deleted, concurrent change)",
     413: "The body is over 64 KiB",
@@ -61,8 +63,9 @@ _DESCRIPTIONS = {
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """Problem responses for ``statuses`` (for a route's ``responses=``)."""
     schema = {"$ref": _SCHEMAS + "Problem"}
+    every = sorted({401, 403, *statuses})  # every route but the public ones needs an identity and a right
     return {
-        status: {"description": _DESCRIPTIONS[status], "content": {PROBLEM: {"schema": schema}}} for status in statuses
+        status: {"description": _DESCRIPTIONS[status], "content": {PROBLEM: {"schema": schema}}} for status in every
     }
 
 

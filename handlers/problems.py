@@ -19,6 +19,18 @@ def problem(status: int, code: str, detail: str, **extra: Any) -> JSONResponse:
     return JSONResponse(body, status_code=status, media_type=PROBLEM)
 
 
+async def unauthenticated(_: Request, exc: Exception) -> JSONResponse:
+    """401 with the challenge RFC 6750 asks for; ``error="invalid_token"`` when a credential came and was
+    refused. The detail never echoes the token."""
+    assert isinstance(exc, RequestError)
+    response = problem(401, exc.code, exc.message)
+    challenge = 'Bearer realm="regctl"'
+    if exc.code != "AuthenticationRequired":
+        challenge += ', error="invalid_token"'
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
 async def request_error(_: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestError)
     extra: dict[str, Any] = {}

@@ -53,6 +53,7 @@ from sandbox.processes import (
     wait_until,
     write_json_atomically,
 )
+from shared.adapters.access_tables import TableAccessStore
 from shared.adapters.tables import TableStateStore
 from shared.domain.regions import REGIONS
 from shared.settings import Settings
@@ -193,7 +194,9 @@ def provision(connection: str, settings: Settings, extra_queues: Sequence[str] =
         with contextlib.suppress(ResourceExistsError):
             service.create_queue(name)
     tables = TableServiceClient.from_connection_string(connection)
-    for table in TableStateStore(tables, settings.table_prefix).table_names():
+    names = TableStateStore(tables, settings.table_prefix).table_names()
+    names += TableAccessStore(tables, settings.table_prefix).table_names()
+    for table in names:
         tables.create_table_if_not_exists(table)
     return queues
 

@@ -13,7 +13,8 @@ from azure.identity import DefaultAzureCredential
 
 from shared.adapters.credentials import StaticTokenCredential
 from shared.domain.kinds import KINDS
-from shared.ports import ArmGateway, DataPlane, MessagePublisher, StateStore
+from shared.ports import AccessStore, ArmGateway, Authenticator, DataPlane, MessagePublisher, StateStore
+from shared.services.access import AccessService
 from shared.services.lifecycle import OperationEventConsumer, OperationLifecycle
 from shared.services.queueing import Dispatcher, Queues
 from shared.services.reconcile import ReconcileConfig, Reconciler
@@ -31,6 +32,9 @@ class Container:
     settings: Settings
     credential: TokenCredential
     store: StateStore
+    access_store: AccessStore
+    authenticator: Authenticator
+    access: AccessService
     arm: ArmGateway
     data_plane: DataPlane
     publisher: MessagePublisher
@@ -75,6 +79,34 @@ def _store(settings: Settings) -> StateStore:
     )
 
 
+def _access_store(settings: Settings) -> AccessStore:
+    from azure.data.tables import TableServiceClient  # noqa: PLC0415
+
+    from shared.adapters.access_tables import TableAccessStore  # noqa: PLC0415
+    from shared.adapters.tables import RETRY_OPTIONS  # noqa: PLC0415
+    from shared.adapters.transport import transport_options  # noqa: PLC0415
+
+    if settings.state_storage_connection:
+        service = TableServiceClient.from_connection_string(
+            settings.state_storage_connection, **RETRY_OPTIONS, **transport_options()
+        )
+    else:
+        assert settings.state_table_endpoint is not None
+        service = TableServiceClient(
+            endpoint=settings.state_table_endpoint,
+            credential=DefaultAzureCredential(),
+            **RETRY_OPTIONS,
+            **transport_options(),
+        )
+    return TableAccessStore(service, settings.table_prefix)
+
+
+def _authenticator(settings: Settings) -> Authenticator:
+    from shared.adapters.identity import authenticator_from_settings  # noqa: PLC0415
+
+    return authenticator_from_settings(settings)
+
+
 def _arm(settings: Settings, credential: TokenCredential) -> ArmGateway:
     from shared.adapters.arm import AzureArmGateway, build_clients  # noqa: PLC0415
 
@@ -95,9 +127,20 @@ def configure_telemetry(settings: Settings) -> bool:
 
 def build(settings: Settings, **overrides: Any) -> Container:
     """Every dependency from ``settings``; ``overrides`` replace any of ``credential``, ``store``, ``arm``,
-    ``data_plane`` and ``publisher`` (the unit tests' fakes), and ``kinds`` the kinds of work planned (the
-    tests' own kinds); everything above them is built on those."""
-    unknown = set(overrides) - {"credential", "store", "arm", "data_plane", "publisher", "kinds", "grants"}
+    ``data_plane``, ``publisher``, ``access_store`` and ``authenticator`` (the unit tests' fakes), and
+    ``kinds`` the kinds of work planned and ``grants`` a GrantSource in place of the access service (the
+    tests' own); everything above them is built on those."""
+    unknown = set(overrides) - {
+        "credential",
+        "store",
+        "access_store",
+        "authenticator",
+        "arm",
+        "data_plane",
+        "publisher",
+        "kinds",
+        "grants",
+    }
     if unknown:
         raise TypeError(f"build() cannot override {sorted(unknown)}")
     credential: TokenCredential = overrides.get("credential") or _credential(settings)
@@ -120,6 +163,14 @@ def build(settings: Settings, **overrides: Any) -> Container:
         max_attempts=settings.max_step_attempts,
     )
     lifecycle = OperationLifecycle(store, dispatcher)
+    access_store: AccessStore = overrides.get("access_store") or _access_store(settings)
+    access = AccessService(
+        access_store,
+        store,
+        lifecycle,
+        bootstrap_owners=settings.bootstrap_owner_list,
+        refresh_seconds=settings.access_refresh_seconds,
+    )
     reconciler = Reconciler(
         store,
         arm,
@@ -128,13 +179,16 @@ def build(settings: Settings, **overrides: Any) -> Container:
         config=ReconcileConfig(settings.resource_group_prefix, settings.lro_poll_seconds),
         retry=policy,
         kinds=overrides.get("kinds") or KINDS,
-        grants=overrides.get("grants"),
+        grants=overrides.get("grants") or access,
     )
-    registries = RegistryService(store, dispatcher, lifecycle)
+    registries = RegistryService(store, dispatcher, lifecycle, access)
     return Container(
         settings=settings,
         credential=credential,
         store=store,
+        access_store=access_store,
+        authenticator=overrides.get("authenticator") or _authenticator(settings),
+        access=access,
         arm=arm,
         data_plane=data_plane,
         publisher=publisher,

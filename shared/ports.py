@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
+from shared.domain.access import Principal, RoleAssignment
+from shared.domain.activity import ActivityEntry
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import ALL_PARTS, Observed, Part
+from shared.domain.roles import RoleDefinition
 from shared.domain.work import Grant, ResourceRef
 
 
@@ -144,3 +148,40 @@ class NoGrants:
 class DataPlane(Protocol):
     """Blob and container-registry data operations (asset copies, image imports): issues 12 and 13 give it
     its methods; it is wired through the composition root already."""
+
+
+class Authenticator(Protocol):
+    """Who a request is: from its headers (a bearer token, or App Service Authentication's headers),
+    ``Unauthenticated`` when there is none or it is invalid."""
+
+    def authenticate(self, headers: Mapping[str, str]) -> Principal: ...
+
+
+class AccessStore(Protocol):
+    """Custom role definitions, role assignments, the access version and the activity log."""
+
+    def version(self) -> int:
+        """A number every change of a definition or an assignment increases (cache invalidation)."""
+        ...
+
+    def bump_version(self) -> int: ...
+
+    def list_definitions(self) -> list[RoleDefinition]: ...
+
+    def save_definition(self, definition: RoleDefinition) -> None: ...
+
+    def delete_definition(self, role_id: str) -> None: ...
+
+    def list_assignments(self) -> list[RoleAssignment]: ...
+
+    def data_plane_operations(self, assignment_id: str) -> dict[str, str]:
+        """The operations (registry key -> operation id) that apply an assignment's data-plane roles."""
+        ...
+
+    def save_assignment(self, assignment: RoleAssignment, data_plane: dict[str, str]) -> None: ...
+
+    def delete_assignment(self, assignment_id: str) -> None: ...
+
+    def record_activity(self, entry: ActivityEntry) -> None: ...
+
+    def list_activity(self, registry: str | None, since: datetime | None, limit: int) -> list[ActivityEntry]: ...

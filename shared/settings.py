@@ -176,6 +176,13 @@ class Settings(BaseSettings):
         validation_alias="REGCTL_AUTH_CA_BUNDLE",
         description="PEM bundle that the JWKS endpoint's TLS certificate chains to; unset means the system store.",
     )
+    access_refresh_seconds: float = Field(
+        default=2.0,
+        gt=0,
+        validation_alias="REGCTL_ACCESS_REFRESH_SECONDS",
+        description="How often each host instance looks whether role definitions or assignments changed "
+        "(one table read); a change takes effect within this many seconds everywhere.",
+    )
     bootstrap_owners: str = Field(
         default="",
         validation_alias="REGCTL_BOOTSTRAP_OWNERS",

@@ -88,6 +88,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'REGCTL_AUTH_TENANTS', value: authTenants }
         { name: 'REGCTL_AUTH_ISSUERS', value: authIssuers }
         { name: 'REGCTL_AUTH_JWKS_URI', value: authJwksUri }
+        { name: 'REGCTL_ACCESS_REFRESH_SECONDS', value: '2' }
         { name: 'REGCTL_BOOTSTRAP_OWNERS', value: bootstrapOwners }
       ]
     }

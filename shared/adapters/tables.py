@@ -317,9 +317,14 @@ class TableStateStore:
         self._seen.upsert_entity({"PartitionKey": scope, "RowKey": key.replace("/", "!")})
 
 
-for _name, _member in list(vars(TableStateStore).items()):
-    if callable(_member) and not _name.startswith("_") and _name != "from_settings":
-        setattr(TableStateStore, _name, _classified(_member))
+def classified_methods(cls: type) -> None:
+    """Wrap every public method of a store class so that Azure errors leave it as regctl's."""
+    for name, member in list(vars(cls).items()):
+        if callable(member) and not name.startswith("_") and not isinstance(member, classmethod | staticmethod):
+            setattr(cls, name, _classified(member))
+
+
+classified_methods(TableStateStore)
 
 
 # -- mapping --------------------------------------------------------------------------------------

@@ -43,6 +43,8 @@ class OperationKind(StrEnum):
     UPDATE = "update"
     DELETE = "delete"
     SYNC = "sync"
+    GRANT = "grant"  # a principal's data-plane roles applied on a registry
+    REVOKE = "revoke"
 
 
 class OperationStatus(StrEnum):

@@ -14,9 +14,9 @@ import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, ParamSpec, Protocol, TypeVar
 
-from shared.domain.access import Principal
+from shared.domain.access import Principal, registry_scope
 from shared.domain.commands import (
     CreateRegistry,
     DeleteRegistry,
@@ -37,6 +37,7 @@ from shared.domain.records import (
     new_operation_id,
     utcnow,
 )
+from shared.domain.roles import Action
 from shared.domain.spec import RegistrySpec
 from shared.domain.updates import check_update
 from shared.domain.work import REGISTRY_LANE
@@ -110,11 +111,67 @@ def _operation(
     )
 
 
+class ActivityLog(Protocol):
+    """Where accepted writes are kept: who, what, scope, result (the access service)."""
+
+    def record(
+        self,
+        caller: Principal | None,
+        action: str,
+        scope: str,
+        result: str,
+        *,
+        operation: str | None = None,
+        detail: str | None = None,
+    ) -> None: ...
+
+
+class NoActivityLog:
+    def record(
+        self,
+        caller: Principal | None,
+        action: str,
+        scope: str,
+        result: str,
+        *,
+        operation: str | None = None,
+        detail: str | None = None,
+    ) -> None:
+        return None
+
+
+_ACTIONS = {
+    OperationKind.CREATE: Action.REGISTRIES_WRITE,
+    OperationKind.UPDATE: Action.REGISTRIES_WRITE,
+    OperationKind.SYNC: Action.REGISTRIES_WRITE,
+    OperationKind.DELETE: Action.REGISTRIES_DELETE,
+}
+
+
 class RegistryService:
-    def __init__(self, store: StateStore, dispatcher: Dispatcher, lifecycle: OperationLifecycle) -> None:
+    def __init__(
+        self,
+        store: StateStore,
+        dispatcher: Dispatcher,
+        lifecycle: OperationLifecycle,
+        activity: ActivityLog | None = None,
+    ) -> None:
         self._store = store
         self._dispatch = dispatcher
         self._lifecycle = lifecycle
+        self._activity: ActivityLog = activity or NoActivityLog()
+
+    def _accepted(self, operation: OperationRecord, warnings: list[str]) -> Accepted:
+        """A newly accepted operation, kept in the activity log with who asked."""
+        self._activity.record(
+            operation.requested_by,
+            _ACTIONS.get(operation.kind, Action.REGISTRIES_WRITE),
+            registry_scope(operation.registry),
+            "Accepted",
+            operation=operation.id,
+            detail=operation.kind.value,
+        )
+        return Accepted(operation, warnings)
 
     def create(self, command: CreateRegistry) -> Accepted:
         spec = command.spec
@@ -136,7 +193,7 @@ class RegistryService:
             "accepted create"
         )
         self._enqueue(record, operation)
-        return Accepted(operation, command.warnings)
+        return self._accepted(operation, command.warnings)
 
     def _create_again(self, existing: RegistryRecord, spec: RegistrySpec, warnings: list[str]) -> Accepted:
         """Creating a registry that exists: the same spec is accepted again (idempotent), another is 409."""
@@ -213,7 +270,7 @@ class RegistryService:
         self._store.replace_registry(record, operation)
         self._supersede(previous, operation)
         self._enqueue(record, operation)
-        return Accepted(operation)
+        return self._accepted(operation, [])
 
     @retry_concurrent_update
     def set_policy(self, command: SetPolicy) -> RegistryRecord:
@@ -223,6 +280,13 @@ class RegistryService:
         self._store.replace_registry(record)
         context_log(log, registry=record.key, operation=record.operation_id, step="policy").info(
             "policy=%s", command.policy.value
+        )
+        self._activity.record(
+            command.caller,
+            Action.REGISTRIES_WRITE,
+            registry_scope(record.key),
+            "Succeeded",
+            detail=f"reconcile policy {command.policy.value}",
         )
         return record
 
@@ -258,7 +322,7 @@ class RegistryService:
         )
         self._supersede(previous, operation)
         self._enqueue(record, operation)
-        return Accepted(operation, warnings)
+        return self._accepted(operation, warnings)
 
     def _supersede(self, previous_id: str, newer: OperationRecord) -> None:
         """An operation still running when a newer one is accepted ends Canceled, naming its successor."""

@@ -29,6 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.python import asgi
 
+from handlers.auth import Gate
 from handlers.http_api import create_api
 from shared.domain.commands import CreateRegistry
 from shared.domain.spec import NAME_PATTERN, StorageSku
@@ -36,6 +37,7 @@ from shared.services import registries
 from shared.services.registries import RegistryService
 from tests.fuzz.excerpts import assert_no_long_excerpt, long_strings, strings_in
 from tests.fuzz.strategies import yaml_like
+from tests.unit.services.fake_access import OWNER_TOKEN
 from tests.unit.services.fakes import FakePublisher, FakeStore
 from tests.unit.services.world import World as UnitWorld
 
@@ -58,8 +60,11 @@ class State:
     publisher: FakePublisher = field(default_factory=FakePublisher)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
+    def __post_init__(self) -> None:
+        self.world = UnitWorld(store=self.store, publisher=self.publisher)
+
     def service(self) -> RegistryService:
-        return UnitWorld(store=self.store, publisher=self.publisher).api.service
+        return self.world.api.service
 
     def snapshot(self) -> tuple[object, ...]:
         s = self.store
@@ -71,7 +76,8 @@ class World:
 
     def __init__(self) -> None:
         self.state = State()
-        self.app = create_api(self.service, lambda: {"store": True})
+        gate = Gate(authenticator=lambda: self.state.world.authenticator, access=lambda: self.state.world.access)
+        self.app = create_api(self.service, lambda: {"store": True}, gate)
 
     def service(self) -> RegistryService:
         return self.state.service()
@@ -186,6 +192,9 @@ schema = schemathesis.openapi.from_dict(
 schema.app = WORLD.app
 
 
+OWNER = {"Authorization": f"Bearer {OWNER_TOKEN}"}  # every example runs as the bootstrap owner
+
+
 def header(response: schemathesis.Response, name: str) -> str:
     values = response.headers.get(name) or [""]  # header names are lowercase, each with its list of values
     return str(values[0])
@@ -211,7 +220,7 @@ def test_the_api_never_fails_and_every_rejection_is_a_problem_that_changed_nothi
     WORLD.reset()
     before = WORLD.state.snapshot()
 
-    response = case.call(session=client)
+    response = case.call(session=client, headers={**dict(case.headers or {}), **OWNER})
 
     sent = long_strings(case.body, case.path_parameters, case.headers)
     answer = Answer(response.status_code, header(response, "content-type"), header(response, "location"), response.text)
@@ -252,7 +261,7 @@ def test_raw_yaml_bodies_never_fail_the_api_and_a_rejected_one_changes_nothing(
     WORLD.reset()
     before = WORLD.state.snapshot()
     path = "/api/registries" if method == "POST" else f"/api/registries/{EXISTING}"
-    headers = {"Content-Type": "application/yaml", **({"Idempotency-Key": key} if key else {})}
+    headers = {"Content-Type": "application/yaml", **OWNER, **({"Idempotency-Key": key} if key else {})}
 
     response = client.request(method, f"http://{asgi.HOST}{path}", data=body.encode(), headers=headers)
 

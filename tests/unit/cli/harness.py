@@ -20,6 +20,7 @@ from typer.testing import CliRunner, Result
 from handlers.http_api import create_api
 from regctl.cli import app
 from regctl.runtime import Runtime
+from tests.unit.services.fake_access import OWNER_TOKEN
 from tests.unit.services.fakes import FakeArm
 from tests.unit.services.world import World
 
@@ -27,7 +28,13 @@ SEEDS = Path(__file__).resolve().parents[1] / "domain" / "data"
 DEMO_1 = SEEDS / "demo-registry-1.yml"
 DEMO_2 = SEEDS / "demo-registry-2.yml"
 # Variables of the developer's shell that would change what the CLI does; each run starts without them.
-CLEAN_ENV: dict[str, str | None] = {"REGCTL_ENDPOINT": None, "REGCTL_FUNCTION_KEY": None, "COLUMNS": None}
+CLEAN_ENV: dict[str, str | None] = {
+    "REGCTL_ENDPOINT": None,
+    "REGCTL_FUNCTION_KEY": None,
+    "REGCTL_TOKEN": None,
+    "REGCTL_SCOPE": None,
+    "COLUMNS": None,
+}
 
 MAX_SLEEPS = 1000
 runner = CliRunner()
@@ -36,7 +43,9 @@ runner = CliRunner()
 class CliWorld:
     def __init__(self, arm: FakeArm | None = None, per_poll: int | None = 1) -> None:
         self.world = World(arm)
-        self.api = create_api(lambda: self.world.api.service, lambda: {"store": True})
+        self.api = create_api(lambda: self.world.api.service, lambda: {"store": True}, self.world.gate)
+        # sent when the CLI sends no Authorization header itself (None: the request goes without one)
+        self.default_token: str | None = OWNER_TOKEN
         self.per_poll = per_poll  # messages delivered before each operation poll; None: all of them
         self.requests: list[httpx.Request] = []
         self.endpoints: list[str] = []
@@ -60,8 +69,12 @@ class CliWorld:
     def http_client(self, endpoint: str) -> httpx.Client:
         self.endpoints.append(endpoint)
         client = TestClient(self.api, raise_server_exceptions=False)
-        client.event_hooks["request"] = [self.before_request]
+        client.event_hooks["request"] = [self.authorize, self.before_request]
         return client
+
+    def authorize(self, request: httpx.Request) -> None:
+        if "authorization" not in request.headers and self.default_token is not None:
+            request.headers["Authorization"] = f"Bearer {self.default_token}"
 
     def before_request(self, request: httpx.Request) -> None:
         self.requests.append(request)
@@ -101,7 +114,7 @@ class CliWorld:
 
     def get(self, path: str) -> Any:
         """A document read from the API directly (not through the CLI), to compare with what the CLI printed."""
-        return TestClient(self.api).get(path).json()
+        return TestClient(self.api, headers={"Authorization": f"Bearer {OWNER_TOKEN}"}).get(path).json()
 
     def sent(self, method: str, predicate: Callable[[httpx.Request], bool] = lambda r: True) -> list[httpx.Request]:
         return [r for r in self.requests if r.method == method and predicate(r)]

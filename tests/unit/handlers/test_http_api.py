@@ -17,6 +17,7 @@ from shared.domain.errors import ConcurrentUpdate, RegctlError, TransientError
 from shared.domain.messages import decode_message
 from shared.domain.records import OperationStatus
 from shared.services.registries import RegistryService
+from tests.unit.services.fake_access import OWNER_TOKEN
 from tests.unit.services.fakes import FakePublisher, FakeStore
 from tests.unit.services.world import World
 
@@ -32,14 +33,16 @@ replication_locations:
   - location: westus
 """
 YAML = {"Content-Type": "application/yaml"}
+OWNER = {"Authorization": f"Bearer {OWNER_TOKEN}"}
 
 
 class Api:
     def __init__(self) -> None:
         self.store = FakeStore()
         self.publisher = FakePublisher()
-        service = World(store=self.store, publisher=self.publisher).api.service
-        self.client = TestClient(create_api(lambda: service, lambda: {"store": True}))
+        self.world = World(store=self.store, publisher=self.publisher)
+        service = self.world.api.service
+        self.client = TestClient(create_api(lambda: service, lambda: {"store": True}, self.world.gate), headers=OWNER)
 
     def create(self, body: str = DEMO1_YAML, **headers: str):
         return self.client.post("/api/registries", content=body, headers={**YAML, **headers})
@@ -234,7 +237,8 @@ class BlockingService(RegistryService):
 
     def __init__(self) -> None:
         world = World()
-        super().__init__(world.store, world.container.dispatcher, world.lifecycle)
+        super().__init__(world.store, world.container.dispatcher, world.lifecycle, world.access)
+        self.world = world
         self.entered = threading.Event()
         self.release = threading.Event()
 
@@ -266,15 +270,15 @@ class BlockingService(RegistryService):
 def test_a_blocking_write_does_not_hold_up_the_event_loop(method: str, path: str, content_type: str):
     """While one write waits on storage, the same event loop still answers other requests."""
     service = BlockingService()
-    RegistryService.create(service, CreateRegistry.from_document(yaml.safe_load(DEMO1_YAML)))
-    app = create_api(lambda: service, lambda: {"store": True})
+    RegistryService.create(service, CreateRegistry.from_document(yaml.safe_load(DEMO1_YAML)))  # not held
+    app = create_api(lambda: service, lambda: {"store": True}, service.world.gate)
     body = DEMO1_YAML if content_type == "application/yaml" else json.dumps({"tags": {"v": "2"}})
 
     async def scenario() -> tuple[int, int]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api") as client:
             write = asyncio.create_task(
-                client.request(method, path, content=body, headers={"Content-Type": content_type})
+                client.request(method, path, content=body, headers={"Content-Type": content_type, **OWNER})
             )
             while not service.entered.is_set():
                 await asyncio.sleep(0.01)
@@ -307,8 +311,11 @@ class FailingStore(FakeStore):
 def test_a_dependency_outage_is_a_503_to_retry_and_a_bug_a_500(error: Exception, status: int):
     store = FailingStore(error)
     publisher = FakePublisher()
-    service = World(store=store, publisher=publisher).api.service
-    client = TestClient(create_api(lambda: service, lambda: {"store": True}), raise_server_exceptions=False)
+    world = World(store=store, publisher=publisher)
+    service = world.api.service
+    client = TestClient(
+        create_api(lambda: service, lambda: {"store": True}, world.gate), raise_server_exceptions=False, headers=OWNER
+    )
     response = client.post("/api/registries", content=DEMO1_YAML, headers=YAML)
     assert response.status_code == status
     assert response.headers["content-type"] == "application/problem+json"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from handlers.auth import Gate
 from shared.bootstrap import build
 from shared.domain.commands import (
     CreateRegistry,
@@ -19,8 +20,10 @@ from shared.domain.commands import (
 from shared.domain.messages import OperationFinished, Reconcile, Step, decode_message
 from shared.domain.records import ReconcilePolicy, RegistryRecord
 from shared.domain.work import Kind
+from shared.ports import GrantSource
 from shared.services.registries import Accepted, OperationView, RegistryService
 from shared.settings import Settings
+from tests.unit.services.fake_access import OWNER_ID, FakeAccessStore, FakeAuthenticator
 from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
 
 MAX_DELIVERIES = 2000
@@ -38,6 +41,7 @@ SETTINGS = Settings.model_validate(
         "RETRY_MAX_SECONDS": "10",
         "LRO_POLL_SECONDS": "1",
         "MAX_STEP_ATTEMPTS": "5",
+        "REGCTL_BOOTSTRAP_OWNERS": OWNER_ID,
     }
 )
 
@@ -83,13 +87,26 @@ class World:
         store: FakeStore | None = None,
         publisher: FakePublisher | None = None,
         kinds: tuple[Kind, ...] | None = None,
+        grants: GrantSource | None = None,
     ) -> None:
         self.store = store or FakeStore()
         self.publisher = publisher or FakePublisher()
         self.arm = arm or FakeArm()
+        self.access_store = FakeAccessStore()
+        self.authenticator = FakeAuthenticator()
         self.container = build(
-            SETTINGS, store=self.store, arm=self.arm, publisher=self.publisher, credential=object(), kinds=kinds
+            SETTINGS,
+            store=self.store,
+            arm=self.arm,
+            publisher=self.publisher,
+            credential=object(),
+            kinds=kinds,
+            grants=grants,
+            access_store=self.access_store,
+            authenticator=self.authenticator,
         )
+        self.access = self.container.access
+        self.gate = Gate(authenticator=lambda: self.authenticator, access=lambda: self.access)
         self.reconciler = self.container.reconciler
         self.steps = self.container.steps
         self.lifecycle = self.container.lifecycle

@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import logging
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
@@ -48,6 +50,7 @@ log = logging.getLogger(__name__)
 AUTHENTICATION_REQUIRED = "AuthenticationRequired"
 INVALID_TOKEN = "InvalidAuthenticationToken"  # noqa: S105 - an error code, not a secret
 MAX_TOKEN_CHARS = 16 * 1024
+VALIDATED_TOKENS_KEPT = 4096
 """Entra access tokens are a few KB (a token with 200 groups stays well under 16 KB); larger is refused
 before any parsing."""
 MAX_PRINCIPAL_HEADER_CHARS = 64 * 1024
@@ -310,6 +313,10 @@ class JwtValidator:
             lifespan=jwks_lifespan,
             clock=clock,
         )
+        # Tokens already validated, by their SHA-256, until they expire: a client sends the same token on
+        # every request for its lifetime, and the signature check is most of what authentication costs.
+        self._valid: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._valid_lock = threading.Lock()
 
     def authenticate(self, headers: Mapping[str, str]) -> Principal:
         """The caller of ``Authorization: Bearer <token>``; every other header is ignored."""
@@ -322,14 +329,32 @@ class JwtValidator:
         return self.validate(token.strip())
 
     def validate(self, token: str) -> Principal:
-        """The principal of a valid token; raises ``Unauthenticated`` for any other."""
+        """The principal of a valid token; raises ``Unauthenticated`` for any other. A token validated
+        before is answered from memory until its ``exp`` (plus the leeway) passes."""
+        if len(token) > MAX_TOKEN_CHARS:
+            raise _refuse(f"the token is longer than {MAX_TOKEN_CHARS} characters")
+        digest = hashlib.sha256(token.encode("utf-8", "replace")).hexdigest()
+        now = time.time()
+        with self._valid_lock:
+            cached = self._valid.get(digest)
+            if cached is not None and now < cached[1]:
+                self._valid.move_to_end(digest)
+                return cached[0]
+        principal, expires = self._validate(token)
+        with self._valid_lock:
+            self._valid[digest] = (principal, expires + self.leeway)
+            while len(self._valid) > VALIDATED_TOKENS_KEPT:
+                self._valid.popitem(last=False)
+        return principal
+
+    def _validate(self, token: str) -> tuple[Principal, float]:
         claims = self._claims(token)
         tenant = claims.get("tid")
         if not isinstance(tenant, str) or tenant.lower() not in self.tenants:
             raise _refuse("the token's tenant is not allowed")
         if claims.get("iss") not in {t.replace("{tenant}", tenant) for t in self.issuer_templates}:
             raise _refuse("the token's issuer does not match its tenant")
-        return principal_from_claims(claims)
+        return principal_from_claims(claims), float(claims["exp"])
 
     def _claims(self, token: str) -> dict[str, Any]:
         if len(token) > MAX_TOKEN_CHARS:

@@ -28,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from shared.adapters import identity
 from shared.adapters.identity import (
     AUTHENTICATION_REQUIRED,
     INVALID_TOKEN,
@@ -445,17 +446,33 @@ def test_an_unreachable_jwks_before_any_key_is_a_transient_error_retried_after_t
 
 def test_keys_in_hand_are_kept_when_a_refresh_fails(jwks, clock):
     checker = validator(jwks, clock, jwks_lifespan=100.0)
-    checker.validate(token())
+    checker.validate(token(jti="1"))
     jwks.status = 500
     clock.now += 101
-    assert checker.validate(token()).id == USER_OID
+    assert checker.validate(token(jti="2")).id == USER_OID
     assert jwks.requests == 2
-    checker.validate(token())
+    checker.validate(token(jti="3"))
     assert jwks.requests == 2  # the failed refresh waits for the cooldown before the next attempt
     jwks.status = 200
     clock.now += 31
-    checker.validate(token())
+    checker.validate(token(jti="4"))
     assert jwks.requests == 3
+
+
+def test_a_token_validated_once_is_answered_from_memory_until_it_expires(jwks, clock, monkeypatch):
+    checker = validator(jwks, clock)
+    same = token()
+    first = checker.validate(same)
+    calls: list[str] = []
+    real = identity.jwt.decode
+    monkeypatch.setattr(identity.jwt, "decode", lambda *a, **k: calls.append("decode") or real(*a, **k))
+    assert checker.validate(same) == first and calls == []  # no signature check the second time
+    expired = token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200, nbf=int(time.time()) - 7200)
+    with pytest.raises(Unauthenticated):
+        checker.validate(expired)
+    with pytest.raises(Unauthenticated):
+        checker.validate(expired)  # a refused token is never kept
+    assert calls == ["decode", "decode"]
 
 
 @pytest.mark.parametrize(

@@ -82,6 +82,12 @@ class StateStore(Protocol):
         """The step records of one lane of a registry, only ``operation_id``'s when given (one range read)."""
         ...
 
+    def get_lane_operation(self, registry: str, lane: str) -> str | None:
+        """The newest operation of an item lane of a registry (None before the first)."""
+        ...
+
+    def set_lane_operation(self, registry: str, lane: str, operation_id: str) -> None: ...
+
     def is_seen(self, scope: str, key: str) -> bool:
         """Whether ``mark_seen(scope, key)`` was recorded (deduplicating consumers of at-least-once
         deliveries)."""

@@ -1,6 +1,7 @@
-"""ArmGateway over the azure-mgmt SDK clients (resource groups, storage, container registry).
+"""ArmGateway over the azure-mgmt SDK clients (resource groups, storage, container registry, authorization).
 
-Reads are LIST calls per resource group (DESIGN.md section 6). Writes are bounded in flight by a
+Reads are LIST calls per resource group (DESIGN.md section 6); the data-plane role assignments of a registry
+are one LIST for its group (ARM answers with those at, above and below it). Writes are bounded in flight by a
 semaphore. Long-running operations are started with ``StepPolling(poll_now=False)`` and their
 continuation saved by the step; ``poll`` makes one status request. Every Azure error leaves here
 classified by ``arm_errors.classify``.
@@ -21,10 +22,19 @@ from typing import IO, Any, TypeVar
 from azure.core.credentials import TokenCredential
 from azure.core.exceptions import AzureError, ResourceNotFoundError
 from azure.core.polling import LROPoller
+from azure.mgmt.authorization import AuthorizationManagementClient
 from azure.mgmt.containerregistry import ContainerRegistryManagementClient
 from azure.mgmt.resource.resources import ResourceManagementClient
 from azure.mgmt.storage import StorageManagementClient
 
+from shared.adapters.arm_assignments import (
+    assignment_scope,
+    by_owner,
+    group_scope,
+    in_group,
+    role_definition_arm_id,
+    scope_key,
+)
 from shared.adapters.arm_errors import classify, classify_poll
 from shared.adapters.arm_polling import StepPolling
 from shared.adapters.transport import transport_options
@@ -38,6 +48,7 @@ from shared.domain.resources import (
     ObservedAcr,
     ObservedGroup,
     ObservedReplica,
+    ObservedRoleAssignment,
     ObservedStorage,
     Part,
 )
@@ -62,6 +73,8 @@ class ArmClients:
     resources: ResourceManagementClient
     storage: StorageManagementClient
     acr: ContainerRegistryManagementClient
+    authz: AuthorizationManagementClient
+    subscription_id: str
 
 
 def build_clients(
@@ -76,6 +89,8 @@ def build_clients(
         resources=ResourceManagementClient(credential, subscription_id, **options()),
         storage=StorageManagementClient(credential, subscription_id, **options()),
         acr=ContainerRegistryManagementClient(credential, subscription_id, **options()),
+        authz=AuthorizationManagementClient(credential, subscription_id, **options()),
+        subscription_id=subscription_id,
     )
 
 
@@ -109,6 +124,7 @@ def _storage(account: Any) -> tuple[str, ObservedStorage] | None:
         tags=tags,
         state=_state(account.provisioning_state),
         properties=_properties(account),
+        id=account.id or "",
     )
     return tags[TAG_REGISTRY], observed
 
@@ -124,6 +140,7 @@ def _acr(registry: Any) -> tuple[str, ObservedAcr] | None:
         tags=tags,
         state=_state(registry.provisioning_state),
         properties=_properties(registry),
+        id=registry.id or "",
     )
     return tags[TAG_REGISTRY], observed
 
@@ -185,8 +202,10 @@ class AzureArmGateway:
 
     def observe(self, registry: str, resource_group: str, parts: frozenset[Part] = ALL_PARTS) -> Observed:
         """One registry, one read per part asked for: GET of its group, then LIST calls in the group (storage
-        accounts, registries, and the replications of its ACR). Without ``Part.GROUP`` a LIST that ARM
-        answers with ``ResourceGroupNotFound`` means the group is missing; one that answers means it exists."""
+        accounts, registries, the replications of its ACR, and the role assignments at, above and below the
+        group, of which the data-plane ones on the registry's storage accounts and ACR are kept). Without
+        ``Part.GROUP`` a LIST that ARM answers with ``ResourceGroupNotFound`` means the group is missing; one
+        that answers means it exists."""
         key = registry.lower()
         try:
             group: ObservedGroup | None = None
@@ -202,17 +221,26 @@ class AzureArmGateway:
                 acrs = [a[1] for a in map(_acr, listed) if a is not None and a[0] == key]
                 acr = acrs[0] if acrs else None
             replicas = self._replicas(resource_group, acr.name) if acr and Part.REPLICAS in parts else ()
+            assignments: tuple[ObservedRoleAssignment, ...] = ()
+            if Part.ROLE_ASSIGNMENTS in parts:
+                listed = self._c.authz.role_assignments.list_for_resource_group(resource_group)
+                own = None  # without the storage and ACR LISTs, any storage account or ACR in the group
+                if Part.STORAGE in parts and parts & {Part.ACR, Part.REPLICAS}:
+                    own = {scope_key(s.id) for s in storage} | ({scope_key(acr.id)} if acr else set())
+                assignments = in_group(listed, group_scope(self._c.subscription_id, resource_group), own)
         except ResourceNotFoundError:
             return Observed()  # the group (or, racing a delete, the ACR) is gone
         except AzureError as exc:
             raise classify(exc) from exc
         if group is None:
             group = ObservedGroup(name=resource_group, location="")  # exists; its details were not read
-        return Observed(group, storage, acr if Part.ACR in parts else None, replicas)
+        return Observed(group, storage, acr if Part.ACR in parts else None, replicas, assignments)
 
     def observe_all(self, parts: frozenset[Part] = ALL_PARTS) -> dict[str, Observed]:
         """Every registry regctl manages in the subscription, keyed by registry: 3 subscription-wide LIST
-        calls (groups, storage accounts, ACRs) and one replication LIST per ACR."""
+        calls (groups, storage accounts, ACRs), one replication LIST per ACR, and with
+        ``Part.ROLE_ASSIGNMENTS`` one subscription-wide LIST of role assignments, each data-plane one given
+        to the registry whose storage account or ACR it is on."""
         groups: dict[str, ObservedGroup] = {}
         for group in self._read(lambda: list(self._c.resources.resource_groups.list())):
             key = (group.tags or {}).get(TAG_REGISTRY)
@@ -228,14 +256,27 @@ class AzureArmGateway:
             found_acr = _acr(registry_resource)
             if found_acr is not None and found_acr[0] not in acrs:
                 acrs[found_acr[0]] = (_group_name(registry_resource.id), found_acr[1])
+        assignments = self._assignments_by_registry(storage, acrs) if Part.ROLE_ASSIGNMENTS in parts else {}
         result: dict[str, Observed] = {}
         for key in set(groups) | set(storage) | set(acrs):
             acr_entry = acrs.get(key)
             replicas = self._replicas(acr_entry[0], acr_entry[1].name) if acr_entry else ()
             result[key] = Observed(
-                groups.get(key), tuple(storage.get(key, ())), acr_entry[1] if acr_entry else None, replicas
+                groups.get(key),
+                tuple(storage.get(key, ())),
+                acr_entry[1] if acr_entry else None,
+                replicas,
+                tuple(assignments.get(key, ())),
             )
         return result
+
+    def _assignments_by_registry(
+        self, storage: dict[str, list[ObservedStorage]], acrs: dict[str, tuple[str, ObservedAcr]]
+    ) -> dict[str, list[ObservedRoleAssignment]]:
+        """The data-plane role assignments of the subscription (one LIST), by the registry they belong to."""
+        owner = {scope_key(s.id): key for key, accounts in storage.items() for s in accounts if s.id}
+        owner.update({scope_key(acr.id): key for key, (_, acr) in acrs.items() if acr.id})
+        return by_owner(self._read(lambda: list(self._c.authz.role_assignments.list_for_subscription())), owner)
 
     def _replicas(self, resource_group: str, acr: str) -> tuple[ObservedReplica, ...]:
         listed = self._read(lambda: list(self._c.acr.replications.list(resource_group, acr)))
@@ -247,6 +288,8 @@ class AzureArmGateway:
     # -- writes -----------------------------------------------------------------------------------
 
     def put(self, ref: ResourceRef, document: dict[str, Any]) -> LroState:
+        if ref.type is ResourceType.ROLE_ASSIGNMENT:
+            return self._assign(ref, document)
         c, g, n, body = self._c, ref.group, ref.name, _wire(document)
         if ref.type is ResourceType.GROUP:
             with self._write():
@@ -277,6 +320,15 @@ class AzureArmGateway:
 
     def delete(self, ref: ResourceRef) -> LroState:
         c, g, n = self._c, ref.group, ref.name
+        if ref.type is ResourceType.ROLE_ASSIGNMENT:  # synchronous in ARM: 200, or 204 when not there
+            with self._writes:
+                try:
+                    c.authz.role_assignments.delete(assignment_scope(c.subscription_id, ref), n)
+                except ResourceNotFoundError:
+                    return LroState(done=True)  # the resource it was on is gone, and its assignments with it
+                except AzureError as exc:
+                    raise classify(exc) from exc
+            return LroState(done=True)
         if ref.type is ResourceType.STORAGE:  # a synchronous DELETE in ARM
             with self._write():
                 c.storage.storage_accounts.delete(g, n)
@@ -292,6 +344,24 @@ class AzureArmGateway:
             if ref.type is ResourceType.GROUP and exc.code == "ResourceGroupNotFound":
                 return LroState(done=True)  # already gone
             raise
+
+    def _assign(self, ref: ResourceRef, document: dict[str, Any]) -> LroState:
+        """PUT a role assignment (synchronous in ARM: 201, or 200 for the same again). The kind names the role
+        by its GUID; ARM wants the subscription's role definition id. ``RoleAssignmentExists`` (the same
+        principal, role and scope under another name) is done: the access is there."""
+        sub = self._c.subscription_id
+        properties = dict(document.get("properties") or {})
+        properties["roleDefinitionId"] = role_definition_arm_id(sub, str(properties.get("roleDefinitionId") or ""))
+        body = _wire({**document, "properties": properties})
+        with self._writes:
+            try:
+                self._c.authz.role_assignments.create(assignment_scope(sub, ref), ref.name, body)
+            except AzureError as exc:
+                error = classify(exc)
+                if error.code != "RoleAssignmentExists":
+                    raise error from exc
+                log.info("role assignment %s: the same access exists under another name", ref.name)
+        return LroState(done=True)
 
     @staticmethod
     def _pick(

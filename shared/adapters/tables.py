@@ -304,6 +304,17 @@ class TableStateStore:
         rows = self._steps.query_entities(query, parameters=parameters)
         return [_step_record(e) for e in rows]
 
+    def get_lane_operation(self, registry: str, lane: str) -> str | None:
+        try:
+            row = self._registries.get_entity(registry, f"lane:{_lane_row(lane)}")
+        except ResourceNotFoundError:
+            return None
+        return str(row["operation_id"])
+
+    def set_lane_operation(self, registry: str, lane: str, operation_id: str) -> None:
+        entity = {"PartitionKey": registry, "RowKey": f"lane:{_lane_row(lane)}", "operation_id": operation_id}
+        self._registries.upsert_entity(entity, mode=UpdateMode.REPLACE)
+
     # -- deduplication ----------------------------------------------------------------------------
 
     def is_seen(self, scope: str, key: str) -> bool:

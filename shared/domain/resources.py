@@ -55,6 +55,7 @@ class ObservedStorage:
     tags: dict[str, str] = field(default_factory=dict)
     state: str = SUCCEEDED
     properties: dict[str, Any] = field(default_factory=dict)  # ARM's ``properties``, wire names
+    id: str = ""  # its ARM id: the scope of the data-plane role assignments on it
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,7 @@ class ObservedAcr:
     tags: dict[str, str] = field(default_factory=dict)
     state: str = SUCCEEDED
     properties: dict[str, Any] = field(default_factory=dict)  # ARM's ``properties``, wire names
+    id: str = ""  # its ARM id: the scope of the data-plane role assignments on it
 
 
 @dataclass(frozen=True)

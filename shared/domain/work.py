@@ -53,6 +53,7 @@ class ResourceType(StrEnum):
     STORAGE = "storage"
     ACR = "acr"
     REPLICA = "replica"
+    ROLE_ASSIGNMENT = "role_assignment"  # ``parent``: the scope below the group (``providers/{type}/{name}``)
     TEST = "test"  # unit tests' own kinds only; no adapter writes it
 
 

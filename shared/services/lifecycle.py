@@ -64,17 +64,29 @@ class OperationLifecycle:
         self._store = store
         self._dispatch = dispatcher
 
+    def current(self, registry: str, lane: str) -> OperationRecord | None:
+        """The newest operation of an item lane, while it runs."""
+        operation_id = self._store.get_lane_operation(registry, lane)
+        found = self._store.get_operation(operation_id) if operation_id else None
+        return found if found is not None and not found.status.terminal else None
+
     def start(
         self,
         registry: RegistryRecord,
         kind: OperationKind,
         lane: str,
         caller: Principal | None = None,
+        *,
+        supersede: bool = True,
     ) -> OperationRecord:
         """Accept an operation of an item lane (registry-shape operations are written with their registry by
-        ``RegistryService``) and send its first reconcile."""
+        ``RegistryService``) and send its first reconcile. The lane's operation still running is superseded
+        (Canceled, its steps taken over), or with ``supersede=False`` returned instead of a new one."""
         if lane == REGISTRY_LANE:
             raise ValueError("registry-lane operations are started by RegistryService with their registry")
+        running = self.current(registry.key, lane)
+        if running is not None and not supersede:
+            return running
         operation = OperationRecord(
             id=new_operation_id(registry.key),
             registry=registry.key,
@@ -85,6 +97,9 @@ class OperationLifecycle:
             traceparent=current_traceparent(),
         )
         self._store.save_operation(operation)
+        self._store.set_lane_operation(registry.key, lane, operation.id)
+        if running is not None:
+            self.cancel(running, "Superseded", f"superseded by operation {operation.id} ({kind.value})")
         self._dispatch.send(
             [
                 Reconcile(

@@ -24,6 +24,7 @@ from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import resource_group_name
 from shared.domain.plan import Plan, PlannedStep, diff
 from shared.domain.records import (
+    OperationKind,
     OperationRecord,
     OperationStatus,
     ReconcilePolicy,
@@ -171,12 +172,15 @@ class Reconciler:
             self._lifecycle.succeed(operation)
             return
         try:
-            plan = diff(spec, observed, group, self._kinds, grants).for_lane(REGISTRY_LANE)
+            full = diff(spec, observed, group, self._kinds, grants)
         except PermanentError as exc:
             self.fail(record, operation, exc.code, exc.message)
             return
+        plan = full.for_lane(REGISTRY_LANE)
         if plan.done:
             self._converged(record, operation)
+            if not record.deleting:
+                self.start_lanes(record, full)
             return
         view = StepView(spec, observed, group, grants)
         self._progress(record, record.operation_id, operation, plan, message=message, view=view)
@@ -186,6 +190,8 @@ class Reconciler:
         operation = self._store.get_operation(message.operation_id)
         if operation is None or operation.status.terminal:
             return
+        if self._store.get_lane_operation(record.key, message.lane) not in (None, operation.id):
+            return  # superseded by a newer operation of the lane, which is cancelling this one
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
         group = self.group_of(record.key)
         grants = self.grants_for(record.key)
@@ -298,6 +304,19 @@ class Reconciler:
             registry=record.key, generation=record.generation, operation_id=record.operation_id, trigger=trigger
         )
         self._dispatch.send([message])
+
+    def start_lanes(self, record: RegistryRecord, plan: Plan) -> list[str]:
+        """Level-triggered item work: an operation for every item lane the plan has steps in (a principal's
+        data-plane roles missing in a region just added, or removed by hand), unless one is running. The
+        lanes it started."""
+        started: list[str] = []
+        for lane in sorted({s.subject.lane for s in plan.ready + plan.waiting} - {REGISTRY_LANE}):
+            if self._lifecycle.current(record.key, lane) is not None:
+                continue  # its running operation re-plans the lane anyway
+            operation = self._lifecycle.start(record, OperationKind.GRANT, lane, supersede=False)
+            _log(record.key, operation.id).info("lane %s needs work; started", lane)
+            started.append(lane)
+        return started
 
     def _converged(self, record: RegistryRecord, operation: OperationRecord | None) -> None:
         self._book.settle(record.key, REGISTRY_LANE, record.operation_id)

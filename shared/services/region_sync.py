@@ -71,13 +71,15 @@ class RegionSync:
             try:
                 group = self._reconciler.group_of(current.key)
                 kinds = self._reconciler.kinds
-                plan = diff(spec, observed, group, kinds, grants[record.key]).for_lane(REGISTRY_LANE)
+                full = diff(spec, observed, group, kinds, grants[record.key])
             except PermanentError as exc:
                 self._reconciler.fail(current, None, exc.code, exc.message)
                 report.failed.append(current.key)
                 continue
+            plan = full.for_lane(REGISTRY_LANE)
             if plan.done:
-                report.in_sync.append(current.key)
+                lanes = self._reconciler.start_lanes(current, full)
+                (report.healing if lanes else report.in_sync).append(current.key)
                 continue
             accepted = self._registries.sync(SyncRegistry(current.name))
             context_log(log, registry=current.key, operation=accepted.operation.id, step="region_sync").info(

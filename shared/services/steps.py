@@ -87,7 +87,10 @@ class StepRunner:
         if message.lane == REGISTRY_LANE:
             return record.operation_id
         operation = self._store.get_operation(message.operation_id)
-        return None if operation is None or operation.status.terminal else operation.id
+        if operation is None or operation.status.terminal:
+            return None
+        newest = self._store.get_lane_operation(record.key, message.lane)
+        return operation.id if newest in (None, operation.id) else None
 
     def run(self, message: Step, *, redelivered: bool = False) -> None:
         """Run one delivery of ``message``; ``redelivered`` when the queue delivered it before (its delivery

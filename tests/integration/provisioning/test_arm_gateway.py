@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 import uuid
 from collections.abc import Iterator
@@ -12,9 +13,12 @@ from sandbox.arm.control import SandboxControl
 from sandbox.arm.launcher import ArmEndpoint, SimulatorProcess
 from shared.adapters.arm import AzureArmGateway, build_clients
 from shared.adapters.credentials import StaticTokenCredential
+from shared.domain.access import ACR_PULL, STORAGE_BLOB_DATA_READER
+from shared.domain.decide import StepContext, decide
 from shared.domain.errors import PermanentError, TransientError
-from shared.domain.resources import Part, storage_tags
-from shared.domain.work import ResourceRef, ResourceType
+from shared.domain.resources import ALL_PARTS, Observed, ObservedRoleAssignment, Part, storage_tags
+from shared.domain.spec import parse_spec
+from shared.domain.work import Action, Goal, Grant, ResourceRef, ResourceType, Subject, Verb
 from shared.ports import LroState
 
 pytestmark = pytest.mark.integration
@@ -241,3 +245,113 @@ def test_persistent_server_errors_surface_as_transient_with_the_code(gateway, co
     control.set_faults([{"method": "GET", "resource_type": "Microsoft.Resources/resourceGroups", "status": 503}])
     with pytest.raises(TransientError):
         gateway.observe("nothing", "regctl-nothing")
+
+
+# -- data-plane role assignments ---------------------------------------------------------------------
+
+PRINCIPAL = "4f1e2d3c-0000-4000-8000-00000000a11c"
+ACCESS_PARTS = frozenset({Part.ROLE_ASSIGNMENTS, Part.STORAGE, Part.ACR})
+
+
+def built(gateway: AzureArmGateway) -> tuple[str, str, Observed]:
+    """A registry with one storage account and its ACR: (registry, group, its observation)."""
+    reg = registry_name()
+    group = f"regctl-{reg}"
+    writes = Writes(gateway)
+    writes.ensure_group(group, "eastus", {"regctl-registry": reg})
+    tags = storage_tags(reg, {}, "eastus", 0)
+    finish(
+        gateway, writes.create_storage(group, f"{reg}st0", location="eastus", sku="Standard_LRS", hns=False, tags=tags)
+    )
+    finish(gateway, writes.create_acr(group, f"{reg}acr", "eastus", {"regctl-registry": reg}))
+    return reg, group, gateway.observe(reg, group, ACCESS_PARTS)
+
+
+def granted_action(reg: str, group: str, observed: Observed, target: str, goal: Goal = Goal.ENSURE) -> Action:
+    """What the data-plane kind decides for the principal's ``target`` subject (the domain's own wire body)."""
+    spec = parse_spec({"name": reg, "location": "eastus", "replication_locations": [{"location": "eastus"}]}).spec
+    grants = (Grant(PRINCIPAL, "User", STORAGE_BLOB_DATA_READER, ACR_PULL),) if goal is Goal.ENSURE else ()
+    subject = Subject("eastus", 0, f"principal/{PRINCIPAL}", target)
+    return decide(StepContext("dataplane", goal, subject, spec, observed, group, grants=grants))
+
+
+def test_a_data_plane_role_assignment_is_put_observed_and_deleted_through_the_gateway(
+    gateway: AzureArmGateway, control: SandboxControl
+):
+    reg, group, observed = built(gateway)
+    account = observed.storage[0]
+    assert account.id.lower().endswith(f"/resourcegroups/{group}/providers/microsoft.storage/storageaccounts/{reg}st0")
+    action = granted_action(reg, group, observed, "storage-reader")
+    assert action.verb is Verb.CREATE and action.ref is not None
+    control.clear_requests()
+
+    assert gateway.put(action.ref, action.body).done
+    assert gateway.put(action.ref, action.body).done  # the same again: 200
+    assert [(r["method"], r["status"]) for r in control.requests()] == [("PUT", 201), ("PUT", 200)]
+    control.clear_requests()
+    seen = gateway.observe(reg, group, ACCESS_PARTS)
+    assert len(control.requests()) == 3  # storage, registries, role assignments: one LIST each
+    expected = ObservedRoleAssignment(action.ref.name, account.id, PRINCIPAL, STORAGE_BLOB_DATA_READER)
+    assert [dataclasses.replace(a, scope=a.scope.lower()) for a in seen.role_assignments] == [
+        dataclasses.replace(expected, scope=expected.scope.lower())
+    ]
+    assert gateway.observe_all(ALL_PARTS | {Part.ROLE_ASSIGNMENTS})[reg].role_assignments == seen.role_assignments
+    assert granted_action(reg, group, seen, "storage-reader").verb is Verb.NOOP
+
+    delete = granted_action(reg, group, seen, "storage-reader", Goal.DELETE)
+    assert delete.verb is Verb.DELETE and delete.ref is not None
+    control.clear_requests()
+    assert gateway.delete(delete.ref).done
+    assert gateway.delete(delete.ref).done  # already gone: 204
+    assert [(r["method"], r["status"]) for r in control.requests()] == [("DELETE", 200), ("DELETE", 204)]
+    assert gateway.observe(reg, group, ACCESS_PARTS).role_assignments == ()
+
+
+def test_only_data_plane_roles_on_the_registrys_own_resources_are_observed(gateway: AzureArmGateway):
+    reg, group, observed = built(gateway)
+    acr = granted_action(reg, group, observed, "acr-pull")
+    assert acr.ref is not None
+    gateway.put(acr.ref, acr.body)
+    reader = "acdd72a7-3385-48ef-bd42-f606fba81ae7"  # the control-plane Reader role: not a data-plane one
+    other_role = ResourceRef(ResourceType.ROLE_ASSIGNMENT, group, str(uuid.uuid4()), acr.ref.parent)
+    gateway.put(other_role, {"properties": {"roleDefinitionId": reader, "principalId": PRINCIPAL}})
+    other, other_group, _ = built(gateway)
+    elsewhere = granted_action(other, other_group, gateway.observe(other, other_group, ACCESS_PARTS), "acr-pull")
+    assert elsewhere.ref is not None
+    gateway.put(elsewhere.ref, elsewhere.body)
+
+    seen = gateway.observe(reg, group, ACCESS_PARTS)
+    assert [(a.name, a.role_definition_id) for a in seen.role_assignments] == [(acr.ref.name, ACR_PULL)]
+    everything = gateway.observe_all(ALL_PARTS | {Part.ROLE_ASSIGNMENTS})
+    assert [a.name for a in everything[reg].role_assignments] == [acr.ref.name]
+    assert [a.name for a in everything[other].role_assignments] == [elsewhere.ref.name]
+    assert gateway.observe_all()[reg].role_assignments == ()  # not asked for: not read
+
+
+def test_role_assignment_exists_under_another_name_counts_as_done(gateway: AzureArmGateway, control: SandboxControl):
+    reg, group, observed = built(gateway)
+    action = granted_action(reg, group, observed, "storage-reader")
+    assert action.ref is not None
+    hand_made = dataclasses.replace(action.ref, name=str(uuid.uuid4()))
+    assert gateway.put(hand_made, action.body).done
+    control.clear_requests()
+
+    assert gateway.put(action.ref, action.body).done
+    assert [(r["method"], r["status"]) for r in control.requests()] == [("PUT", 409)]
+    seen = gateway.observe(reg, group, ACCESS_PARTS)
+    assert [a.name for a in seen.role_assignments] == [hand_made.name]
+    assert granted_action(reg, group, seen, "storage-reader").verb is Verb.NOOP  # it stands in for regctl's
+
+
+def test_an_assignment_on_a_missing_account_is_a_transient_error_and_its_delete_is_done(gateway: AzureArmGateway):
+    reg, group, observed = built(gateway)
+    action = granted_action(reg, group, observed, "storage-reader")
+    assert action.ref is not None
+    Writes(gateway).delete_storage(group, f"{reg}st0")
+    with pytest.raises(TransientError):
+        gateway.put(action.ref, action.body)
+    assert gateway.delete(action.ref).done
+
+
+def test_role_assignments_of_a_missing_group_observe_as_nothing(gateway: AzureArmGateway):
+    assert gateway.observe("nothing", "regctl-nothing", frozenset({Part.ROLE_ASSIGNMENTS})).empty

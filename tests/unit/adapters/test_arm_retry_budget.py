@@ -8,7 +8,7 @@ from shared.adapters.credentials import StaticTokenCredential
 
 def test_one_arm_call_sleeps_seconds_not_minutes_in_sdk_retries():
     clients = build_clients(StaticTokenCredential("t"), "00000000-0000-0000-0000-000000000000", "https://arm", None)
-    for client in (clients.resources, clients.storage, clients.acr):
+    for client in (clients.resources, clients.storage, clients.acr, clients.authz):
         policy = client._config.retry_policy
         settings = policy.configure_retries({})
         # what azure-core sleeps before each retry it may make (no Retry-After), summed

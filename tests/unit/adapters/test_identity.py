@@ -28,7 +28,6 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shared.adapters import identity
 from shared.adapters.identity import (
     AUTHENTICATION_REQUIRED,
     INVALID_TOKEN,
@@ -464,8 +463,8 @@ def test_a_token_validated_once_is_answered_from_memory_until_it_expires(jwks, c
     same = token()
     first = checker.validate(same)
     calls: list[str] = []
-    real = identity.jwt.decode
-    monkeypatch.setattr(identity.jwt, "decode", lambda *a, **k: calls.append("decode") or real(*a, **k))
+    real = jwt.decode
+    monkeypatch.setattr(jwt, "decode", lambda *a, **k: calls.append("decode") or real(*a, **k))
     assert checker.validate(same) == first and calls == []  # no signature check the second time
     expired = token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200, nbf=int(time.time()) - 7200)
     with pytest.raises(Unauthenticated):

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from shared.domain.errors import ConcurrentUpdate, Conflict, NameTaken
+from shared.domain.errors import ConcurrentUpdate, Conflict, NameTaken, TransientError
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import (
     ALL_PARTS,
@@ -19,9 +19,11 @@ from shared.domain.resources import (
     ObservedAcr,
     ObservedGroup,
     ObservedReplica,
+    ObservedRoleAssignment,
     ObservedStorage,
     Part,
 )
+from shared.domain.roles import role_definition_guid
 from shared.domain.work import ResourceRef, ResourceType
 from shared.ports import LroState, OutboundMessage
 
@@ -33,6 +35,7 @@ class FakeStore:
         self.steps: dict[tuple[str, str, str], StepRecord] = {}
         self.idem: dict[tuple[str, str], str] = {}
         self.seen: set[tuple[str, str]] = set()
+        self.lanes: dict[tuple[str, str], str] = {}
         self._etags = itertools.count(1)
 
     def _tag(self) -> str:
@@ -105,6 +108,12 @@ class FakeStore:
             if r == registry and in_lane == lane and (operation_id is None or s.operation_id == operation_id)
         ]
 
+    def get_lane_operation(self, registry: str, lane: str) -> str | None:
+        return self.lanes.get((registry, lane))
+
+    def set_lane_operation(self, registry: str, lane: str, operation_id: str) -> None:
+        self.lanes[(registry, lane)] = operation_id
+
     def is_seen(self, scope: str, key: str) -> bool:
         return (scope, key) in self.seen
 
@@ -149,6 +158,8 @@ class FakeArm:
     writes: list[str] = field(default_factory=list)
     reads: int = 0
     registry: str = "demoregistry1"  # the one registry this fake ARM holds
+    subscription: str = "00000000-0000-0000-0000-000000000000"
+    role_assignments: dict[str, ObservedRoleAssignment] = field(default_factory=dict)  # by lowercase name
     _lros: dict[str, _Lro] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -164,12 +175,28 @@ class FakeArm:
             tuple(self.storage.values()) if Part.STORAGE in parts else (),
             self.acr if Part.ACR in parts else None,
             tuple(self.replicas.values()) if Part.REPLICAS in parts and self.acr is not None else (),
+            tuple(self.role_assignments.values()) if Part.ROLE_ASSIGNMENTS in parts else (),
         )
 
     def observe_all(self, parts: frozenset[Part] = ALL_PARTS) -> dict[str, Observed]:
-        self.reads += 1
-        observed = Observed(self.group, tuple(self.storage.values()), self.acr, tuple(self.replicas.values()))
+        self.reads += 2 if Part.ROLE_ASSIGNMENTS in parts else 1
+        observed = Observed(
+            self.group,
+            tuple(self.storage.values()),
+            self.acr,
+            tuple(self.replicas.values()),
+            tuple(self.role_assignments.values()) if Part.ROLE_ASSIGNMENTS in parts else (),
+        )
         return {} if observed.empty else {self.registry: observed}
+
+    def resource_id(self, group: str, parent: str) -> str:
+        """The ARM id of a resource in ``group`` (``parent``: ``providers/{type}/{name}``)."""
+        return f"/subscriptions/{self.subscription}/resourceGroups/{group}/{parent}"
+
+    def _drop_assignments_on(self, scope: str) -> None:
+        """ARM removes a resource's role assignments with it."""
+        for name in [n for n, a in self.role_assignments.items() if a.scope.lower() == scope.lower()]:
+            del self.role_assignments[name]
 
     def _lro(self, what: str, apply: dict[str, object]) -> LroState:
         if self.lro_polls == 0:
@@ -184,11 +211,15 @@ class FakeArm:
             kind, _, name = key.partition(":")
             if kind == "storage":
                 if value is None:
-                    self.storage.pop(name, None)
+                    gone = self.storage.pop(name, None)
+                    if gone is not None:
+                        self._drop_assignments_on(gone.id)
                 else:
                     assert isinstance(value, ObservedStorage)
                     self.storage[name] = value
             elif kind == "acr":
+                if value is None and self.acr is not None:
+                    self._drop_assignments_on(self.acr.id)
                 self.acr = value  # type: ignore[assignment]
             elif kind == "replica":
                 if value is None:
@@ -200,6 +231,7 @@ class FakeArm:
                 self.probes[name] = str(value)
             elif kind == "group" and value is None:
                 self.group, self.storage, self.acr, self.replicas = None, {}, None, {}
+                self.role_assignments = {}
 
     def poll(self, continuation: str) -> LroState:
         lro = self._lros[continuation]
@@ -233,6 +265,9 @@ class FakeArm:
             return self.create_acr(ref.group, ref.name, body["location"], tags)
         if ref.type is ResourceType.REPLICA:
             return self.create_replica(ref.group, ref.parent, ref.name, tags)
+        if ref.type is ResourceType.ROLE_ASSIGNMENT:
+            self.assign_role(ref.group, ref.parent, ref.name, props)
+            return LroState(done=True)
         if ref.type is ResourceType.TEST:
             self.writes.append(f"probe:{ref.name}")
             self.probes[ref.name] = "Creating"
@@ -252,6 +287,9 @@ class FakeArm:
         raise AssertionError(f"FakeArm cannot patch {ref}")
 
     def delete(self, ref: ResourceRef) -> LroState:
+        if ref.type is ResourceType.ROLE_ASSIGNMENT:
+            self.unassign_role(ref.group, ref.parent, ref.name)
+            return LroState(done=True)
         if ref.type is ResourceType.GROUP:
             return self.delete_group(ref.name)
         if ref.type is ResourceType.STORAGE:
@@ -286,7 +324,14 @@ class FakeArm:
         if name in self.taken_names:
             raise NameTaken("taken", code="StorageAccountAlreadyTaken")
         account = ObservedStorage(
-            name, tags[TAG_REGION], int(tags[TAG_INDEX]), sku, hns, dict(tags), properties=dict(properties or {})
+            name,
+            tags[TAG_REGION],
+            int(tags[TAG_INDEX]),
+            sku,
+            hns,
+            dict(tags),
+            properties=dict(properties or {}),
+            id=self.resource_id(group, f"providers/Microsoft.Storage/storageAccounts/{name}"),
         )
         return self._lro("storage", {"storage:" + name: account})
 
@@ -301,11 +346,14 @@ class FakeArm:
 
     def delete_storage(self, group: str, name: str) -> None:
         self.writes.append(f"delete-storage:{name}")
-        self.storage.pop(name, None)
+        gone = self.storage.pop(name, None)
+        if gone is not None:
+            self._drop_assignments_on(gone.id)
 
     def create_acr(self, group: str, name: str, location: str, tags: dict[str, str]) -> LroState:
         self.writes.append(f"acr:{name}")
-        return self._lro("acr", {"acr:" + name: ObservedAcr(name, location, "Premium", dict(tags))})
+        acr_id = self.resource_id(group, f"providers/Microsoft.ContainerRegistry/registries/{name}")
+        return self._lro("acr", {"acr:" + name: ObservedAcr(name, location, "Premium", dict(tags), id=acr_id)})
 
     def update_acr(
         self, group: str, name: str, tags: dict[str, str], properties: dict[str, Any] | None = None
@@ -328,3 +376,23 @@ class FakeArm:
     def delete_replica(self, group: str, acr: str, location: str) -> LroState:
         self.writes.append(f"delete-replica:{location}")
         return self._lro("replica", {"replica:" + location: None})
+
+    def assign_role(self, group: str, parent: str, name: str, properties: dict[str, Any]) -> None:
+        """PUT of a role assignment, as the gateway makes it: the same access under another name
+        (``RoleAssignmentExists``) is done, and nothing is written."""
+        self.writes.append(f"role:{name}")
+        scope = self.resource_id(group, parent)
+        resources = [a.id for a in self.storage.values()] + ([self.acr.id] if self.acr else [])
+        if scope.lower() not in {r.lower() for r in resources}:
+            raise TransientError(f"{parent} not found", code="ResourceNotFound")
+        role = role_definition_guid(str(properties["roleDefinitionId"]))
+        principal = str(properties["principalId"]).lower()
+        for existing in self.role_assignments.values():
+            same = (existing.scope.lower(), existing.principal_id, existing.role_definition_id)
+            if same == (scope.lower(), principal, role):
+                return
+        self.role_assignments[name.lower()] = ObservedRoleAssignment(name.lower(), scope, principal, role)
+
+    def unassign_role(self, group: str, parent: str, name: str) -> None:
+        self.writes.append(f"delete-role:{name}")
+        self.role_assignments.pop(name.lower(), None)

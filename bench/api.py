@@ -3,7 +3,8 @@
 ``python -m bench.api --seconds T [--clients C] [--sweep 1,2,4,16]`` starts its own sandbox and, from C
 concurrent clients (threads, one keep-alive ``http.client`` connection each; default 8, the
 ``maxConcurrentCalls`` the app's host.json gives each queue function), sends ``POST /api/registries`` with
-a valid YAML spec (3 regions) and a unique registry name, back to back for T seconds after an untimed
+a valid YAML spec (3 regions), a unique registry name and the sandbox owner's bearer token (so each request
+is authenticated and authorized, as in production), back to back for T seconds after an untimed
 warm-up (and, once, after the sandbox came up, ``--sandbox-warmup`` seconds of the same calls: a fresh
 sandbox answers slower for its first thousand or so requests, its JIT and heaps still warming; default 10).
 Then the same C threads, for the same T seconds, do directly what ``RegistryService.create`` does behind
@@ -64,6 +65,7 @@ from bench.common import (
     app_settings,
     machine,
     other_share,
+    owner_headers,
     percentile_ms,
     progress,
     registry_yaml,
@@ -230,15 +232,18 @@ class _Connection:
 
 
 def api_factory(
-    base_url: str, regions: list[str], body: str, idempotency: bool
+    base_url: str, regions: list[str], body: str, idempotency: bool, auth: dict[str, str]
 ) -> Callable[[int], tuple[Call, Callable[[], None]]]:
-    """Each client: one keep-alive connection; a call is one POST /api/registries, accepted when 202."""
+    """Each client: one keep-alive connection; a call is one POST /api/registries with ``auth`` (the owner's
+    ``Authorization``, so every request is authenticated and authorized as a real one is), accepted when 202."""
 
     def factory(_: int) -> tuple[Call, Callable[[], None]]:
         api = _Connection(base_url)
 
         def call(name: str) -> None:
-            headers = {"Idempotency-Key": uuid.uuid4().hex} if idempotency else {}
+            headers = dict(auth)
+            if idempotency:
+                headers["Idempotency-Key"] = uuid.uuid4().hex
             if body == "yaml":
                 headers["Content-Type"] = "application/yaml"
                 content = registry_yaml(name, regions).encode()
@@ -305,7 +310,7 @@ def measure(box: Sandbox, service: RegistryService, clients: int, options: Optio
     chosen = REGION_ORDER[: options.regions]
     run_id = uuid.uuid4().hex[:4]
     meter = CpuMeter(box)
-    calls = api_factory(box.api.removesuffix("/api"), chosen, options.body, options.idempotency)
+    calls = api_factory(box.api.removesuffix("/api"), chosen, options.body, options.idempotency, owner_headers(box))
     api = drive(clients, options.seconds, options.warmup, calls, tag=f"a{run_id}", meter=meter)
     progress(f"api: {clients} clients: {api.summary('')} cpu_s={_rounded(api.cpu)} {api.samples}")
     calls = ceiling_factory(service, chosen, options.idempotency)
@@ -348,7 +353,8 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
             f"{options.seconds} s per phase, workers {options.workers}"
         )
         if options.sandbox_warmup > 0:  # a fresh sandbox is slower for a while (JIT, heaps growing): untimed
-            calls = api_factory(box.api.removesuffix("/api"), REGION_ORDER[: options.regions], options.body, False)
+            base, regions = box.api.removesuffix("/api"), REGION_ORDER[: options.regions]
+            calls = api_factory(base, regions, options.body, False, owner_headers(box))
             drive(clients, options.sandbox_warmup, 0.0, calls, tag="warm")
         primary = measure(box, service, clients, options)
         others = [measure(box, service, count, options) for count in sweep or [] if count != clients]

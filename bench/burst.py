@@ -92,13 +92,12 @@ def run(
         if throttle_scale > 0:
             control.set_throttle(enabled=True, scale=throttle_scale)
         control.clear_requests()
-        api_base = box.api.removesuffix("/api")
         meter = CpuMeter(box)
         meter.start()
         started = time.time()
-        submitted = create_registries(api_base, names, chosen, clients=16)
+        submitted = create_registries(box, names, chosen, clients=16)
         progress(f"burst: {registries} creates accepted in {time.time() - started:.1f} s; waiting for them")
-        operations = wait_operations(api_base, submitted, timeout=timeout, interval=2.0)
+        operations = wait_operations(box, submitted, timeout=timeout, interval=2.0)
         seconds = max(finished_at(doc) for doc in operations.values()) - started
         cpu = meter.stop()
         records = control.requests()

@@ -231,6 +231,19 @@ def registry_yaml(name: str, regions: list[str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def owner_headers(box: Sandbox) -> dict[str, str]:
+    """``Authorization`` as the sandbox's bootstrap owner (a token minted by its Entra stand-in's key; it lives
+    an hour, longer than any benchmark's use of one sandbox). The API refuses requests without one."""
+    return {"Authorization": f"Bearer {box.owner_token()}"}
+
+
+def api_client(box: Sandbox, timeout: float = 60.0) -> httpx.Client:
+    """A client of the sandbox's API as its owner (``/api/...`` paths)."""
+    return httpx.Client(
+        base_url=box.api.removesuffix("/api"), timeout=timeout, trust_env=False, headers=owner_headers(box)
+    )
+
+
 def wait_for(api: httpx.Client, location: str, timeout: float, interval: float = 0.1) -> dict[str, Any]:
     """Poll an operation (its ``Location``) every ``interval`` s until it is terminal; its document."""
     deadline = time.monotonic() + timeout
@@ -255,13 +268,13 @@ class Submitted:
     sent_at: float
 
 
-def create_registries(api_base: str, names: list[str], regions: list[str], clients: int = 8) -> list[Submitted]:
+def create_registries(box: Sandbox, names: list[str], regions: list[str], clients: int = 8) -> list[Submitted]:
     """POST one create per name from ``clients`` threads, as fast as the API accepts them; raise on any
     answer but 202."""
 
     def post(chunk: list[str]) -> list[Submitted]:
         accepted = []
-        with httpx.Client(base_url=api_base, timeout=60, trust_env=False) as api:
+        with api_client(box) as api:
             for name in chunk:
                 sent_at = time.time()
                 response = api.post(
@@ -280,7 +293,7 @@ def create_registries(api_base: str, names: list[str], regions: list[str], clien
 
 
 def wait_operations(
-    api_base: str, submitted: list[Submitted], timeout: float, interval: float = 1.0
+    box: Sandbox, submitted: list[Submitted], timeout: float, interval: float = 1.0
 ) -> dict[str, dict[str, Any]]:
     """Wait until every submitted operation is terminal; their documents by registry name.
 
@@ -288,7 +301,7 @@ def wait_operations(
     settled; only then is each operation read once, so waiting costs the host little."""
     deadline = time.monotonic() + timeout
     wanted = {s.name.lower() for s in submitted}
-    with httpx.Client(base_url=api_base, timeout=60, trust_env=False) as api:
+    with api_client(box) as api:
         while True:
             listing = api.get("/api/registries").json()["value"]
             settled = {r["name"].lower() for r in listing if r["status"] in ("Ready", "Failed")}
@@ -311,9 +324,10 @@ def finished_at(operation: dict[str, Any]) -> float:
 
 
 def app_settings(box: Sandbox) -> Settings:
-    """The app settings the sandbox gives the host (queue and table names, connection strings)."""
+    """The app settings the sandbox gives the host (queue and table names, connection strings, the Entra
+    stand-in's token validation)."""
     connection = str(box.info["azurite"]["connection_string"])
-    return host_environment({}, arm=box.info["arm"], connection=connection, overrides=box.env)[1]
+    return host_environment({}, arm=box.info["arm"], connection=connection, overrides=box.env, identity=box.identity)[1]
 
 
 def queued_messages(box: Sandbox) -> int:

@@ -24,11 +24,10 @@ import sys
 import time
 from typing import Any
 
-import httpx
-
 from bench.common import (
     REGION_ORDER,
     CpuMeter,
+    api_client,
     finished_at,
     machine,
     other_share,
@@ -48,7 +47,7 @@ def run(regions: int, time_scale: float) -> dict[str, Any]:
         )
         critical = time_scale * max(storage, acr + (replica if regions > 1 else 0.0))
         sequential = time_scale * (regions * storage + acr + (regions - 1) * replica)
-        with httpx.Client(base_url=box.api.removesuffix("/api"), timeout=30) as api:
+        with api_client(box, timeout=30) as api:
             control.clear_requests()
             meter = CpuMeter(box)
             meter.start()

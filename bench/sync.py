@@ -69,10 +69,9 @@ def run(registries: int, regions: int, time_scale: float) -> dict[str, Any]:
     tag = uuid.uuid4().hex[:4]
     names = [f"Sync{tag}n{i:04d}" for i in range(registries)]
     with sandbox(time_scale) as (box, control):
-        api_base = box.api.removesuffix("/api")
         started = time.monotonic()
-        submitted = create_registries(api_base, names, chosen)
-        operations = wait_operations(api_base, submitted, timeout=120 + 10 * registries)
+        submitted = create_registries(box, names, chosen)
+        operations = wait_operations(box, submitted, timeout=120 + 10 * registries)
         failed = sorted(name for name, doc in operations.items() if doc["status"] != "Succeeded")
         if failed:
             raise RuntimeError(f"setup: {len(failed)} creates did not succeed, e.g. {failed[:3]}")

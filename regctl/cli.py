@@ -1,22 +1,25 @@
 """The ``regctl`` command line: composition only (commands live in ``commands_*``).
 
-Commands are grouped by noun, as in ``az ml registry``: ``regctl registry <verb>`` and
-``regctl operation show``. They talk to the HTTP API (``regctl.client``) at ``--endpoint`` or
-``$REGCTL_ENDPOINT`` (default http://127.0.0.1:7071; the CLI adds ``/api``); ``registry validate`` works
-offline. Output is ``-o table|json|yaml``; json and yaml print the API's documents as they are.
+Commands are grouped by noun, as in ``az ml registry``: ``regctl registry <verb>``, ``regctl operation
+show``, ``regctl access grant|revoke|list``, ``regctl role create|list|delete`` and ``regctl activity list``.
+They talk to the HTTP API (``regctl.client``) at ``--endpoint`` or ``$REGCTL_ENDPOINT`` (default
+http://127.0.0.1:7071; the CLI adds ``/api``), sending ``$REGCTL_TOKEN`` as a bearer token, or one for
+``$REGCTL_SCOPE`` from ``DefaultAzureCredential`` (``regctl.auth``); ``registry validate`` works offline.
+Output is ``-o table|json|yaml``; json and yaml print the API's documents as they are.
 """
 
 from __future__ import annotations
 
 import typer
 
-from regctl import commands_operation, commands_registry
+from regctl import commands_access, commands_activity, commands_operation, commands_registry, commands_role
 
 EXIT_CODES = """\
 Exit codes: 0 success (a read answered, a request accepted, or with --wait the operation Succeeded);
 1 the operation ended Failed or Canceled, or --timeout ran out (the error goes to stderr);
-2 nothing was done: usage error, invalid file, or an error answer from the API (404 not found, 409
-conflict, 422 invalid, 5xx) or no answer at all. `registry validate` exits 1 for an invalid file.
+2 nothing was done: usage error, invalid file, or an error answer from the API (401 no or bad token,
+403 not allowed, 404 not found, 409 conflict, 422 invalid, 5xx) or no answer at all. `registry validate`
+exits 1 for an invalid file. The token: $REGCTL_TOKEN, else one for $REGCTL_SCOPE from DefaultAzureCredential.
 """
 
 app = typer.Typer(
@@ -31,10 +34,19 @@ registry_app = typer.Typer(
     help="Registries: validate a registry.yml, create, update, show, list, delete, sync, set the policy.",
     no_args_is_help=True,
 )
-operation_app = typer.Typer(help="Operations started by registry commands.", no_args_is_help=True)
+operation_app = typer.Typer(help="Operations started by registry and access commands.", no_args_is_help=True)
+access_app = typer.Typer(
+    help="Role assignments: grant a role to a principal on a registry or on every registry, revoke, list.",
+    no_args_is_help=True,
+)
+role_app = typer.Typer(help="Role definitions: create a custom role, list roles, delete one.", no_args_is_help=True)
+activity_app = typer.Typer(help="The activity log: who did what, where, and how it ended.", no_args_is_help=True)
 
 app.add_typer(registry_app, name="registry")
 app.add_typer(operation_app, name="operation")
+app.add_typer(access_app, name="access")
+app.add_typer(role_app, name="role")
+app.add_typer(activity_app, name="activity")
 
 registry_app.command("validate")(commands_registry.validate)
 registry_app.command("create", epilog=EXIT_CODES)(commands_registry.create)
@@ -45,6 +57,13 @@ registry_app.command("delete", epilog=EXIT_CODES)(commands_registry.delete)
 registry_app.command("sync", epilog=EXIT_CODES)(commands_registry.sync)
 registry_app.command("policy", epilog=EXIT_CODES)(commands_registry.policy)
 operation_app.command("show", epilog=EXIT_CODES)(commands_operation.show)
+access_app.command("grant", epilog=EXIT_CODES)(commands_access.grant)
+access_app.command("revoke", epilog=EXIT_CODES)(commands_access.revoke)
+access_app.command("list", epilog=EXIT_CODES)(commands_access.list_)
+role_app.command("create", epilog=EXIT_CODES)(commands_role.create)
+role_app.command("list", epilog=EXIT_CODES)(commands_role.list_)
+role_app.command("delete", epilog=EXIT_CODES)(commands_role.delete)
+activity_app.command("list", epilog=EXIT_CODES)(commands_activity.list_)
 
 
 def main() -> None:

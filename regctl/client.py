@@ -1,7 +1,8 @@
 """The HTTP client of the regctl API: one method per route, every failure as an ``ApiError``.
 
 The CLI reaches the control plane only through here (never ``shared.services``). The ``httpx.Client`` is
-passed in, so tests can hand over one bound to the ASGI app in process. Errors:
+passed in, so tests can hand over one bound to the ASGI app in process; so is the bearer token's source
+(``regctl.auth``), asked before every request. Errors:
 
 - ``Problem``: the API answered 4xx/5xx (RFC 9457 problem+json: ``code``, ``detail``, ``errors``);
 - ``Unreachable``: no answer (connection refused, DNS, TLS, timeout, a dropped connection);
@@ -10,6 +11,7 @@ passed in, so tests can hand over one bound to the ASGI app in process. Errors:
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -122,12 +124,20 @@ def segment(value: str) -> str:
 class ApiClient:
     """The routes under ``{endpoint}/api``; documents come back as the API wrote them."""
 
-    def __init__(self, http: httpx.Client, endpoint: str, function_key: str | None = None) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        endpoint: str,
+        function_key: str | None = None,
+        token: Callable[[], str] | None = None,
+    ) -> None:
         self._http = http
         self.endpoint = endpoint
         self._headers = {"Accept": "application/json, application/problem+json"}
         if function_key:
             self._headers["x-functions-key"] = function_key
+        self._token = token
+        """Called before each request: a credential's token is renewed before it expires."""
 
     def url(self, path: str) -> str:
         """An absolute URL for an API path such as a ``Location`` (``/api/operations/{id}``)."""
@@ -171,6 +181,37 @@ class ApiClient:
             raise BadAnswer(f"the answer from {self.endpoint}/api/operations/… has no operation status")
         return document
 
+    # -- access: role assignments, role definitions, the activity log ------------------------------------
+
+    def put_role_assignment(self, assignment_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        """201 created, 200 when identical; 409 ``RoleAssignmentExists`` under another id."""
+        return self._document("PUT", f"/api/roleAssignments/{segment(assignment_id)}", json=dict(body))
+
+    def get_role_assignment(self, assignment_id: str) -> dict[str, Any]:
+        return self._document("GET", f"/api/roleAssignments/{segment(assignment_id)}")
+
+    def list_role_assignments(self, scope: str | None = None, principal_id: str | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in (("scope", scope), ("principalId", principal_id)) if v is not None}
+        return self._listing("/api/roleAssignments", params, "role assignments")
+
+    def delete_role_assignment(self, assignment_id: str) -> dict[str, Any] | None:
+        """The deleted assignment; None when there was none (204)."""
+        return self._optional_document("DELETE", f"/api/roleAssignments/{segment(assignment_id)}")
+
+    def put_role_definition(self, role_id: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._document("PUT", f"/api/roleDefinitions/{segment(role_id)}", json=dict(body))
+
+    def list_role_definitions(self) -> dict[str, Any]:
+        return self._listing("/api/roleDefinitions", {}, "role definitions")
+
+    def delete_role_definition(self, role_id: str) -> dict[str, Any] | None:
+        """The deleted definition; None when there was none (204); 409 ``RoleDefinitionInUse`` while assigned."""
+        return self._optional_document("DELETE", f"/api/roleDefinitions/{segment(role_id)}")
+
+    def list_activity(self, registry: str | None = None, since: str | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in (("registry", registry), ("since", since)) if v is not None}
+        return self._listing("/api/activity", params, "activity entries")
+
     # -- plumbing ------------------------------------------------------------------------------------------
 
     def _accepted(
@@ -193,6 +234,17 @@ class ApiClient:
         document.setdefault("operation", f"/api/operations/{document['id']}")
         return document
 
+    def _listing(self, path: str, params: dict[str, str], what: str) -> dict[str, Any]:
+        document = self._document("GET", path, params=params)
+        if not isinstance(document.get("value"), list):
+            raise BadAnswer(f"the answer from {self.endpoint}{path} has no list of {what}")
+        return document
+
+    def _optional_document(self, method: str, path: str) -> dict[str, Any] | None:
+        """A document, or None for 204 No Content (a DELETE of something that was not there)."""
+        response = self._send(method, path)
+        return None if response.status_code == 204 else self._parsed(response, path)
+
     def _document(
         self,
         method: str,
@@ -201,12 +253,27 @@ class ApiClient:
         content: bytes | None = None,
         json: object = None,
         headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        response = self._send(method, path, content=content, json=json, headers=headers, params=params)
+        return self._parsed(response, path)
+
+    def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        content: bytes | None = None,
+        json: object = None,
+        headers: dict[str, str] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> httpx.Response:
         url = self.endpoint + path
+        sent = {**self._headers, **(headers or {})}
+        if self._token is not None:
+            sent["Authorization"] = f"Bearer {self._token()}"
         try:
-            response = self._http.request(
-                method, url, content=content, json=json, headers={**self._headers, **(headers or {})}
-            )
+            response = self._http.request(method, url, content=content, json=json, headers=sent, params=params)
         except httpx.TimeoutException:
             unsure = "" if method == "GET" else "; the request may still have been accepted"
             raise Unreachable(f"no answer from the regctl API at {self.endpoint} in time{unsure}") from None
@@ -215,13 +282,16 @@ class ApiClient:
             raise Unreachable(f"cannot reach the regctl API at {self.endpoint}: {reason}") from None
         if response.status_code >= 400:
             raise problem_of(response)
+        return response
+
+    def _parsed(self, response: httpx.Response, path: str) -> dict[str, Any]:
         try:
             document = response.json()
         except ValueError:
             document = None
         if not isinstance(document, dict):
             raise BadAnswer(
-                f"the answer from {url} (HTTP {response.status_code}) is not a regctl API document; "
-                "is the endpoint right?"
+                f"the answer from {self.endpoint + path} (HTTP {response.status_code}) is not a regctl API "
+                "document; is the endpoint right?"
             )
         return document

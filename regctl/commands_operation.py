@@ -7,7 +7,8 @@ Canceled (its error code and message on stderr) or ``--timeout`` ran out.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import functools
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -62,9 +63,20 @@ def outcome(document: Mapping[str, Any]) -> int:
 
 
 def follow(
-    ctx: typer.Context, api: ApiClient, operation_id: str, output: ViewFormat, wait: Waiting, *, answered: bool
+    ctx: typer.Context,
+    api: ApiClient,
+    operation_id: str,
+    output: ViewFormat,
+    wait: Waiting,
+    *,
+    answered: bool,
+    present: Callable[[Mapping[str, Any]], None] | None = None,
 ) -> int:
-    """Follow the operation to its end, print it, and return the exit code."""
+    """Follow the operation to its end, print it, and return the exit code. ``present`` prints, given the
+    operation, what the command prints at the end (by default the operation itself; ``access grant
+    --wait``: the role assignment as it is then)."""
+    if present is None:
+        present = functools.partial(show_operation, output=output)
     runtime = runtime_of(ctx)
     follower = Follower(api, wait.interval, wait.timeout, runtime.sleep, runtime.clock, answered)
     reporter: Reporter = LiveReporter() if runtime.live_progress() else LineReporter()
@@ -74,13 +86,13 @@ def follow(
             final = follower.follow(operation_id, reporter)
     except WaitTimedOut as exc:
         if exc.last is not None:
-            show_operation(exc.last, output)
+            present(exc.last)
         say(f"regctl: stopped waiting: {exc}; it goes on. Follow it with: {again}")
         return EXIT_FAILED
     except KeyboardInterrupt:
         say(f"regctl: stopped following operation {operation_id}; it goes on. Follow it with: {again}")
         return EXIT_INTERRUPTED
-    show_operation(final, output)
+    present(final)
     return outcome(final)
 
 

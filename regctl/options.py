@@ -74,3 +74,55 @@ YesOption = Annotated[
     bool,
     typer.Option("--yes", "-y", help="Do not ask for confirmation (required when stdin is not a terminal)."),
 ]
+
+# -- access ----------------------------------------------------------------------------------------------
+
+RegistryScopeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--registry",
+        help="The registry: the scope /registries/NAME (exclusive with --scope).",
+        show_default=False,
+    ),
+]
+ScopeOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scope",
+        help='The scope: "/" (every registry) or /registries/NAME (exclusive with --registry).',
+        show_default=False,
+    ),
+]
+PrincipalIdOption = Annotated[
+    str | None,
+    typer.Option(
+        "--principal-id",
+        help="The Entra object id of the user, group or service principal.",
+        show_default=False,
+    ),
+]
+RoleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--role",
+        help='A role name (Reader, Contributor, Owner, "AzureML Registry User", a custom role) or its id.',
+        show_default=False,
+    ),
+]
+RoleFileOption = Annotated[
+    str,
+    typer.Option(
+        "--file",
+        "-f",
+        help="The role definition YAML (JSON if the name ends in .json); - reads standard input.",
+        show_default=False,
+    ),
+]
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        help="Only entries at or after this time (ISO 8601, e.g. 2026-05-01T12:00:00Z; UTC unless it says).",
+        show_default=False,
+    ),
+]

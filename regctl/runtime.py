@@ -1,8 +1,9 @@
 """What a command takes from outside the process, replaceable in tests, and the error-to-exit-code mapping.
 
 Tests pass a ``Runtime`` as the click context object (``CliRunner().invoke(app, args, obj=Runtime(...))``):
-an ``httpx.Client`` factory bound to the ASGI app, a sleep and a clock that do not wait, and whether the
-terminal is interactive. Without one, commands use the real network, ``time`` and the real streams.
+an ``httpx.Client`` factory bound to the ASGI app, a sleep and a clock that do not wait, whether the
+terminal is interactive, and the credential that ``REGCTL_SCOPE`` gets tokens from. Without one, commands
+use the real network, ``time``, the real streams and ``DefaultAzureCredential``.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 import httpx
 import typer
 
+from regctl.auth import NoToken, TokenCredentialLike, default_credential, missing_token_hint, token_source
 from regctl.client import (
     CONNECT_TIMEOUT,
     FUNCTION_KEY_ENV,
@@ -27,7 +29,7 @@ from regctl.client import (
     normalise_endpoint,
 )
 from regctl.errors import EXIT_USAGE, UsageProblem
-from regctl.output import print_invalid, print_problem, print_usage_error
+from regctl.output import print_invalid, print_problem, print_usage_error, say
 from shared.domain.errors import InvalidSpec
 
 USER_AGENT = "regctl/0.1.0"
@@ -61,6 +63,8 @@ class Runtime:
     """Whether a confirmation can be asked for (``registry delete`` without ``--yes``)."""
     live_progress: Callable[[], bool] = stderr_is_terminal
     """Whether ``--wait`` redraws a live table (a terminal) or prints one line per change (a log)."""
+    credential: Callable[[], TokenCredentialLike] = default_credential
+    """Made on the first request when ``REGCTL_SCOPE`` asks for a token (and ``REGCTL_TOKEN`` is not set)."""
 
 
 def runtime_of(ctx: typer.Context) -> Runtime:
@@ -70,9 +74,18 @@ def runtime_of(ctx: typer.Context) -> Runtime:
 
 @contextmanager
 def connect(ctx: typer.Context, endpoint: str) -> Iterator[ApiClient]:
+    """A client of the API at ``endpoint`` sending ``$REGCTL_FUNCTION_KEY`` and the bearer token
+    (``regctl.auth``: ``$REGCTL_TOKEN``, else one for ``$REGCTL_SCOPE``, else none)."""
     base = normalise_endpoint(endpoint)
-    with runtime_of(ctx).http_client(base) as http:
-        yield ApiClient(http, base, os.environ.get(FUNCTION_KEY_ENV) or None)
+    runtime = runtime_of(ctx)
+    tokens = token_source(os.environ, runtime.credential)
+    try:
+        with runtime.http_client(base) as http:
+            yield ApiClient(http, base, os.environ.get(FUNCTION_KEY_ENV) or None, tokens)
+    finally:
+        close = getattr(tokens, "close", None)
+        if callable(close):
+            close()
 
 
 @contextmanager
@@ -88,6 +101,16 @@ def handled() -> Iterator[None]:
         raise typer.Exit(EXIT_USAGE) from None
     except Problem as exc:
         print_problem(exc.code, exc.detail, [str(e) for e in exc.errors], exc.warnings)
+        hint = missing_token_hint(os.environ) if exc.status == 401 else None
+        if hint:
+            say(hint)
+        raise typer.Exit(EXIT_USAGE) from None
+    except NoToken as exc:  # the credential's reason spans lines (DefaultAzureCredential lists each one it tried)
+        first, *rest = exc.message.splitlines() or [""]
+        print_usage_error(first)
+        for line in rest:
+            if line.strip():
+                say(line.rstrip().replace("\t", "  "))
         raise typer.Exit(EXIT_USAGE) from None
     except ApiError as exc:
         print_usage_error(exc.message)

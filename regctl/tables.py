@@ -1,8 +1,10 @@
-"""Tables for people (``-o table``): registries, a registry, an operation and its steps (rich renderables).
+"""Tables for people (``-o table``): registries, a registry, an operation and its steps, role assignments,
+role definitions and the activity log (rich renderables).
 
-Everything shown comes from the API's documents (``registry_document``, ``operation_document`` and the 202
-answer). Values are rendered as plain ``Text``, never as markup, and a missing or odd field shows as ``-``
-rather than failing: a table is a view, the JSON is the contract.
+Everything shown comes from the API's documents (``registry_document``, ``operation_document``, the 202
+answer, and the ARM-shaped role assignments and definitions). Values are rendered as plain ``Text``, never
+as markup, and a missing or odd field shows as ``-`` rather than failing: a table is a view, the JSON is the
+contract.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from rich.cells import cell_len
 from rich.console import Group, RenderableType
 from rich.table import Table
 from rich.text import Text
@@ -25,6 +28,8 @@ STATE_STYLES = {
     "Deleting": "magenta",
     "Accepted": "cyan",
     "Pending": "dim",
+    "Applied": "green",
+    "Denied": "red",
 }
 
 
@@ -58,14 +63,19 @@ def _cell(value: object) -> Text:
     return value if isinstance(value, Text) else Text(text(value))
 
 
+def _width(value: Text) -> int:
+    """The widest line of a cell (a cell may hold several lines, e.g. a role's actions)."""
+    return max((cell_len(line) for line in value.plain.split("\n")), default=0)
+
+
 def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
     """As ``az -o table``: the header, a rule of dashes under each column, then the rows."""
     cells = [[_cell(value) for value in row] for row in rows]
     table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
     for column in columns:
         table.add_column(column, overflow="fold")
-    widths = [max([len(column)] + [row[i].cell_len for row in cells]) for i, column in enumerate(columns)]
-    table.add_row(*(Text("-" * width) for width in widths))
+    widths = [max([len(column)] + [_width(row[i]) for row in cells]) for i, column in enumerate(columns)]
+    table.add_row(*(Text("-" * width, no_wrap=True, overflow="crop") for width in widths))  # cut, not folded
     for row in cells:
         table.add_row(*row)
     return table
@@ -274,3 +284,130 @@ def accepted_view(body: Mapping[str, Any], location: str) -> RenderableType:
             ("Follow with", f"regctl operation show {operation} --wait"),
         ]
     )
+
+
+# -- access: role assignments, role definitions, activity -----------------------------------------------
+
+
+def properties(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An ARM-shaped document's ``properties``."""
+    return _mapping(doc.get("properties"))
+
+
+def principal_text(value: object) -> str:
+    """A principal as ``{"id", "name", "type"}``: its name, else its id."""
+    principal = _mapping(value)
+    return text(principal.get("name") or principal.get("id"))
+
+
+def data_plane(doc: Mapping[str, Any]) -> Mapping[str, Any]:
+    return _mapping(properties(doc).get("dataPlane"))
+
+
+ASSIGNMENT_COLUMNS = ("Id", "Scope", "Principal", "Type", "Role", "Data plane")
+
+
+def assignment_list(documents: Sequence[Mapping[str, Any]]) -> RenderableType:
+    if not documents:
+        return Text("No role assignments.")
+    rows = (
+        (
+            doc.get("name"),
+            properties(doc).get("scope"),
+            properties(doc).get("principalId"),
+            properties(doc).get("principalType"),
+            properties(doc).get("roleName") or properties(doc).get("roleDefinitionId"),
+            styled(data_plane(doc).get("state")),
+        )
+        for doc in documents
+    )
+    return _table(ASSIGNMENT_COLUMNS, rows)
+
+
+def assignment_view(doc: Mapping[str, Any]) -> RenderableType:
+    props = properties(doc)
+    plane = data_plane(doc)
+    rows: list[tuple[str, object]] = [
+        ("Id", doc.get("name")),
+        ("Scope", props.get("scope")),
+        ("Principal", props.get("principalId")),
+        ("Principal type", props.get("principalType")),
+        ("Role", props.get("roleName")),
+        ("Role definition", props.get("roleDefinitionId")),
+        ("Created by", principal_text(props.get("createdBy"))),
+        ("Created on", props.get("createdOn")),
+        ("Data plane", styled(plane.get("state"))),
+        ("Operation", plane.get("operation")),
+    ]
+    operation = plane.get("operation")
+    if plane.get("state") == "Pending" and isinstance(operation, str) and operation:
+        rows.append(("Follow with", f"regctl operation show {operation.rstrip('/').rsplit('/', 1)[-1]} --wait"))
+    return _fields(rows)
+
+
+def _strings(value: object) -> list[str]:
+    return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
+
+
+def _permissions(doc: Mapping[str, Any], key: str) -> list[str]:
+    """``actions`` or ``notActions`` of every entry of ``properties.permissions``."""
+    return [v for permission in _items(properties(doc).get("permissions")) for v in _strings(permission.get(key))]
+
+
+def _lines(values: list[str]) -> str:
+    return "\n".join(values) or NONE
+
+
+ROLE_COLUMNS = ("Name", "Type", "Id", "Actions", "Not actions", "Scopes")
+
+
+def role_list(documents: Sequence[Mapping[str, Any]]) -> RenderableType:
+    if not documents:
+        return Text("No role definitions.")
+    rows = (
+        (
+            properties(doc).get("roleName"),
+            properties(doc).get("type"),
+            doc.get("name"),
+            _lines(_permissions(doc, "actions")),
+            _lines(_permissions(doc, "notActions")),
+            _lines(_strings(properties(doc).get("assignableScopes"))),
+        )
+        for doc in documents
+    )
+    return _table(ROLE_COLUMNS, rows)
+
+
+def role_view(doc: Mapping[str, Any]) -> RenderableType:
+    props = properties(doc)
+    return _fields(
+        [
+            ("Name", props.get("roleName")),
+            ("Id", doc.get("name")),
+            ("Type", props.get("type")),
+            ("Description", props.get("description")),
+            ("Actions", ", ".join(_permissions(doc, "actions")) or NONE),
+            ("Not actions", ", ".join(_permissions(doc, "notActions")) or NONE),
+            ("Assignable scopes", ", ".join(_strings(props.get("assignableScopes"))) or NONE),
+        ]
+    )
+
+
+ACTIVITY_COLUMNS = ("Time", "Principal", "Action", "Scope", "Result", "Operation")
+
+
+def activity_list(entries: Sequence[Mapping[str, Any]]) -> RenderableType:
+    if not entries:
+        return Text("No activity.")
+    rows = (
+        (
+            entry.get("time"),
+            principal_text(entry.get("principal")),
+            entry.get("action"),
+            entry.get("scope"),
+            styled(entry.get("result")),
+            text(entry.get("operation")).rstrip("/").rsplit("/", 1)[-1],  # the id `operation show` takes
+        )
+        for entry in entries
+    )
+    return _table(ACTIVITY_COLUMNS, rows)

@@ -1,13 +1,15 @@
 """One real sandbox (Azurite, the ARM simulator, the functions host running function_app) per test session.
 
 Durations are scaled down (x0.01) and the app's own delays shortened through its settings; the code paths
-are the production ones.
+are the production ones, authentication included: ``Env.api`` sends the bootstrap owner's token (minted by
+the sandbox's Entra stand-in key) on every request that carries no ``Authorization`` of its own.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +34,33 @@ SCRIPT_DIR = Path(__file__).parent
 DATA = Path(__file__).parents[2] / "unit" / "domain" / "data"
 
 
+OWNER_TOKEN_RENEWAL = 1800.0
+"""Seconds after which the owner's token is minted again (the stand-in's tokens live an hour; a session may
+be longer)."""
+
+
+class OwnerAuth(httpx.Auth):
+    """``Authorization: Bearer <the bootstrap owner's token>`` on every request without an ``Authorization``
+    header of its own (a test acting as someone else sends theirs)."""
+
+    def __init__(self, sandbox: Sandbox) -> None:
+        self._sandbox = sandbox
+        self._lock = threading.Lock()
+        self._token: str | None = None
+        self._minted = 0.0
+
+    def token(self) -> str:
+        with self._lock:
+            if self._token is None or time.monotonic() - self._minted > OWNER_TOKEN_RENEWAL:
+                self._token, self._minted = self._sandbox.owner_token(), time.monotonic()
+            return self._token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        if "authorization" not in request.headers:
+            request.headers["Authorization"] = f"Bearer {self.token()}"
+        yield request
+
+
 @dataclass
 class Arm:
     resources: ResourceManagementClient
@@ -44,7 +73,14 @@ class Arm:
 class Env:
     sandbox: Sandbox
     api: httpx.Client
+    """As the bootstrap owner, unless a request sends its own ``Authorization``."""
     arm: Arm
+
+    def owner_token(self) -> str:
+        """The owner's token, e.g. for ``REGCTL_TOKEN`` of a CLI run."""
+        auth = self.api.auth
+        assert isinstance(auth, OwnerAuth)
+        return auth.token()
 
     def create(self, body: str, **headers: str) -> httpx.Response:
         return self.api.post("/api/registries", content=body, headers={"Content-Type": "application/yaml", **headers})
@@ -68,7 +104,11 @@ def start_env(tmp: Path, **env: str) -> Iterator[Env]:
         options = {"base_url": arm_info["endpoint"], "connection_verify": arm_info["ca_bundle"]}
         sub = arm_info["subscription_id"]
         with (
-            httpx.Client(base_url=sandbox.api.removesuffix("/api"), timeout=30) as api,
+            httpx.Client(
+                base_url=sandbox.api.removesuffix("/api"),
+                timeout=30,
+                auth=OwnerAuth(sandbox),  # the bootstrap owner, unless a request says who it is
+            ) as api,
             SandboxControl(arm_info["endpoint"], arm_info["ca_bundle"]) as control,
         ):
             yield Env(

@@ -17,10 +17,12 @@ from typing import Any
 import httpx
 import jwt
 import pytest
+from azure.mgmt.authorization import AuthorizationManagementClient
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from sandbox.entra import keys
+from shared.adapters.credentials import StaticTokenCredential
 from tests.integration.e2e.conftest import DATA, Env
 
 pytestmark = pytest.mark.integration
@@ -61,8 +63,14 @@ def person(env: Env, role: str | None, scope: str = "/registries/accessreg") -> 
     return bearer(env.sandbox.token(principal, name=f"{role or 'nobody'}@example.com"))
 
 
+def bare(env: Env) -> httpx.Client:
+    """A client of the API with no identity of its own: each request says who it is, or nobody."""
+    return httpx.Client(base_url=env.sandbox.api.removesuffix("/api"), timeout=30)
+
+
 def status(env: Env, method: str, path: str, headers: dict[str, str], **kwargs: Any) -> int:
-    return env.api.request(method, path, headers=headers, **kwargs).status_code
+    with bare(env) as client:
+        return client.request(method, path, headers=headers, **kwargs).status_code
 
 
 def test_the_personas_against_the_routes(env: Env, registry: str):
@@ -99,9 +107,10 @@ def test_the_personas_against_the_routes(env: Env, registry: str):
             status(env, "PUT", f"/api/roleAssignments/{uuid.uuid4()}", headers, json=grant_body),
         )
         assert seen == expected[who], who
-    listed = env.api.get("/api/registries", headers=people["Reader"]).json()["value"]
-    assert [r["name"] for r in listed] == [registry]
-    assert env.api.get("/api/registries", headers=people["no role"]).json() == {"value": []}
+    with bare(env) as client:
+        listed = client.get("/api/registries", headers=people["Reader"]).json()["value"]
+        assert [r["name"] for r in listed] == [registry]
+        assert client.get("/api/registries", headers=people["no role"]).json() == {"value": []}
 
 
 def _b64(data: bytes) -> str:
@@ -165,9 +174,10 @@ def test_hostile_tokens_are_refused_with_401_and_store_nothing(env: Env, registr
     before = env.api.get("/api/registries", headers=owner(env)).json()["value"]
     spec = (DATA / "demo-registry-1.yml").read_text().replace("DemoRegistry1", "Hostile")
     for what, token in hostile_tokens(env).items():
-        response = env.api.post(
-            "/api/registries", content=spec, headers={**bearer(token), "Content-Type": "application/yaml"}
-        )
+        with bare(env) as client:
+            response = client.post(
+                "/api/registries", content=spec, headers={**bearer(token), "Content-Type": "application/yaml"}
+            )
         assert response.status_code == 401, (what, response.text)
         assert response.headers["www-authenticate"].startswith("Bearer"), what
         assert response.json()["code"] == "InvalidAuthenticationToken", what
@@ -194,7 +204,8 @@ def test_a_forged_app_service_principal_header_is_ignored_in_jwt_mode(env: Env, 
         ).encode()
     ).decode()
     headers = {"X-MS-CLIENT-PRINCIPAL": forged, "X-MS-CLIENT-PRINCIPAL-ID": env.sandbox.identity["owner_principal_id"]}
-    response = env.api.get("/api/registries", headers=headers)
+    with bare(env) as client:
+        response = client.get("/api/registries", headers=headers)
     assert response.status_code == 401
     assert response.json()["code"] == "AuthenticationRequired"
 
@@ -215,5 +226,67 @@ def test_a_token_of_the_stand_in_token_endpoint_is_accepted(env: Env, registry: 
     assert answer.status_code == 200, answer.text
     token = answer.json()["access_token"]
     # the sandbox's service principal has no role: it is who it says, and may see nothing
-    response = env.api.get("/api/registries", headers=bearer(token))
+    with bare(env) as client:
+        response = client.get("/api/registries", headers=bearer(token))
     assert response.status_code == 200 and response.json() == {"value": []}
+
+
+def data_plane(env: Env, registry: str, principal: str) -> set[tuple[str, str]]:
+    """(resource name, role GUID) of the principal's role assignments in the registry's resource group."""
+    arm = env.sandbox.info["arm"]
+    client = AuthorizationManagementClient(
+        StaticTokenCredential("e2e"),
+        arm["subscription_id"],
+        base_url=arm["endpoint"],
+        connection_verify=arm["ca_bundle"],
+    )
+    found = client.role_assignments.list_for_resource_group(f"regctl-{registry.lower()}")
+    return {
+        (str(a.scope).rsplit("/", 1)[-1], str(a.role_definition_id).rsplit("/", 1)[-1])
+        for a in found
+        if str(a.principal_id).lower() == principal
+    }
+
+
+def wait_for(predicate: Any, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.3)
+
+
+def test_asset_users_get_data_plane_roles_in_every_region_which_follow_the_regions_and_the_revoke(env: Env):
+    body = (DATA / "demo-registry-1.yml").read_text().replace("DemoRegistry1", "DataPlaneReg")
+    created = env.create(body, **owner(env))
+    assert env.wait(created.headers["Location"])["status"] == "Succeeded"
+    principal = str(uuid.uuid4())
+    grant = {"scope": "/registries/DataPlaneReg", "principalId": principal, "roleDefinitionId": "AzureML Registry User"}
+    name = str(uuid.uuid4())
+    granted = env.api.put(f"/api/roleAssignments/{name}", json=grant, headers=owner(env))
+    assert granted.status_code == 201, granted.text
+    operation = granted.json()["properties"]["dataPlane"]["operation"]
+    assert env.wait(operation)["status"] == "Succeeded"
+    state = env.api.get(f"/api/roleAssignments/{name}", headers=owner(env)).json()["properties"]["dataPlane"]
+    assert state["state"] == "Applied"
+    resources = env.api.get("/api/registries/DataPlaneReg", headers=owner(env)).json()["resources"]
+    accounts = {a["name"] for a in resources["storage_accounts"]}
+    acr = resources["container_registry"]["name"]
+    reader, pull = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1", "7f951dda-4ed3-4680-a7ca-43fe172d538d"
+    assert data_plane(env, "DataPlaneReg", principal) == {(a, reader) for a in accounts} | {(acr, pull)}
+    assert len(accounts) == 3
+
+    four = body.rstrip() + "\n  - location: centralus\n"
+    updated = env.api.put(
+        "/api/registries/DataPlaneReg", content=four, headers={**owner(env), "Content-Type": "application/yaml"}
+    )
+    assert env.wait(updated.headers["Location"])["status"] == "Succeeded"
+    wait_for(lambda: len(data_plane(env, "DataPlaneReg", principal)) == 5)
+    resources = env.api.get("/api/registries/DataPlaneReg", headers=owner(env)).json()["resources"]
+    accounts = {a["name"] for a in resources["storage_accounts"]}
+    assert data_plane(env, "DataPlaneReg", principal) == {(a, reader) for a in accounts} | {(acr, pull)}
+
+    revoked = env.api.delete(f"/api/roleAssignments/{name}", headers=owner(env))
+    assert revoked.status_code == 200
+    operation = revoked.json()["properties"]["dataPlane"]["operation"]
+    assert env.wait(operation)["status"] == "Succeeded"
+    assert data_plane(env, "DataPlaneReg", principal) == set()

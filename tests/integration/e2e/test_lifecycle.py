@@ -147,7 +147,11 @@ def test_the_cli_drives_a_running_sandbox(clean: Env, tmp_path: Path):
     name = unique("Cli")
     spec = tmp_path / "registry.yml"
     spec.write_text(renamed("demo-registry-1.yml", name))
-    environment = {**os.environ, "REGCTL_ENDPOINT": clean.sandbox.api.removesuffix("/api")}
+    environment = {
+        **os.environ,
+        "REGCTL_ENDPOINT": clean.sandbox.api.removesuffix("/api"),
+        "REGCTL_TOKEN": clean.owner_token(),  # the bootstrap owner's, as `python -m sandbox token --owner` prints
+    }
 
     def regctl(*args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

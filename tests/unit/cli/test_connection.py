@@ -226,7 +226,7 @@ def test_every_command_of_the_issue_is_listed():
 def test_the_entry_point_reports_an_unreachable_api_in_a_fresh_process():
     command, env = regctl_command()
     endpoint = f"http://127.0.0.1:{closed_port()}"
-    env = {k: v for k, v in env.items() if k not in ("REGCTL_ENDPOINT", "REGCTL_FUNCTION_KEY")}
+    env = {k: v for k, v in env.items() if k not in CLEAN_ENV}
 
     done = subprocess.run(
         [*command, "registry", "list", "-o", "json"],

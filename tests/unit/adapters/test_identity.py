@@ -464,7 +464,12 @@ def test_a_token_validated_once_is_answered_from_memory_until_it_expires(jwks, c
     first = checker.validate(same)
     calls: list[str] = []
     real = jwt.decode
-    monkeypatch.setattr(jwt, "decode", lambda *a, **k: calls.append("decode") or real(*a, **k))
+
+    def counting_decode(*args: Any, **kwargs: Any) -> Any:
+        calls.append("decode")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jwt, "decode", counting_decode)
     assert checker.validate(same) == first and calls == []  # no signature check the second time
     expired = token(exp=int(time.time()) - 3600, iat=int(time.time()) - 7200, nbf=int(time.time()) - 7200)
     with pytest.raises(Unauthenticated):

@@ -40,8 +40,9 @@ unit: setup
 integration: setup
 	$(BIN)/pytest tests -q -m integration
 
+# two workers: the sandbox-backed files are independent (each starts its own sandbox on free ports)
 test: lint types contracts
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n 2
 
 # Every benchmark, then docs/performance.md (minutes; never part of `make test`).
 # `make bench BENCH_ARGS="--only api"` or `BENCH_ARGS=--quick` for a part or a smoke run.

@@ -110,6 +110,11 @@ BENCHMARKS = [
                 lambda r: _num(r, "ratio_to_ceiling") >= 0.7,
             ),
             Goal("`p99_ms` <= 150", lambda r: r.get("p99_ms"), lambda r: _num(r, "p99_ms") <= 150),
+            Goal(
+                "`auth_cpu_ms_per_request` <= 1",
+                lambda r: r.get("auth_cpu_ms_per_request"),
+                lambda r: _num(r, "auth_cpu_ms_per_request") <= 1,
+            ),
         ],
         figures=[
             "host_instances",

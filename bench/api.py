@@ -72,8 +72,9 @@ from bench.common import (
     sandbox,
 )
 from sandbox.harness import Sandbox
-from shared.bootstrap import build
+from shared.bootstrap import Container, build
 from shared.domain.commands import CreateRegistry
+from shared.domain.roles import Action
 from shared.services.registries import RegistryService
 
 PAUSED_POLL_SECONDS = "3600"
@@ -260,14 +261,40 @@ def api_factory(
 
 
 @contextmanager
-def app_dependencies(box: Sandbox) -> Iterator[RegistryService]:
-    """The app's own registry service, built by the composition root from the settings the sandbox gives the
+def app_dependencies(box: Sandbox) -> Iterator[Container]:
+    """The app's own dependencies, built by the composition root from the settings the sandbox gives the
     host (one per process, as the host has one container shared by its request threads)."""
     deps = build(app_settings(box))
     try:
-        yield deps.registries
+        yield deps
     finally:
         deps.publisher.close()
+
+
+AUTH_ROUNDS = 3000
+
+
+def auth_cost(box: Sandbox, deps: Container) -> dict[str, float]:
+    """CPU milliseconds that identifying and authorizing one request costs the host, with the app's own
+    authenticator (RS256 over the stand-in's JWKS) and access service, in this process: for a client that
+    sends the same token on every request (as every client does for its token's lifetime), and for a token
+    seen for the first time (the signature check)."""
+    headers = {"Authorization": f"Bearer {box.owner_token()}"}
+    scope = "/registries/benchauth"
+    principal = deps.authenticator.authenticate(headers)  # the JWKS fetch and the access snapshot: untimed
+    deps.access.authorize(principal, Action.REGISTRIES_WRITE, scope)
+    started = time.process_time()
+    for _ in range(AUTH_ROUNDS):
+        principal = deps.authenticator.authenticate(headers)
+        deps.access.authorize(principal, Action.REGISTRIES_WRITE, scope).require()
+    repeat = (time.process_time() - started) / AUTH_ROUNDS * 1000
+    fresh = [{"Authorization": f"Bearer {box.owner_token()}"} for _ in range(200)]  # minted untimed
+    started = time.process_time()
+    for each in fresh:
+        principal = deps.authenticator.authenticate(each)
+        deps.access.authorize(principal, Action.REGISTRIES_WRITE, scope).require()
+    first = (time.process_time() - started) / len(fresh) * 1000
+    return {"auth_cpu_ms_per_request": round(repeat, 4), "auth_cpu_ms_new_token": round(first, 3)}
 
 
 def ceiling_factory(
@@ -346,8 +373,11 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
         env = {"SANDBOX_POLL_MIN_SECONDS": PAUSED_POLL_SECONDS, "SANDBOX_POLL_MAX_SECONDS": PAUSED_POLL_SECONDS}
     with (
         sandbox(options.time_scale, env, options.host_instances, options.azurite_memory) as (box, _control),
-        app_dependencies(box) as service,
+        app_dependencies(box) as deps,
     ):
+        service = deps.registries
+        auth = auth_cost(box, deps)
+        progress(f"api: authentication + authorization per request: {auth}")
         progress(
             f"api: sandbox up; {options.sandbox_warmup} s sandbox warm-up, then {options.warmup} s warm-up + "
             f"{options.seconds} s per phase, workers {options.workers}"
@@ -372,6 +402,7 @@ def run(clients: int, options: Options, sweep: list[int] | None = None) -> dict[
         "azurite": "memory" if options.azurite_memory else "disk",
         "sandbox_warmup_s": options.sandbox_warmup,
         **primary,
+        **auth,
         **({"sweep": [_brief(r) for r in swept]} if swept else {}),
         "machine": machine(),
     }

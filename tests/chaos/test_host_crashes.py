@@ -27,7 +27,9 @@ def kill_host(env: Env, after: float) -> None:
 
 
 def test_the_host_killed_three_times_mid_run_is_restarted_and_everything_converges_exactly(tmp_path):
-    for env in start_env(tmp_path, SANDBOX_LOCK_DURATION_SECONDS="3"):
+    """Also: every operation's OperationFinished is heard by its consumer, whatever moment a kill hit (between
+    a terminal status write and its send, the outbox relay, every 5 s here, sends it)."""
+    for env in start_env(tmp_path, SANDBOX_LOCK_DURATION_SECONDS="3", OUTBOX_RELAY_SCHEDULE="*/5 * * * * *"):
         workload = Workload(env)
         created = first_phase(workload)
         kill_host(env, after=0.8)
@@ -36,3 +38,4 @@ def test_the_host_killed_three_times_mid_run_is_restarted_and_everything_converg
         kill_host(env, after=0.5)
         kill_host(env, after=1.5)
         workload.assert_converged()
+        workload.assert_every_finish_heard()

@@ -27,6 +27,7 @@ from typing import Any
 
 import httpx
 import yaml
+from azure.data.tables import TableClient
 from azure.storage.queue import QueueClient
 
 from shared.domain.documents import load_yaml
@@ -42,7 +43,11 @@ RESOURCE_TYPES = (
     "Microsoft.ContainerRegistry/registries",
     "Microsoft.ContainerRegistry/registries/replications",
 )
-DEAD_LETTER_QUEUES = ("regctl-reconcile-deadletter", "regctl-steps-deadletter")
+DEAD_LETTER_QUEUES = (
+    "regctl-reconcile-deadletter",
+    "regctl-steps-deadletter",
+    "regctl-operation-events-deadletter",
+)
 
 
 def region(location: str, sku: str = "Standard_LRS", *, hns: bool = False, count: int = 1) -> dict[str, Any]:
@@ -177,6 +182,25 @@ class Workload:
         assert_subscription_holds_exactly(self.env, self.live())
         assert_api_agrees(self.env, self.expected)
         assert_nothing_dead_lettered(self.env)
+
+    def assert_every_finish_heard(self, timeout: float = 150.0) -> None:
+        """Every accepted operation's terminal status reached the OperationFinished consumer, which records
+        ``{operation}:{status}`` in the Seen table once its listeners ran: the event was published and
+        delivered at least once, even when the host died between the status write and the send (the outbox
+        relay sends it then)."""
+        documents = self.wait(self.accepted, timeout)
+        wanted = {f"{doc['id']}:{doc['status']}" for doc in documents.values()}
+        connection = self.env.sandbox.info["azurite"]["connection_string"]
+        deadline = time.monotonic() + timeout
+        with TableClient.from_connection_string(connection, "regctlSeen") as seen:
+            while True:
+                heard = {str(e["RowKey"]) for e in seen.query_entities("PartitionKey eq 'finished'")}
+                missing = wanted - heard
+                if not missing:
+                    return
+                if time.monotonic() > deadline:
+                    raise AssertionError(f"OperationFinished never heard for {sorted(missing)}")
+                time.sleep(1.0)
 
     def live(self) -> dict[str, dict[str, Any]]:
         return {name: doc for name, doc in self.expected.items() if doc is not None}

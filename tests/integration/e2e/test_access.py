@@ -255,12 +255,14 @@ def wait_for(predicate: Any, timeout: float = 60.0) -> None:
         time.sleep(0.3)
 
 
-def test_asset_users_get_data_plane_roles_in_every_region_which_follow_the_regions_and_the_revoke(env: Env):
+def test_asset_readers_get_data_plane_roles_in_every_region_which_follow_the_regions_and_the_revoke(env: Env):
+    """A Reader (assets/read) gets Storage Blob Data Reader and AcrPull. AzureML Registry User permits
+    assets/* and so assets/write, which maps to Storage Blob Data Contributor and AcrPush (the next test)."""
     body = (DATA / "demo-registry-1.yml").read_text().replace("DemoRegistry1", "DataPlaneReg")
     created = env.create(body, **owner(env))
     assert env.wait(created.headers["Location"])["status"] == "Succeeded"
     principal = str(uuid.uuid4())
-    grant = {"scope": "/registries/DataPlaneReg", "principalId": principal, "roleDefinitionId": "AzureML Registry User"}
+    grant = {"scope": "/registries/DataPlaneReg", "principalId": principal, "roleDefinitionId": "Reader"}
     name = str(uuid.uuid4())
     granted = env.api.put(f"/api/roleAssignments/{name}", json=grant, headers=owner(env))
     assert granted.status_code == 201, granted.text
@@ -290,3 +292,16 @@ def test_asset_users_get_data_plane_roles_in_every_region_which_follow_the_regio
     operation = revoked.json()["properties"]["dataPlane"]["operation"]
     assert env.wait(operation)["status"] == "Succeeded"
     assert data_plane(env, "DataPlaneReg", principal) == set()
+
+
+def test_an_azureml_registry_user_gets_write_access_on_the_data_plane(env: Env):
+    body = (DATA / "demo-registry-1.yml").read_text().replace("DemoRegistry1", "WriterReg")
+    assert env.wait(env.create(body).headers["Location"])["status"] == "Succeeded"
+    principal = str(uuid.uuid4())
+    grant = {"scope": "/registries/WriterReg", "principalId": principal, "roleDefinitionId": "AzureML Registry User"}
+    granted = env.api.put(f"/api/roleAssignments/{uuid.uuid4()}", json=grant)
+    assert granted.status_code == 201, granted.text
+    assert env.wait(granted.json()["properties"]["dataPlane"]["operation"])["status"] == "Succeeded"
+    contributor, push = "ba92f5b4-2d11-453d-a403-e96b0029c9fe", "8311e382-0749-4cb8-b61a-304f252e45ec"
+    roles = {role for _, role in data_plane(env, "WriterReg", principal)}
+    assert roles == {contributor, push} and len(data_plane(env, "WriterReg", principal)) == 4

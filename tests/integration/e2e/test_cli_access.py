@@ -64,7 +64,8 @@ def test_the_cli_manages_access_on_a_running_sandbox(clean: Env, tmp_path: Path)
     assert made.returncode == 0, made.stderr
     role_id = json.loads(made.stdout)["name"]
     assert owner("role", "create", "--file", str(role_file)).returncode == 0  # again: the same role
-    assert role_name in owner("role", "list").stdout
+    listed = json.loads(owner("role", "list", "-o", "json").stdout)
+    assert role_name in {r["properties"]["roleName"] for r in listed["value"]}
 
     granted = owner(
         "access", "grant", "--registry", name, "--principal-id", principal, "--role", role_name,

@@ -22,10 +22,8 @@ Every Azure error leaves this adapter as one of regctl's (``_classified``): a lo
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 from collections.abc import Mapping
-from datetime import datetime
 from typing import Any
 
 from azure.core import MatchConditions
@@ -39,22 +37,30 @@ from azure.core.exceptions import (
 )
 from azure.data.tables import TableClient, TableServiceClient, TableTransactionError, UpdateMode
 
+from shared.adapters.table_rows import (
+    LANE_END,
+    REGISTRY_ROW,
+    etag,
+    idem_entity,
+    idem_row,
+    lane_row,
+    operation_entity,
+    operation_record,
+    registry_entity,
+    registry_record,
+    step_entity,
+    step_record,
+    step_row,
+)
 from shared.adapters.transport import transport_options
-from shared.domain.access import Principal
 from shared.domain.errors import ConcurrentUpdate, Conflict, RegctlError, TransientError
 from shared.domain.records import (
-    OperationKind,
     OperationRecord,
-    OperationStatus,
-    ReconcilePolicy,
     RegistryRecord,
-    RegistryStatus,
     StepRecord,
-    StepState,
     operation_registry,
 )
 
-REGISTRY_ROW = "registry"
 FIRST_OP = "first_op"
 INLINE_ETAG = "inline"  # an operation read from its registry row's inline copy: it has no row of its own yet
 
@@ -62,18 +68,6 @@ INLINE_ETAG = "inline"  # an operation read from its registry row's inline copy:
 #: to 120 s) held a request or a function for minutes through a storage outage; a request answers 503 and a
 #: function's message is retried by the queue instead.
 RETRY_OPTIONS: dict[str, Any] = {"retry_total": 3, "retry_backoff_factor": 0.5, "retry_backoff_max": 4}
-
-
-_LANE_END = "}"  # the character after "|": a lane's rows are the RowKey range [lane|, lane})
-
-
-def _lane_row(lane: str) -> str:
-    """A lane as a RowKey prefix (item lanes such as ``asset:model/n/1`` hold "/", which keys may not)."""
-    return lane.replace("/", "!")
-
-
-def _step_row(lane: str, key: str) -> str:
-    return f"{_lane_row(lane)}|{key.replace('/', '!')}"
 
 
 def classify_store_error(exc: AzureError) -> RegctlError:
@@ -98,19 +92,9 @@ def _classified(method: Any) -> Any:
     return wrapper
 
 
-def _idem_row(key: str) -> str:
-    return "idem:" + hashlib.sha256(key.encode("utf-8")).hexdigest()
-
-
 def _etag_of(meta: Any) -> str | None:
     """The ETag in a write's response metadata."""
     etag = meta.get("etag") if meta else None
-    return str(etag) if etag else None
-
-
-def _etag(entity: Any) -> str | None:
-    metadata = getattr(entity, "metadata", None) or {}
-    etag = metadata.get("etag")
     return str(etag) if etag else None
 
 
@@ -151,7 +135,7 @@ class TableStateStore:
     # -- registries -------------------------------------------------------------------------------
 
     def create_registry(self, registry: RegistryRecord, operation: OperationRecord) -> None:
-        entity = {**_registry_entity(registry), FIRST_OP: json.dumps(_operation_entity(operation), default=str)}
+        entity = {**registry_entity(registry), FIRST_OP: json.dumps(operation_entity(operation), default=str)}
         try:
             meta = self._registries.create_entity(entity)
         except ResourceExistsError as exc:
@@ -173,18 +157,18 @@ class TableStateStore:
         meta: Mapping[str, Any]
         try:
             if operation is None:
-                meta = self._registries.update_entity(_registry_entity(registry), **checked)
+                meta = self._registries.update_entity(registry_entity(registry), **checked)
             else:
                 batch: list[tuple[str, Any, dict[str, Any]]] = [
-                    ("update", _registry_entity(registry), checked),
-                    ("create", _operation_entity(operation), {}),
+                    ("update", registry_entity(registry), checked),
+                    ("create", operation_entity(operation), {}),
                 ]
                 if operation.idempotency_key:
-                    batch.append(("upsert", _idem_entity(operation), {}))
+                    batch.append(("upsert", idem_entity(operation), {}))
                 meta = self._registries.submit_transaction(batch)[0]
         except (TableTransactionError, ResourceModifiedError, ResourceNotFoundError) as exc:
             raise ConcurrentUpdate(f'registry "{registry.name}" was changed concurrently; retry') from exc
-        registry.etag = _etag_of(meta) or _etag(self._registries.get_entity(registry.key, REGISTRY_ROW))
+        registry.etag = _etag_of(meta) or etag(self._registries.get_entity(registry.key, REGISTRY_ROW))
 
     def delete_registry(self, registry: RegistryRecord) -> None:
         try:
@@ -197,11 +181,11 @@ class TableStateStore:
             entity = self._registries.get_entity(key.lower(), REGISTRY_ROW)
         except ResourceNotFoundError:
             return None
-        return _registry_record(entity)
+        return registry_record(entity)
 
     def list_registries(self) -> list[RegistryRecord]:
         rows = self._registries.query_entities(f"RowKey eq '{REGISTRY_ROW}'")
-        return [_registry_record(e) for e in rows]
+        return [registry_record(e) for e in rows]
 
     # -- operations -------------------------------------------------------------------------------
 
@@ -216,7 +200,7 @@ class TableStateStore:
         return first if first is not None and first.id == operation_id else None
 
     def save_operation(self, operation: OperationRecord) -> None:
-        entity = _operation_entity(operation)
+        entity = operation_entity(operation)
         first_save = operation.etag == INLINE_ETAG  # the operation's own row, if nobody made it yet
         try:
             if first_save:
@@ -233,12 +217,12 @@ class TableStateStore:
         except (ResourceModifiedError, ResourceExistsError) as exc:
             raise ConcurrentUpdate(f"operation {operation.id} was changed concurrently") from exc
         if first_save and operation.idempotency_key:
-            self._registries.upsert_entity(_idem_entity(operation))
+            self._registries.upsert_entity(idem_entity(operation))
         operation.etag = _etag_of(meta)
 
     def find_idempotent(self, registry: str, idempotency_key: str) -> OperationRecord | None:
         try:
-            entity = self._registries.get_entity(registry.lower(), _idem_row(idempotency_key))
+            entity = self._registries.get_entity(registry.lower(), idem_row(idempotency_key))
         except ResourceNotFoundError:
             first = self._first_operation(registry.lower())
             if first is None or first.idempotency_key != idempotency_key:
@@ -248,7 +232,7 @@ class TableStateStore:
 
     def _operation_row(self, registry: str, operation_id: str) -> OperationRecord | None:
         try:
-            return _operation_record(self._registries.get_entity(registry, "op:" + operation_id))
+            return operation_record(self._registries.get_entity(registry, "op:" + operation_id))
         except ResourceNotFoundError:
             return None
 
@@ -261,25 +245,25 @@ class TableStateStore:
         raw = row.get(FIRST_OP)
         if not raw:
             return None
-        first = _operation_record({**json.loads(raw), "PartitionKey": registry})
+        first = operation_record({**json.loads(raw), "PartitionKey": registry})
         first.etag = INLINE_ETAG
         return first
 
     def list_pending_events(self) -> list[OperationRecord]:
         rows = self._registries.query_entities("event_pending eq true")
-        return [_operation_record(e) for e in rows]
+        return [operation_record(e) for e in rows]
 
     # -- steps ------------------------------------------------------------------------------------
 
     def get_step(self, registry: str, lane: str, key: str) -> StepRecord | None:
         try:
-            entity = self._steps.get_entity(registry, _step_row(lane, key))
+            entity = self._steps.get_entity(registry, step_row(lane, key))
         except ResourceNotFoundError:
             return None
-        return _step_record(entity)
+        return step_record(entity)
 
     def save_step(self, step: StepRecord) -> None:
-        entity = _step_entity(step)
+        entity = step_entity(step)
         try:
             if step.etag:
                 meta = self._steps.update_entity(
@@ -295,24 +279,24 @@ class TableStateStore:
         step.etag = _etag_of(meta)
 
     def list_steps(self, registry: str, lane: str, operation_id: str | None = None) -> list[StepRecord]:
-        prefix = _lane_row(lane)
+        prefix = lane_row(lane)
         query = "PartitionKey eq @pk and RowKey ge @low and RowKey lt @high"
-        parameters = {"pk": registry, "low": f"{prefix}|", "high": f"{prefix}{_LANE_END}"}
+        parameters = {"pk": registry, "low": f"{prefix}|", "high": f"{prefix}{LANE_END}"}
         if operation_id is not None:
             query += " and operation_id eq @op"
             parameters["op"] = operation_id
         rows = self._steps.query_entities(query, parameters=parameters)
-        return [_step_record(e) for e in rows]
+        return [step_record(e) for e in rows]
 
     def get_lane_operation(self, registry: str, lane: str) -> str | None:
         try:
-            row = self._registries.get_entity(registry, f"lane:{_lane_row(lane)}")
+            row = self._registries.get_entity(registry, f"lane:{lane_row(lane)}")
         except ResourceNotFoundError:
             return None
         return str(row["operation_id"])
 
     def set_lane_operation(self, registry: str, lane: str, operation_id: str) -> None:
-        entity = {"PartitionKey": registry, "RowKey": f"lane:{_lane_row(lane)}", "operation_id": operation_id}
+        entity = {"PartitionKey": registry, "RowKey": f"lane:{lane_row(lane)}", "operation_id": operation_id}
         self._registries.upsert_entity(entity, mode=UpdateMode.REPLACE)
 
     # -- deduplication ----------------------------------------------------------------------------
@@ -336,155 +320,3 @@ def classified_methods(cls: type) -> None:
 
 
 classified_methods(TableStateStore)
-
-
-# -- mapping --------------------------------------------------------------------------------------
-
-
-def _dt(value: Any) -> datetime:
-    if isinstance(value, datetime):
-        return value
-    return datetime.fromisoformat(str(value))
-
-
-def _registry_entity(r: RegistryRecord) -> dict[str, Any]:
-    return {
-        "PartitionKey": r.key,
-        "RowKey": REGISTRY_ROW,
-        "name": r.name,
-        "spec": json.dumps(r.spec, separators=(",", ":")),
-        "generation": r.generation,
-        "observed_generation": r.observed_generation,
-        "status": r.status.value,
-        "operation_id": r.operation_id,
-        "deleting": r.deleting,
-        "policy": r.policy.value,
-        "drift": json.dumps(r.drift, separators=(",", ":")),
-        "created_at": r.created_at,
-        "updated_at": r.updated_at,
-        "resources": json.dumps(r.resources, separators=(",", ":")),
-        "observed_at": r.observed_at or "",  # always present: rows are written in MERGE mode
-    }
-
-
-def _registry_record(e: Any) -> RegistryRecord:
-    return RegistryRecord(
-        key=str(e["PartitionKey"]),
-        name=str(e["name"]),
-        spec=json.loads(e["spec"]),
-        generation=int(e["generation"]),
-        observed_generation=int(e["observed_generation"]),
-        status=RegistryStatus(e["status"]),
-        operation_id=str(e.get("operation_id", "")),
-        deleting=bool(e.get("deleting", False)),
-        policy=ReconcilePolicy(e.get("policy", ReconcilePolicy.MANAGE.value)),
-        drift=json.loads(e.get("drift") or "[]"),
-        observed_at=_dt(e["observed_at"]) if e.get("observed_at") else None,
-        created_at=_dt(e["created_at"]),
-        updated_at=_dt(e["updated_at"]),
-        resources=json.loads(e.get("resources") or "{}"),
-        etag=_etag(e),
-    )
-
-
-def _operation_entity(o: OperationRecord) -> dict[str, Any]:
-    entity: dict[str, Any] = {
-        "PartitionKey": o.registry,
-        "RowKey": "op:" + o.id,
-        "operation_id": o.id,
-        "kind": o.kind.value,
-        "generation": o.generation,
-        "status": o.status.value,
-        "created_at": o.created_at,
-        "updated_at": o.updated_at,
-        "lane": o.lane,
-        "event_pending": o.event_pending,
-    }
-    if o.requested_by is not None:
-        who = o.requested_by
-        entity["requested_by"] = json.dumps({"id": who.id, "name": who.name, "type": who.type})
-    for name in ("error_code", "error_message", "idempotency_key", "traceparent"):
-        value = getattr(o, name)
-        if value is not None:
-            entity[name] = value
-    return entity
-
-
-def _idem_entity(o: OperationRecord) -> dict[str, Any]:
-    assert o.idempotency_key is not None
-    return {"PartitionKey": o.registry, "RowKey": _idem_row(o.idempotency_key), "operation_id": o.id}
-
-
-def _operation_record(e: Any) -> OperationRecord:
-    return OperationRecord(
-        id=str(e["operation_id"]),
-        registry=str(e["PartitionKey"]),
-        kind=OperationKind(e["kind"]),
-        generation=int(e["generation"]),
-        status=OperationStatus(e["status"]),
-        created_at=_dt(e["created_at"]),
-        updated_at=_dt(e["updated_at"]),
-        error_code=e.get("error_code"),
-        error_message=e.get("error_message"),
-        idempotency_key=e.get("idempotency_key"),
-        lane=str(e.get("lane") or "registry"),
-        requested_by=_principal(e.get("requested_by")),
-        traceparent=e.get("traceparent"),
-        event_pending=bool(e.get("event_pending", False)),
-        etag=_etag(e),
-    )
-
-
-def _principal(raw: Any) -> Principal | None:
-    if not raw:
-        return None
-    data = json.loads(raw)
-    return Principal(id=str(data["id"]), name=str(data.get("name", "")), type=data.get("type", "User"))
-
-
-def _step_entity(s: StepRecord) -> dict[str, Any]:
-    entity: dict[str, Any] = {
-        "PartitionKey": s.registry,
-        "RowKey": _step_row(s.lane, s.key),
-        "key": s.key,
-        "operation_id": s.operation_id,
-        "kind": s.kind,
-        "goal": s.goal,
-        "item": s.item,
-        "region": s.region,
-        "index": s.index,
-        "state": s.state.value,
-        "attempts": s.attempts,
-        "name_attempt": s.name_attempt,
-        "run": s.run,
-        "started_at": s.started_at,
-        "updated_at": s.updated_at,
-    }
-    for name in ("last_error", "resource_name", "continuation"):
-        value = getattr(s, name)
-        if value is not None:
-            entity[name] = value
-    return entity
-
-
-def _step_record(e: Any) -> StepRecord:
-    return StepRecord(
-        registry=str(e["PartitionKey"]),
-        key=str(e["key"]),
-        operation_id=str(e["operation_id"]),
-        kind=str(e["kind"]),
-        goal=str(e.get("goal") or "ensure"),
-        item=str(e.get("item") or ""),
-        region=str(e["region"]),
-        index=int(e["index"]),
-        state=StepState(e["state"]),
-        attempts=int(e["attempts"]),
-        last_error=e.get("last_error"),
-        resource_name=e.get("resource_name"),
-        name_attempt=int(e.get("name_attempt", 0)),
-        run=int(e.get("run", 0)),
-        continuation=e.get("continuation"),
-        started_at=_dt(e["started_at"]),
-        updated_at=_dt(e["updated_at"]),
-        etag=_etag(e),
-    )

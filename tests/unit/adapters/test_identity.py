@@ -32,14 +32,11 @@ from shared.adapters.identity import (
     AUTHENTICATION_REQUIRED,
     INVALID_TOKEN,
     EasyAuthReader,
-    JwksCache,
-    JwksUnavailable,
     JwtValidator,
     authenticator_from_settings,
-    check_jwks_uri,
     principal_from_claims,
-    requests_jwks_fetcher,
 )
+from shared.adapters.jwks import JwksCache, JwksUnavailable, check_jwks_uri, requests_jwks_fetcher
 from shared.domain.access import Principal
 from shared.domain.errors import TransientError, Unauthenticated
 from shared.settings import Settings

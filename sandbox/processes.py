@@ -29,7 +29,7 @@ def write_json_atomically(path: Path, document: Mapping[str, Any]) -> None:
     os.replace(temporary, path)
 
 
-def _alive(pid: object) -> bool:
+def alive(pid: object) -> bool:
     if not isinstance(pid, int) or pid <= 0:
         return False
     try:
@@ -41,6 +41,16 @@ def _alive(pid: object) -> bool:
     return True
 
 
+def remove_if_ours(path: Path, info: Mapping[str, object]) -> None:
+    """Remove ``path`` (a server's info file) if it still says what this server wrote there."""
+    try:
+        current = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if current == info:
+        path.unlink(missing_ok=True)
+
+
 def clear_stale_info(sandbox_dir: Path) -> None:
     """Remove a ``sandbox.json`` left by a sandbox that is gone; refuse if its processes still run."""
     info_path = sandbox_dir / SANDBOX_JSON
@@ -50,7 +60,7 @@ def clear_stale_info(sandbox_dir: Path) -> None:
         return
     except ValueError:
         pids = {}
-    running = {name: pid for name, pid in pids.items() if _alive(pid)}
+    running = {name: pid for name, pid in pids.items() if alive(pid)}
     if running:
         raise SandboxError(f"a sandbox is already running from {sandbox_dir} (pids {running}); stop it first")
     info_path.unlink(missing_ok=True)

@@ -23,6 +23,7 @@ import uvicorn
 from sandbox.arm.app import ArmApp
 from sandbox.arm.certs import make_certs
 from sandbox.arm.config import Settings
+from sandbox.processes import remove_if_ours
 
 log = logging.getLogger(__name__)
 
@@ -110,19 +111,10 @@ def run(options: ServerOptions) -> int:
             runner.run(serve())
     finally:
         certs.forget_key()
-        _remove_if_ours(arm_json, info)
+        remove_if_ours(arm_json, info)
         sock.close()
     return 0 if server.started else 1
 
 
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:
     log.debug("signal %s after shutdown ignored", signum)
-
-
-def _remove_if_ours(arm_json: Path, info: Mapping[str, object]) -> None:
-    try:
-        current = json.loads(arm_json.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    if current == info:
-        arm_json.unlink(missing_ok=True)

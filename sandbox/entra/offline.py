@@ -9,7 +9,6 @@ had used client credentials (``azp`` its client id when it is the bootstrap clie
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -17,24 +16,13 @@ from typing import Any
 from sandbox.entra import config, keys
 from sandbox.entra.oauth import DEFAULT_DELEGATED_SCOPE
 from sandbox.entra.tokens import Principal, PrincipalType, TokenIssuer
+from sandbox.processes import alive
 
 SANDBOX_JSON = "sandbox.json"
 
 
 class NoSandbox(Exception):
     """No running sandbox (or Entra stand-in) in the sandbox directory."""
-
-
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int) or pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def _read(path: Path) -> dict[str, Any] | None:
@@ -48,11 +36,11 @@ def _read(path: Path) -> dict[str, Any] | None:
 def find_identity(sandbox_dir: Path) -> dict[str, Any]:
     """``identity`` of a running ``sandbox up``, else ``entra.json`` of a stand-in running alone."""
     info = _read(sandbox_dir / SANDBOX_JSON)
-    if info is not None and isinstance(info.get("identity"), dict) and _alive(info.get("pids", {}).get("entra")):
+    if info is not None and isinstance(info.get("identity"), dict) and alive(info.get("pids", {}).get("entra")):
         identity: dict[str, Any] = info["identity"]
         return identity
     alone = _read(sandbox_dir / config.ENTRA_JSON)
-    if alone is not None and _alive(alone.get("pid")):
+    if alone is not None and alive(alone.get("pid")):
         return alone
     raise NoSandbox(
         f"no sandbox is running from {sandbox_dir} (no live sandbox.json identity or entra.json): "

@@ -30,6 +30,7 @@ from sandbox.arm.certs import ServerCerts
 from sandbox.entra import config, keys
 from sandbox.entra.app import EntraStandIn
 from sandbox.entra.directory import Directory
+from sandbox.processes import remove_if_ours
 
 log = logging.getLogger(__name__)
 
@@ -147,7 +148,7 @@ def run(options: ServerOptions) -> int:
             runner.run(serve())
     finally:
         certs.forget_key()
-        _remove_if_ours(entra_json, info)
+        remove_if_ours(entra_json, info)
         with contextlib.suppress(OSError):
             if key_path.read_bytes() == signing_key.pem():
                 key_path.unlink()
@@ -157,12 +158,3 @@ def run(options: ServerOptions) -> int:
 
 def _ignore_signal(signum: int, frame: FrameType | None) -> None:
     log.debug("signal %s after shutdown ignored", signum)
-
-
-def _remove_if_ours(path: Path, info: Mapping[str, object]) -> None:
-    try:
-        current = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return
-    if current == info:
-        path.unlink(missing_ok=True)

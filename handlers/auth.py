@@ -6,6 +6,7 @@ action is checked:
 - ``REGISTRY``: at ``/registries/{name}`` of the path; a caller who may not read that registry is told it
   does not exist (404), one who may read but not act gets 403 ``AuthorizationFailed``;
 - ``OPERATION``: at the registry the operation id names, as ``REGISTRY``;
+- ``ANYWHERE``: at any scope the caller holds it (the role catalog is the same at every scope);
 - ``IN_HANDLER``: the scope comes from the body or the query (a new registry's name, an assignment's
   scope), so the handler checks it once it has parsed them; the route still declares its action here.
 
@@ -38,6 +39,7 @@ class Rule(Enum):
     REGISTRY = "registry"
     OPERATION = "operation"
     IN_HANDLER = "in handler"
+    ANYWHERE = "anywhere"
 
 
 PUBLIC = frozenset({"/api/health", "/api/docs", "/api/docs/oauth2-redirect", "/api/openapi.json"})
@@ -52,8 +54,8 @@ ROUTE_ACTIONS: dict[tuple[str, str], tuple[str, Rule]] = {
     ("POST", "/api/registries/{name}/sync"): (Action.REGISTRIES_WRITE, Rule.REGISTRY),
     ("PUT", "/api/registries/{name}/policy"): (Action.REGISTRIES_WRITE, Rule.REGISTRY),
     ("GET", "/api/operations/{operation_id}"): (Action.REGISTRIES_READ, Rule.OPERATION),
-    ("GET", "/api/roleDefinitions"): (Action.ROLE_DEFINITIONS_READ, Rule.ROOT),
-    ("GET", "/api/roleDefinitions/{role_id}"): (Action.ROLE_DEFINITIONS_READ, Rule.ROOT),
+    ("GET", "/api/roleDefinitions"): (Action.ROLE_DEFINITIONS_READ, Rule.ANYWHERE),
+    ("GET", "/api/roleDefinitions/{role_id}"): (Action.ROLE_DEFINITIONS_READ, Rule.ANYWHERE),
     ("PUT", "/api/roleDefinitions/{role_id}"): (Action.ROLE_DEFINITIONS_WRITE, Rule.ROOT),
     ("DELETE", "/api/roleDefinitions/{role_id}"): (Action.ROLE_DEFINITIONS_DELETE, Rule.ROOT),
     ("GET", "/api/roleAssignments"): (Action.ROLE_ASSIGNMENTS_READ, Rule.IN_HANDLER),  # at the query's scope
@@ -117,6 +119,8 @@ def authorize_route(gate: Gate) -> Callable[[Request], None]:
         access = gate.access()
         if rule is Rule.ROOT:
             access.require(principal, action, "/")
+        elif rule is Rule.ANYWHERE:
+            access.require_anywhere(principal, action)
         elif rule is Rule.REGISTRY:
             access.require_registry(principal, action, request.path_params["name"])
         elif rule is Rule.OPERATION:

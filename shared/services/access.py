@@ -157,6 +157,17 @@ class AccessService:
             raise NotFound(f'registry "{registry}" not found', code="RegistryNotFound")
         self.require(principal, action, scope)
 
+    def require_anywhere(self, principal: Principal, action: str) -> None:
+        """``action`` granted at some scope (reading the role catalog, which is the same everywhere)."""
+        snap = self.snapshot()
+        for assignment in snap.assignments:
+            if assignment.principal_id.lower() not in principal.object_ids:
+                continue
+            role = snap.catalog.get(role_definition_guid(assignment.role_definition_id))
+            if role is not None and role.permits(action):
+                return
+        self.require(principal, action, ROOT_SCOPE)  # refused: 403 naming the action at /
+
     def readable(self, principal: Principal) -> RegistryFilter:
         snap = self.snapshot()
         return readable_registries(principal, snap.assignments, snap.catalog.values())

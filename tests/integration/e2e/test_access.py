@@ -87,14 +87,16 @@ def test_the_personas_against_the_routes(env: Env, registry: str):
         "Contributor": person(env, "Contributor"),
     }
     # expected status per persona: list, get, operation, sync, policy, create elsewhere, grant at the registry
+    # ... and patch, the role catalog, the assignments at the registry, its activity, a new custom role
     expected = {
-        "anonymous": (401, 401, 401, 401, 401, 401, 401),
-        "no role": (200, 404, 404, 404, 404, 403, 404),
-        "Reader": (200, 200, 200, 403, 403, 403, 403),
-        "AzureML Registry User": (200, 200, 200, 403, 403, 403, 403),
-        "asset writer": (200, 200, 200, 403, 403, 403, 403),
-        "Contributor": (200, 200, 200, 202, 200, 403, 403),
+        "anonymous": (401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401, 401),
+        "no role": (200, 404, 404, 404, 404, 403, 404, 404, 403, 404, 404, 403),
+        "Reader": (200, 200, 200, 403, 403, 403, 403, 403, 200, 200, 200, 403),
+        "AzureML Registry User": (200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 200, 403),
+        "asset writer": (200, 200, 200, 403, 403, 403, 403, 403, 403, 403, 200, 403),
+        "Contributor": (200, 200, 200, 202, 200, 403, 403, 202, 200, 200, 200, 403),
     }
+    scope = {"scope": f"/registries/{registry}"}
     grant_body = {"scope": f"/registries/{registry}", "principalId": str(uuid.uuid4()), "roleDefinitionId": "Reader"}
     for who, headers in people.items():
         seen = (
@@ -105,6 +107,17 @@ def test_the_personas_against_the_routes(env: Env, registry: str):
             status(env, "PUT", f"/api/registries/{registry}/policy", headers, json={"reconcile_policy": "manage"}),
             status(env, "POST", "/api/registries", {**headers, "Content-Type": "application/yaml"}, content=new_spec),
             status(env, "PUT", f"/api/roleAssignments/{uuid.uuid4()}", headers, json=grant_body),
+            status(
+                env,
+                "PATCH",
+                f"/api/registries/{registry}",
+                {**headers, "Content-Type": "application/merge-patch+json"},
+                json={"tags": {"foo": "bar"}},
+            ),
+            status(env, "GET", "/api/roleDefinitions", headers),
+            status(env, "GET", "/api/roleAssignments", headers, params=scope),
+            status(env, "GET", "/api/activity", headers, params={"registry": registry}),
+            status(env, "PUT", f"/api/roleDefinitions/{uuid.uuid4()}", headers, json={**ASSET_WRITER, "roleName": "x"}),
         )
         assert seen == expected[who], who
     with bare(env) as client:

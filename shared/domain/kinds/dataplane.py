@@ -200,6 +200,15 @@ class DataPlaneKind(KindBase):
     def delete(self, have: HeldAccess, ctx: Context) -> Action:
         if not have.owned:
             return Action(Verb.NOOP, why=f"{self.noun} {have.name} is not regctl's")
+        held = self.actual(ctx)
+        for subject, want in self.desired(ctx).items():
+            same_place = want.principal_id.lower() == have.principal_id.lower() and _scope_key(
+                want.resource.scope
+            ) == _scope_key(have.resource.scope)
+            if same_place and subject not in held:
+                # an upgrade or downgrade: keep the old role until the new one is there, so the principal
+                # never loses access in between
+                return Action(Verb.WAIT, why=f"the principal's new role on {want.resource.name} is not there yet")
         ref = ResourceRef(ResourceType.ROLE_ASSIGNMENT, ctx.group, have.name, have.resource.parent)
         return Action(Verb.DELETE, ref)
 

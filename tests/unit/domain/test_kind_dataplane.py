@@ -243,6 +243,19 @@ def test_an_upgrade_from_reader_to_contributor_creates_the_new_roles_and_deletes
     }
 
 
+def test_in_an_upgrade_the_old_role_is_kept_until_the_new_one_is_there():
+    """Never without access in between: the delete of the reader role waits for the contributor role."""
+    old = Subject("westus", 0, LANE, "storage-reader")
+    before = StepContext("dataplane", Goal.DELETE, old, spec(), everything_for(READ), GROUP, grants=(WRITE,))
+    assert decide(before).verb is Verb.WAIT
+    contributor = regctls(storage_id("sawestus"), ALICE, STORAGE_BLOB_DATA_CONTRIBUTOR)
+    both = everything_for(READ)
+    after = dataclasses.replace(before, observed=held(both, *both.role_assignments, contributor))
+    assert decide(after).verb is Verb.DELETE
+    revoke = dataclasses.replace(before, grants=())  # a plain revoke has no replacement to wait for
+    assert decide(revoke).verb is Verb.DELETE
+
+
 def test_an_assignment_removed_by_hand_is_drift_and_missing():
     base = everything_for(READ)
     removed = held(base, *(a for a in base.role_assignments if a.scope != storage_id("sawestus")))

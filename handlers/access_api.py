@@ -18,7 +18,7 @@ from handlers.auth import Gate, authorize_route, caller, require_at, require_on_
 from shared.domain.access import ROOT_SCOPE, Principal, parse_scope, scope_registry
 from shared.domain.activity import ActivityEntry
 from shared.domain.documents import load_json
-from shared.domain.errors import InvalidSpec
+from shared.domain.errors import InvalidSpec, NotFound
 from shared.domain.roles import Action, RoleDefinition
 from shared.services.access import AssignmentView
 
@@ -168,7 +168,7 @@ def access_router(gate: Gate) -> APIRouter:
         access = gate.access()
         try:
             existing = access.get_assignment(assignment_id)
-        except Exception:  # absent: nothing to check, 204 below
+        except NotFound:  # absent: nothing to check, 204 below
             existing = None
         if existing is not None:
             _check_scope(gate, principal, Action.ROLE_ASSIGNMENTS_DELETE, existing.assignment.scope)

@@ -8,12 +8,10 @@ on a clean shutdown (SIGINT/SIGTERM) if it still describes this server.
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import signal
 import socket
-from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -23,7 +21,7 @@ import uvicorn
 from sandbox.arm.app import ArmApp
 from sandbox.arm.certs import make_certs
 from sandbox.arm.config import Settings
-from sandbox.processes import remove_if_ours
+from sandbox.processes import remove_if_ours, write_json_atomically
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +40,8 @@ def sandbox_dir_from_env() -> Path:
     return Path(os.environ.get("SANDBOX_DIR", ".sandbox"))
 
 
-def _bind(host: str, port: int) -> socket.socket:
+def bind(host: str, port: int) -> socket.socket:
+    """A listening-ready TCP socket on ``host:port`` (0: a free port), Nagle off, inheritable."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     # IPPROTO_TCP explicitly: asyncio only disables Nagle on accepted sockets whose proto says TCP,
     # and with Nagle plus delayed ACKs every response waits ~40 ms.
@@ -54,16 +53,10 @@ def _bind(host: str, port: int) -> socket.socket:
     return sock
 
 
-def _write_atomically(path: Path, data: Mapping[str, object]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def run(options: ServerOptions) -> int:
     """Serve until interrupted. Returns the process exit code."""
     sandbox_dir = options.sandbox_dir.resolve()
-    sock = _bind(options.host, options.port)
+    sock = bind(options.host, options.port)
     port = sock.getsockname()[1]
     certs = make_certs(sandbox_dir)
     app = ArmApp(options.settings)
@@ -97,7 +90,7 @@ def run(options: ServerOptions) -> int:
             await asyncio.sleep(0.01)
         certs.forget_key()
         if server.started:
-            _write_atomically(arm_json, info)
+            write_json_atomically(arm_json, info)
             log.info("ARM simulator listening on %s (time scale %s)", info["endpoint"], options.settings.time_scale)
         await task
 

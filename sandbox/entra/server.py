@@ -11,13 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import os
 import signal
-import socket
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -27,10 +25,11 @@ import trustme
 import uvicorn
 
 from sandbox.arm.certs import ServerCerts
+from sandbox.arm.server import bind
 from sandbox.entra import config, keys
 from sandbox.entra.app import EntraStandIn
 from sandbox.entra.directory import Directory
-from sandbox.processes import remove_if_ours
+from sandbox.processes import remove_if_ours, write_json_atomically
 
 log = logging.getLogger(__name__)
 
@@ -60,22 +59,6 @@ def make_certs(sandbox_dir: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localh
     return ServerCerts(ca_bundle=bundle.resolve(), cert_chain=chain, key=key, key_dir=key_dir)
 
 
-def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    sock.bind((host, port))
-    sock.set_inheritable(True)
-    return sock
-
-
-def _write_atomically(path: Path, data: Mapping[str, object]) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-
-
 def describe(stand_in: EntraStandIn, *, ca_bundle: Path, key_path: Path) -> dict[str, Any]:
     """``entra.json``; ``python -m sandbox up`` copies it into ``sandbox.json`` as ``identity``."""
     client = stand_in.directory.clients[config.CLIENT_ID]
@@ -102,7 +85,7 @@ def run(options: ServerOptions) -> int:
     """Serve until interrupted. Returns the process exit code."""
     sandbox_dir = options.sandbox_dir.resolve()
     sandbox_dir.mkdir(parents=True, exist_ok=True)
-    sock = _bind(options.host, options.port)
+    sock = bind(options.host, options.port)
     port = sock.getsockname()[1]
     host = f"[{options.host}]" if ":" in options.host else options.host
     certs = make_certs(sandbox_dir)
@@ -137,7 +120,7 @@ def run(options: ServerOptions) -> int:
             await asyncio.sleep(0.01)
         certs.forget_key()
         if server.started:
-            _write_atomically(entra_json, info)
+            write_json_atomically(entra_json, info)
             log.info("Entra stand-in listening on %s (tenant %s)", info["endpoint"], info["tenant_id"])
         await task
 

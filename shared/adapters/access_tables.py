@@ -21,6 +21,7 @@ from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import TableClient, TableServiceClient, UpdateMode
 
+from shared.adapters.table_rows import principal
 from shared.adapters.tables import classified_methods
 from shared.domain.access import Principal, RoleAssignment
 from shared.domain.activity import ActivityEntry
@@ -37,13 +38,6 @@ _MAX_MICROS = 10**17
 
 def _principal_json(who: Principal | None) -> str:
     return json.dumps({"id": who.id, "name": who.name, "type": who.type}) if who else ""
-
-
-def _principal(raw: Any) -> Principal | None:
-    if not raw:
-        return None
-    data = json.loads(raw)
-    return Principal(id=str(data["id"]), name=str(data.get("name", "")), type=data.get("type", "User"))
 
 
 def _when(value: Any) -> datetime | None:
@@ -187,7 +181,7 @@ class TableAccessStore:
             entries.append(
                 ActivityEntry(
                     time=_when(row["time"]) or datetime.now(UTC),
-                    principal=_principal(row.get("principal")),
+                    principal=principal(row.get("principal")),
                     action=str(row["action"]),
                     scope=str(row["scope"]),
                     result=str(row["result"]),
@@ -223,6 +217,6 @@ def _assignment(row: Any) -> RoleAssignment:
         principal_id=str(row["principal_id"]),
         principal_type=row.get("principal_type") or "User",
         role_definition_id=str(row["role_definition_id"]),
-        created_by=_principal(row.get("created_by")),
+        created_by=principal(row.get("created_by")),
         created_at=_when(row.get("created_at")),
     )

@@ -330,7 +330,7 @@ class FakeArm:
             sku,
             hns,
             dict(tags),
-            properties=dict(properties or {}),
+            properties={**(properties or {}), "primaryEndpoints": {"blob": f"https://{name}.blob.core.windows.net/"}},
             id=self.resource_id(group, f"providers/Microsoft.Storage/storageAccounts/{name}"),
         )
         return self._lro("storage", {"storage:" + name: account})

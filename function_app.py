@@ -11,7 +11,7 @@ from handlers.http_api import create_api
 from shared.bootstrap import container, health
 
 gate = Gate(authenticator=lambda: container().authenticator, access=lambda: container().access)
-api = create_api(lambda: container().registries, health, gate)
+api = create_api(lambda: container().registries, health, gate, lambda: container().assets)
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.FUNCTION)
 
 

@@ -76,6 +76,7 @@ def _entity(r: AssetVersionRecord, chunks: int) -> dict[str, Any]:
         "operation_id": r.operation_id,
         "ledger": json.dumps({k: v.to_dict() for k, v in r.ledger.items()}),
         "error": r.error or "",
+        "imported": r.imported,
         "files_chunks": chunks,
         "files_count": len(r.files),
     }
@@ -102,6 +103,7 @@ def _record(e: Any, files: list[FileEntry]) -> AssetVersionRecord:
         operation_id=e.get("operation_id") or "",
         ledger={k: RegionCopy.from_dict(v) for k, v in json.loads(e.get("ledger") or "{}").items()},
         error=e.get("error") or None,
+        imported=e.get("imported") or "",
         etag=e.metadata.get("etag") if hasattr(e, "metadata") else None,
     )
 

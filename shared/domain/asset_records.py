@@ -104,6 +104,7 @@ class AssetVersionRecord:
     updated_at: datetime = field(default_factory=utcnow)
     operation_id: str = ""
     ledger: dict[str, RegionCopy] = field(default_factory=dict)
+    imported: str = ""  # an environment's image, once imported into the ACR: where ("repo:tag")
     error: str | None = None
     etag: str | None = None
 

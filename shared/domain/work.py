@@ -57,7 +57,7 @@ class ResourceType(StrEnum):
     ACR = "acr"
     REPLICA = "replica"
     ROLE_ASSIGNMENT = "role_assignment"  # ``parent``: the scope below the group (``providers/{type}/{name}``)
-    IMAGE_IMPORT = "image_import"  # ACR importImage; ``parent``: the registry's ACR
+    IMAGE_IMPORT = "image_import"  # ACR importImage; ``name``: the target tag, ``parent``: the registry's ACR
     BLOBS = "blobs"  # an asset version's files in one storage account (the data plane, not ARM)
     TEST = "test"  # unit tests' own kinds only; no adapter writes it
 

@@ -14,17 +14,38 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from typing import Any
 
 from shared.domain.manifest import ASSET_CONTAINER, BlobListing
 from shared.domain.records import RegistryRecord
-from shared.domain.resources import SUCCEEDED, Observed, ObservedStorage, Part
+from shared.domain.resources import SUCCEEDED, Observed, ObservedAcr, ObservedReplica, ObservedStorage, Part
 from shared.domain.work import Action, ResourceType, Verb
 from shared.ports import ArmGateway, DataPlane, LroState
 
-BLOB_ONLY = frozenset({Part.STORAGE, Part.BLOBS})
+ASSET_PARTS = frozenset({Part.STORAGE, Part.ACR, Part.REPLICAS, Part.BLOBS})
+"""What asset work reads: taken from the registry's last observation, plus the blob LISTs."""
 
 
-def storage_from_summary(resources: dict[str, object]) -> tuple[ObservedStorage, ...]:
+def from_summary(resources: dict[str, Any]) -> Observed:
+    """The storage accounts, the ACR and its replicas that a registry's last observation recorded."""
+    acr = resources.get("container_registry")
+    replicas = resources.get("replicas")
+    return Observed(
+        storage=storage_from_summary(resources),
+        acr=(
+            ObservedAcr(str(acr["name"]), str(acr["location"]), str(acr.get("sku", "")), state=str(acr["state"]))
+            if isinstance(acr, dict)
+            else None
+        ),
+        replicas=tuple(
+            ObservedReplica(str(r["name"]), str(r["location"]), str(r["state"]))
+            for r in (replicas if isinstance(replicas, list) else [])
+            if isinstance(r, dict)
+        ),
+    )
+
+
+def storage_from_summary(resources: dict[str, Any]) -> tuple[ObservedStorage, ...]:
     """The storage accounts a registry's last observation recorded (``StorageKind.summary``)."""
     accounts = resources.get("storage_accounts")
     if not isinstance(accounts, list):
@@ -55,8 +76,8 @@ class Observer:
     def observe(self, record: RegistryRecord, group: str, parts: frozenset[Part], prefix: str = "") -> Observed:
         """What ``parts`` of ``record``'s registry look like now; blobs under ``prefix`` of each region's
         ``assets`` container."""
-        if Part.BLOBS in parts and parts <= BLOB_ONLY and storage_from_summary(record.resources):
-            observed = Observed(storage=storage_from_summary(record.resources))
+        if Part.BLOBS in parts and parts <= ASSET_PARTS and storage_from_summary(record.resources):
+            observed = from_summary(record.resources)
         else:
             observed = self._arm.observe(record.key, group, parts - {Part.BLOBS})
         if Part.BLOBS not in parts:

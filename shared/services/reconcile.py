@@ -41,7 +41,7 @@ from shared.domain.work import PRINCIPAL_LANE, REGISTRY_LANE, Action, Grant, Kin
 from shared.observability import ContextLog, context_log
 from shared.ports import GrantSource, NoGrants, StateStore
 from shared.services.lifecycle import OperationLifecycle
-from shared.services.observer import BLOB_ONLY, Observer
+from shared.services.observer import ASSET_PARTS, Observer
 from shared.services.queueing import Dispatcher
 from shared.services.retry import RetryPolicy
 from shared.services.stepbook import Refused, StepBook
@@ -159,7 +159,7 @@ class Reconciler:
         grants or works on a principal's access, and the asset copies when it has versions (an asset
         version's lane reads only the storage accounts and its own copies)."""
         if lane.startswith(ASSET_LANE):
-            return BLOB_ONLY
+            return ASSET_PARTS
         parts = ALL_PARTS | {Part.BLOBS} if assets else ALL_PARTS
         if grants or lane.startswith(PRINCIPAL_LANE):
             return parts | {Part.ROLE_ASSIGNMENTS}

@@ -145,7 +145,7 @@ def test_deleting_a_version_removes_its_copy_in_every_region_and_forgets_it():
     register(world, upload(world))
     operation = world.assets.delete("DemoRegistry1", AssetType.MODELS, "clf", "1", None)
     world.drain()
-    assert world.store.get_operation(operation.id).status is OperationStatus.SUCCEEDED  # type: ignore[union-attr]
+    assert world.store.get_operation(operation.id).status is OperationStatus.SUCCEEDED
     for region in REGIONS:
         assert copies_in(world, region) == {}
     with pytest.raises(NotFound):
@@ -253,3 +253,48 @@ def test_a_download_credential_names_a_replicated_regions_copy():
     assert "sig=r" in granted["credential"]["sasUri"]
     with pytest.raises(NotFound):
         world.assets.download("DemoRegistry1", AssetType.MODELS, "clf", "1", "japaneast")
+
+
+def register_environment(world: World, document: dict[str, object]) -> VersionView:
+    definition = parse_asset(AssetType.ENVIRONMENTS, document)
+    world.assets.register(RegisterAsset("DemoRegistry1", definition))
+    world.drain()
+    return world.assets.get("DemoRegistry1", AssetType.ENVIRONMENTS, str(document["name"]), str(document["version"]))
+
+
+def test_an_environment_image_is_imported_into_the_acr_and_served_in_every_region():
+    world = converged_world()
+    view = register_environment(
+        world, {"name": "Sklearn-Env", "version": "3", "image": "mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:1"}
+    )
+    assert view.status is AssetStatus.AVAILABLE
+    imports = [w for w in world.arm.writes if w.startswith("import:")]
+    assert imports == [
+        f"import:{world.arm.acr.name}:environments/sklearn-env:3:mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu22.04:1"
+    ]
+    assert world.arm.images == {"environments/sklearn-env:3"}
+    assert view.version.imported == "environments/sklearn-env:3"
+    assert {r: c.state for r, c in view.version.ledger.items()} == dict.fromkeys(REGIONS, CopyState.REPLICATED)
+
+
+def test_an_environment_with_a_conda_file_and_an_image_needs_both_in_every_region():
+    world = converged_world()
+    started = world.assets.start_upload("DemoRegistry1", AssetType.ENVIRONMENTS, "conda-env", "1")
+    blob_uri = started["blobReferenceForConsumption"]["blobUri"]
+    endpoint, _, container = blob_uri.rpartition("/")
+    world.data.put(endpoint + "/", container, "conda.yml", b"dependencies: [python=3.11]\n")
+    view = register_environment(
+        world, {"name": "conda-env", "version": "1", "image": "ubuntu:22.04", "conda_file": blob_uri}
+    )
+    assert view.status is AssetStatus.AVAILABLE
+    assert any(w.endswith(":docker.io/library/ubuntu:22.04") for w in world.arm.writes)
+    assert all(c.state is CopyState.REPLICATED and c.files == 1 for c in view.version.ledger.values())
+
+
+def test_an_imported_image_is_not_imported_again_by_the_region_sync():
+    world = converged_world()
+    view = register_environment(world, {"name": "e", "version": "1", "image": "ubuntu:22.04"})
+    assert view.status is AssetStatus.AVAILABLE
+    assert len([w for w in world.arm.writes if w.startswith("import:")]) == 1
+    report = world.region_sync.run()
+    assert report.in_sync == ["demoregistry1"]  # the recorded import is what is there: nothing to do

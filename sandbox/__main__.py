@@ -18,6 +18,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from sandbox.arm.azurite import DEFAULT_POOL_SIZE
 from sandbox.arm.config import DEFAULT_SUBSCRIPTION_ID, Settings
 from sandbox.arm.server import ServerOptions, run, sandbox_dir_from_env
 from sandbox.entra.cli import add_entra, add_token
@@ -48,7 +49,21 @@ def _add_arm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     arm.add_argument(
         "--azurite-blob-endpoint",
         default=os.environ.get("SANDBOX_AZURITE_BLOB_ENDPOINT", "http://127.0.0.1:10000"),
-        help="Azurite blob endpoint storage accounts point at (default $SANDBOX_AZURITE_BLOB_ENDPOINT)",
+        help="Azurite's blob endpoint, where the blob proxy sends the storage accounts' traffic "
+        "(default $SANDBOX_AZURITE_BLOB_ENDPOINT)",
+    )
+    arm.add_argument(
+        "--blob-port",
+        type=int,
+        default=8445,
+        help="port of the storage accounts' blob endpoints (the blob proxy); 0 picks a free one (default 8445)",
+    )
+    arm.add_argument(
+        "--blob-pool-size",
+        type=int,
+        default=DEFAULT_POOL_SIZE,
+        help=f"Azurite pool accounts declared in AZURITE_ACCOUNTS (default {DEFAULT_POOL_SIZE}); "
+        "storage accounts that may exist at once",
     )
     arm.add_argument(
         "--storage-quota",
@@ -79,10 +94,14 @@ def _cmd_arm(args: argparse.Namespace) -> int:
         default_subscription_id=args.subscription_id,
         azurite_blob_endpoint=args.azurite_blob_endpoint.rstrip("/"),
         storage_account_quota=args.storage_quota,
+        blob_pool_size=args.blob_pool_size,
         taken_storage_names={n.lower() for n in args.taken_storage_name},
         taken_registry_names={n.lower() for n in args.taken_registry_name},
     )
-    return run(ServerOptions(host=args.host, port=args.port, sandbox_dir=sandbox_dir_from_env(), settings=settings))
+    options = ServerOptions(
+        host=args.host, port=args.port, sandbox_dir=sandbox_dir_from_env(), settings=settings, blob_port=args.blob_port
+    )
+    return run(options)
 
 
 def build_parser() -> argparse.ArgumentParser:

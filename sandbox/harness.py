@@ -32,7 +32,8 @@ from sandbox.entra.tokens import PrincipalType
 from sandbox.processes import SANDBOX_JSON
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_PORT_NAMES = ("api", "arm", "entra", "blob", "queue", "table")
+#: ``blob-proxy`` serves the simulated storage accounts' blob endpoints; ``blob`` is Azurite's own port.
+_PORT_NAMES = ("api", "arm", "entra", "blob", "queue", "table", "blob-proxy")
 
 
 def free_port() -> int:
@@ -76,6 +77,16 @@ class Sandbox:
     @property
     def api(self) -> str:
         return str(self.info["api"])
+
+    @property
+    def blob_endpoint(self) -> str:
+        """``https://127.0.0.1:{port}`` of the storage accounts' blob endpoints (``{this}/{account}/``)."""
+        return str(self.info["arm"]["blob_endpoint"])
+
+    @property
+    def ca_bundle(self) -> str:
+        """The CA bundle that signs the ARM simulator's and the blob endpoints' certificates."""
+        return str(self.info["arm"]["ca_bundle"])
 
     @property
     def identity(self) -> dict[str, Any]:

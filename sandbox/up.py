@@ -1,8 +1,9 @@
 """``python -m sandbox up``: Azurite, the ARM simulator, the Entra stand-in and the functions host, together.
 
-Order: Azurite (one blob account per Azure region, for the simulator's storage accounts), the ARM
-simulator and the Entra stand-in (ready when they write ``arm.json`` / ``entra.json``), then what infra
-creates in Azure (the queues with their dead-letter queues, the state tables), then the host with the app
+Order: Azurite (with the pool of accounts behind the simulated storage accounts' blob endpoints, see
+``sandbox/arm/azurite.py``), the ARM simulator (which serves those blob endpoints too, on
+``--blob-proxy-port``) and the Entra stand-in (ready when they write ``arm.json`` / ``entra.json``), then
+what infra creates in Azure (the queues with their dead-letter queues, the state tables), then the host with the app
 settings Azure would give it (ARM, storage, and the identity provider to validate tokens against). When
 all answer, ``$SANDBOX_DIR/sandbox.json`` says where everything is.
 
@@ -41,7 +42,7 @@ from azure.core.exceptions import ResourceExistsError
 from azure.data.tables import TableServiceClient
 from azure.storage.queue import QueueServiceClient
 
-from sandbox.arm.azurite import accounts_env
+from sandbox.arm.azurite import DEFAULT_POOL_SIZE, accounts_env
 from sandbox.azurite_proc import Azurite, AzuritePorts
 from sandbox.entra import config as entra_config
 from sandbox.host.queues import dead_letter_queue
@@ -54,8 +55,8 @@ from sandbox.processes import (
     write_json_atomically,
 )
 from shared.adapters.access_tables import TableAccessStore
+from shared.adapters.asset_tables import TableAssetStore
 from shared.adapters.tables import TableStateStore
-from shared.domain.regions import REGIONS
 from shared.settings import Settings
 
 logger = logging.getLogger("sandbox.up")
@@ -88,6 +89,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--blob-port", type=int, default=10000)
     parser.add_argument("--queue-port", type=int, default=10001)
     parser.add_argument("--table-port", type=int, default=10002)
+    parser.add_argument(
+        "--blob-proxy-port", type=int, default=8445, help="the simulated storage accounts' blob endpoints"
+    )
     parser.add_argument("--time-scale", type=float, help="passed to the ARM simulator")
     parser.add_argument(
         "--env", action="append", default=[], metavar="KEY=VALUE", help="app setting for the host (repeatable)"
@@ -170,6 +174,7 @@ def host_environment(
             _alias("subscription_id"): str(arm["subscription_id"]),
             _alias("arm_endpoint"): str(arm["endpoint"]),
             _alias("arm_ca_bundle"): str(arm["ca_bundle"]),
+            _alias("data_ca_bundle"): str(arm["ca_bundle"]),  # the blob proxy is the simulator's, same CA
             _alias("arm_static_token"): STATIC_TOKEN,
         }
     )
@@ -196,6 +201,7 @@ def provision(connection: str, settings: Settings, extra_queues: Sequence[str] =
     tables = TableServiceClient.from_connection_string(connection)
     names = TableStateStore(tables, settings.table_prefix).table_names()
     names += TableAccessStore(tables, settings.table_prefix).table_names()
+    names += TableAssetStore(tables, settings.table_prefix).table_names()
     for table in names:
         tables.create_table_if_not_exists(table)
     return queues
@@ -289,7 +295,7 @@ class Supervisor:
         self.azurite = Azurite(
             self.sandbox_dir / "azurite",
             ports,
-            accounts=accounts_env(REGIONS),
+            accounts=accounts_env(DEFAULT_POOL_SIZE),
             log=self._log("azurite"),
             in_memory=args.azurite_memory,
         )
@@ -298,7 +304,8 @@ class Supervisor:
         arm_json.unlink(missing_ok=True)
         child_env = {**os.environ, "SANDBOX_DIR": str(self.sandbox_dir)}
         arm_argv = [sys.executable, "-m", "sandbox", "arm", "--port", str(args.arm_port)]
-        arm_argv += ["--azurite-blob-endpoint", self.azurite.blob_endpoint]
+        arm_argv += ["--azurite-blob-endpoint", self.azurite.blob_endpoint, "--blob-port", str(args.blob_proxy_port)]
+        arm_argv += ["--blob-pool-size", str(DEFAULT_POOL_SIZE)]
         if args.time_scale is not None:
             arm_argv += ["--time-scale", str(args.time_scale)]
         self.arm = Child("arm", arm_argv, child_env, self._log("arm"))
@@ -330,7 +337,7 @@ class Supervisor:
         wait_until(lambda: self._check_alive() and host_ready(self.api), timeout, self.stop, "the host")
         self.info = {
             "api": self.api,
-            "arm": {key: arm.get(key) for key in ("endpoint", "ca_bundle", "subscription_id")},
+            "arm": {key: arm.get(key) for key in ("endpoint", "blob_endpoint", "ca_bundle", "subscription_id")},
             "identity": identity,
             "azurite": {
                 "blob": self.azurite.blob_endpoint,

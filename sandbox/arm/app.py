@@ -98,7 +98,7 @@ class ArmApp:
         else:
             response = self.handle_arm(request)
         if response is None:
-            await _drop_connection(send)
+            await drop_connection(send)
             return
         await _send(send, request, response)
 
@@ -254,7 +254,7 @@ async def _send(send: Send, request: Request, response: Response) -> None:
     await send({"type": "http.response.body", "body": body, "more_body": False})
 
 
-async def _drop_connection(send: Send) -> None:
+async def drop_connection(send: Send) -> None:
     """Close the socket without answering (``status: 0`` fault).
 
     ASGI has no way to say "no response"; uvicorn's send callable is a bound method of the request

@@ -11,6 +11,8 @@ import copy
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from sandbox.arm.azurite import DEFAULT_POOL_SIZE
+
 #: The subscription ``arm.json`` advertises. Any GUID-shaped subscription id is accepted by the
 #: simulator (subscriptions spring into existence on first use), this one is only the default.
 DEFAULT_SUBSCRIPTION_ID = "00000000-0000-4000-8000-0000000000a1"
@@ -83,6 +85,11 @@ class Settings:
     time_scale: float = 1.0
     default_subscription_id: str = DEFAULT_SUBSCRIPTION_ID
     azurite_blob_endpoint: str = "http://127.0.0.1:10000"
+    #: Azurite pool accounts (``AZURITE_ACCOUNTS`` must declare as many): storage accounts at once.
+    blob_pool_size: int = DEFAULT_POOL_SIZE
+    #: ``https://host:port`` of the blob proxy (``sandbox/blob``), set by the server once it listens;
+    #: ``primaryEndpoints.blob`` is ``{blob_endpoint}/{account}/``.
+    blob_endpoint: str = "https://127.0.0.1:8445"
     #: Storage accounts per region per subscription (Azure default 250, 500 on request).
     storage_account_quota: int = 250
     #: Items per page of every LIST; further pages are reached through ``nextLink``.
@@ -120,6 +127,8 @@ class Settings:
             "time_scale": self.time_scale,
             "default_subscription_id": self.default_subscription_id,
             "azurite_blob_endpoint": self.azurite_blob_endpoint,
+            "blob_pool_size": self.blob_pool_size,
+            "blob_endpoint": self.blob_endpoint,
             "storage_account_quota": self.storage_account_quota,
             "page_size": self.page_size,
             "storage_visible_while_creating": self.storage_visible_while_creating,

@@ -7,7 +7,7 @@ machine may preset ``REQUESTS_CA_BUNDLE``, which would otherwise win over ``veri
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Literal, TypedDict, cast
+from typing import Any, Literal, NotRequired, TypedDict, cast
 
 import requests
 
@@ -23,8 +23,12 @@ class RequestRecord(TypedDict):
 
 
 class FaultRule(TypedDict, total=False):
-    """A fault rule; give exactly one of ``status`` and ``lro_result``."""
+    """A fault rule; give exactly one of ``status`` and ``lro_result`` (blob rules: ``status``)."""
 
+    service: Literal["arm", "blob"]
+    operation: Literal["copy", "read", "list", "write", "delete", "any"]
+    account: str
+    delay: float
     method: str
     resource_type: str
     status: int
@@ -36,15 +40,22 @@ class FaultRule(TypedDict, total=False):
 
 
 class FaultRuleState(TypedDict):
+    """An ARM rule has ``resource_type``, ``lro_result`` and ``retry_after``; a blob rule ``service``,
+    ``operation``, ``account`` and ``delay``."""
+
     method: str | None
-    resource_type: str | None
     status: int | None
-    lro_result: str | None
     rate: float
-    retry_after: int
     count: int | None
     error_code: str | None
     hits: int
+    resource_type: NotRequired[str | None]
+    lro_result: NotRequired[str | None]
+    retry_after: NotRequired[int]
+    service: NotRequired[str]
+    operation: NotRequired[str | None]
+    account: NotRequired[str | None]
+    delay: NotRequired[float]
 
 
 class Images(TypedDict):

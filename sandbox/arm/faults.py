@@ -8,6 +8,11 @@ makes the long-running operation it starts end ``Failed`` (or ``Canceled``).
 Rules are tried in order; the first whose method and type match, whose ``count`` is not used up and
 whose ``rate`` draw (seeded RNG, drawn only for rates below 1) succeeds applies. ``lro_result`` rules
 are only consulted, and only counted, by requests that actually start an operation.
+
+``"service": "blob"`` rules apply to the blob data plane (``sandbox/blob``) instead of ARM: they match
+on ``operation`` (copy, read, list, write, delete, any), ``account`` (the simulated storage account)
+and ``method``, answer ``status`` (an XML storage error, ``0`` drops the connection) after ``delay``
+seconds (``status: 0`` with a delay: a timeout, the request hangs and then the connection drops).
 """
 
 from __future__ import annotations
@@ -22,7 +27,13 @@ from sandbox.arm.lro import OpError
 
 _RULE_KEYS = frozenset(
     {"method", "resource_type", "status", "rate", "retry_after", "count", "lro_result", "error_code"}
+    | {"service", "operation", "account", "delay"}
 )
+SERVICES = frozenset({"arm", "blob"})
+#: Kinds of blob operation a rule can target (``sandbox/blob/operations.py`` classifies requests).
+BLOB_OPERATIONS = frozenset({"copy", "read", "list", "write", "delete", "any"})
+_ARM_ONLY = ("resource_type", "lro_result", "retry_after")
+_BLOB_ONLY = ("operation", "account", "delay")
 _METHODS = frozenset({"GET", "PUT", "PATCH", "POST", "DELETE", "HEAD"})
 _LRO_RESULTS = frozenset({"Failed", "Canceled"})
 
@@ -50,10 +61,14 @@ class FaultRule:
     retry_after: int = 1
     count: int | None = None
     error_code: str | None = None
+    service: str = "arm"
+    operation: str | None = None
+    account: str | None = None
+    delay: float = 0.0
     hits: int = 0
 
     def matches(self, method: str, resource_type: str | None) -> bool:
-        if self.count is not None and self.hits >= self.count:
+        if self.service != "arm" or (self.count is not None and self.hits >= self.count):
             return False
         if self.method is not None and self.method != method:
             return False
@@ -61,7 +76,29 @@ class FaultRule:
             return resource_type is not None and self.resource_type == resource_type.lower()
         return True
 
+    def matches_blob(self, method: str, operation: str, account: str) -> bool:
+        if self.service != "blob" or (self.count is not None and self.hits >= self.count):
+            return False
+        if self.method is not None and self.method != method:
+            return False
+        if self.operation not in (None, "any", operation):
+            return False
+        return self.account is None or self.account == account.lower()
+
     def as_json(self) -> dict[str, Any]:
+        if self.service == "blob":
+            return {
+                "service": self.service,
+                "method": self.method,
+                "operation": self.operation,
+                "account": self.account,
+                "status": self.status,
+                "delay": self.delay,
+                "rate": self.rate,
+                "count": self.count,
+                "error_code": self.error_code,
+                "hits": self.hits,
+            }
         return {
             "method": self.method,
             "resource_type": self.resource_type,
@@ -131,6 +168,14 @@ _FIELDS: dict[str, tuple[Callable[[Any], bool], Callable[[Any], Any], str]] = {
     "retry_after": (lambda v: _is_int(v) and v >= 0, int, "an integer >= 0 (0: no Retry-After header)"),
     "count": (lambda v: _is_int(v) and v >= 1, int, "an integer >= 1"),
     "error_code": (lambda v: isinstance(v, str) and bool(v), str, "a non-empty string"),
+    "service": (lambda v: v in SERVICES, str, f"one of {sorted(SERVICES)}"),
+    "operation": (lambda v: v in BLOB_OPERATIONS, str, f"one of {sorted(BLOB_OPERATIONS)}"),
+    "account": (lambda v: isinstance(v, str) and bool(v), str.lower, "a storage account name"),
+    "delay": (
+        lambda v: isinstance(v, int | float) and not isinstance(v, bool) and 0 <= v <= 600,
+        float,
+        "a number of seconds in [0, 600]",
+    ),
 }
 
 
@@ -141,8 +186,18 @@ def _parse_rule(index: int, raw: object) -> FaultRule:
     unknown = set(raw) - _RULE_KEYS
     if unknown:
         raise FaultConfigError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(_RULE_KEYS)}")
-    if (raw.get("status") is None) == (raw.get("lro_result") is None):
-        raise FaultConfigError(f"{where}: give exactly one of 'status' or 'lro_result'")
+    if raw.get("service", "arm") == "blob":
+        given = [key for key in _ARM_ONLY if raw.get(key) is not None]
+        if given:
+            raise FaultConfigError(f"{where}: {given} apply to ARM rules only, not to 'service': 'blob'")
+        if raw.get("status") is None:
+            raise FaultConfigError(f"{where}: a blob rule needs 'status'")
+    else:
+        given = [key for key in _BLOB_ONLY if raw.get(key) is not None]
+        if given:
+            raise FaultConfigError(f"{where}: {given} apply to 'service': 'blob' rules only")
+        if (raw.get("status") is None) == (raw.get("lro_result") is None):
+            raise FaultConfigError(f"{where}: give exactly one of 'status' or 'lro_result'")
     values: dict[str, Any] = {}
     for key, (valid, normalize, expected) in _FIELDS.items():
         value = raw.get(key)
@@ -171,6 +226,17 @@ class FaultEngine:
     def _pick(self, method: str, resource_type: str | None, *, lro: bool) -> FaultRule | None:
         for rule in self.rules:
             if (rule.lro_result is not None) != lro or not rule.matches(method, resource_type):
+                continue
+            if rule.rate < 1.0 and self._rng.random() >= rule.rate:
+                continue
+            rule.hits += 1
+            return rule
+        return None
+
+    def blob_fault(self, method: str, operation: str, account: str) -> FaultRule | None:
+        """The blob rule that answers this data-plane request instead of Azurite, if any."""
+        for rule in self.rules:
+            if not rule.matches_blob(method, operation, account):
                 continue
             if rule.rate < 1.0 and self._rng.random() >= rule.rate:
                 continue

@@ -28,6 +28,8 @@ class ArmEndpoint:
     ca_bundle: str
     subscription_id: str
     sandbox_dir: Path
+    #: ``https://host:port`` of the blob proxy; a storage account's blob endpoint is ``{this}/{name}/``.
+    blob_endpoint: str = ""
 
 
 class SimulatorProcess:
@@ -70,6 +72,8 @@ class SimulatorProcess:
             str(self.port),
             "--time-scale",
             repr(self.time_scale),
+            "--blob-port",
+            "0",
             *self.extra_args,
         ]
         self.process = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=log_file, stderr=subprocess.STDOUT)
@@ -82,7 +86,9 @@ class SimulatorProcess:
             except (OSError, ValueError):
                 time.sleep(0.02)
                 continue
-            return ArmEndpoint(info["endpoint"], info["ca_bundle"], info["subscription_id"], self.sandbox_dir)
+            return ArmEndpoint(
+                info["endpoint"], info["ca_bundle"], info["subscription_id"], self.sandbox_dir, info["blob_endpoint"]
+            )
         self.stop()
         output = log_path.read_text(encoding="utf-8", errors="replace")[-4000:]
         raise RuntimeError(f"the ARM simulator did not start ({' '.join(cmd)}):\n{output}")

@@ -1,8 +1,10 @@
 """Runs the simulator in the foreground under uvicorn and advertises it in ``$SANDBOX_DIR/arm.json``.
 
-The socket is bound before uvicorn starts, so ``--port 0`` picks a free port and ``arm.json`` shows
-the real one. ``arm.json`` is written atomically once the server accepts connections, and removed
-on a clean shutdown (SIGINT/SIGTERM) if it still describes this server.
+One server, two listening sockets: ARM on ``--port`` and the blob data plane of the simulated storage
+accounts (``sandbox/blob``) on ``--blob-port``; requests go to one app or the other by the local port.
+Both sockets are bound before uvicorn starts, so port 0 picks a free port and ``arm.json`` shows the
+real ones (``endpoint``, ``blob_endpoint``). ``arm.json`` is written atomically once the server accepts
+connections, and removed on a clean shutdown (SIGINT/SIGTERM) if it still describes this server.
 """
 
 from __future__ import annotations
@@ -18,9 +20,10 @@ from types import FrameType
 
 import uvicorn
 
-from sandbox.arm.app import ArmApp
+from sandbox.arm.app import ArmApp, Receive, Scope, Send
 from sandbox.arm.certs import make_certs
 from sandbox.arm.config import Settings
+from sandbox.blob.proxy import BlobProxy
 from sandbox.processes import remove_if_ours, write_json_atomically
 
 log = logging.getLogger(__name__)
@@ -34,6 +37,23 @@ class ServerOptions:
     port: int
     sandbox_dir: Path
     settings: Settings
+    blob_port: int = 8445
+
+
+class PortDispatcher:
+    """ARM or the blob proxy, by the port the connection came in on."""
+
+    def __init__(self, arm: ArmApp, blob: BlobProxy, blob_port: int) -> None:
+        self.arm = arm
+        self.blob = blob
+        self.blob_port = blob_port
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        server = scope.get("server")
+        if scope["type"] == "http" and server is not None and server[1] == self.blob_port:
+            await self.blob(scope, receive, send)
+        else:
+            await self.arm(scope, receive, send)
 
 
 def sandbox_dir_from_env() -> Path:
@@ -58,10 +78,15 @@ def run(options: ServerOptions) -> int:
     sandbox_dir = options.sandbox_dir.resolve()
     sock = bind(options.host, options.port)
     port = sock.getsockname()[1]
+    blob_sock = bind(options.host, options.blob_port)
+    blob_port = blob_sock.getsockname()[1]
+    host = f"[{options.host}]" if ":" in options.host else options.host
+    options.settings.blob_endpoint = f"https://{host}:{blob_port}"
     certs = make_certs(sandbox_dir)
-    app = ArmApp(options.settings)
+    arm_app = ArmApp(options.settings)
+    blob_proxy = BlobProxy(arm_app.store, arm_app.faults)
     config = uvicorn.Config(
-        app,
+        PortDispatcher(arm_app, blob_proxy, blob_port),
         ssl_certfile=str(certs.cert_chain),
         ssl_keyfile=str(certs.key),
         lifespan="off",
@@ -76,16 +101,16 @@ def run(options: ServerOptions) -> int:
         timeout_graceful_shutdown=1,
     )
     server = uvicorn.Server(config)
-    host = f"[{options.host}]" if ":" in options.host else options.host
     info = {
         "endpoint": f"https://{host}:{port}",
+        "blob_endpoint": options.settings.blob_endpoint,
         "ca_bundle": str(certs.ca_bundle),
         "subscription_id": options.settings.default_subscription_id,
     }
     arm_json = sandbox_dir / ARM_JSON
 
     async def serve() -> None:
-        task = asyncio.create_task(server.serve(sockets=[sock]))
+        task = asyncio.create_task(server.serve(sockets=[sock, blob_sock]))
         while not server.started and not task.done():
             await asyncio.sleep(0.01)
         certs.forget_key()
@@ -93,6 +118,7 @@ def run(options: ServerOptions) -> int:
             write_json_atomically(arm_json, info)
             log.info("ARM simulator listening on %s (time scale %s)", info["endpoint"], options.settings.time_scale)
         await task
+        await blob_proxy.aclose()
 
     # uvicorn captures SIGINT/SIGTERM while serving and re-raises them once shut down; with these
     # handlers the re-raised signal is a no-op, so the cleanup below runs and the exit code is 0.
@@ -106,6 +132,7 @@ def run(options: ServerOptions) -> int:
         certs.forget_key()
         remove_if_ours(arm_json, info)
         sock.close()
+        blob_sock.close()
     return 0 if server.started else 1
 
 

@@ -8,8 +8,10 @@ is re-entrant so helpers may take it again.
 
 from __future__ import annotations
 
+import base64
 import heapq
 import itertools
+import secrets
 import threading
 import time
 import uuid
@@ -17,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sandbox.arm.azurite import BlobPool
 from sandbox.arm.config import OpKind, Settings
 from sandbox.arm.lro import Operation, OpError, Protocol, utc_now
 
@@ -33,6 +36,11 @@ class ResourceGroup:
     @property
     def id(self) -> str:
         return f"/subscriptions/{self.subscription}/resourceGroups/{self.name}"
+
+
+def new_account_key() -> str:
+    """A fresh storage account key: 64 random bytes, base64 (88 characters), as Azure's look."""
+    return base64.b64encode(secrets.token_bytes(64)).decode("ascii")
 
 
 @dataclass(eq=False)
@@ -52,6 +60,10 @@ class StorageAccount:
     created_wall: datetime = field(default_factory=utc_now)
     #: Encryption service (blob, file, queue, table) -> when it was enabled (``lastEnabledTime``).
     encryption_enabled: dict[str, datetime] = field(default_factory=dict)
+    #: ``key1`` and ``key2`` (``listKeys``): the blob proxy accepts Shared Key and SAS signed with either.
+    keys: tuple[str, str] = field(default_factory=lambda: (new_account_key(), new_account_key()))
+    #: The Azurite pool account holding its blobs (``BlobPool.assign`` when created).
+    pool_index: int = 0
 
     @property
     def id(self) -> str:
@@ -135,6 +147,8 @@ class Store:
         self.settings = settings
         self._startup_settings = settings.snapshot()
         self._seq = itertools.count()
+        #: The Azurite pool account of each storage account (``sandbox/arm/azurite.py``).
+        self.blob_pool = BlobPool(settings.blob_pool_size)
         self.clear()
 
     def clear(self) -> None:
@@ -150,6 +164,7 @@ class Store:
             #: How many of the oldest log entries were dropped (``since`` indexes stay absolute).
             self.request_log_dropped = 0
             self.started_at = time.monotonic()
+            self.blob_pool.reset()
 
     def restore_startup_settings(self) -> None:
         with self.lock:
@@ -238,6 +253,7 @@ class Store:
     def remove_account(self, acct: StorageAccount) -> None:
         if self.accounts.get(acct.name.lower()) is acct:
             del self.accounts[acct.name.lower()]
+            self.blob_pool.release(acct.name)
         if acct.create_op is not None:
             acct.create_op.cancel("The storage account was deleted.")
         self.remove_role_assignments_within(acct.id)

@@ -203,6 +203,7 @@ def _put(ctx: Ctx) -> Response:
         extended_location=extended,
     )
     record_encryption(acct, acct.created_wall)
+    _assign_pool_account(ctx, acct)
     store.accounts[name.lower()] = acct
     op_id = str(uuid.uuid4())
     op = store.start_operation(
@@ -309,6 +310,18 @@ def _put_existing(
     return Response.json(200, account_body(acct, ctx.settings, ctx.now))
 
 
+def _assign_pool_account(ctx: Ctx, acct: StorageAccount) -> None:
+    """The Azurite pool account behind the new account's blob endpoint (``sandbox/arm/azurite.py``)."""
+    try:
+        acct.pool_index = ctx.store.blob_pool.assign(acct.name)
+    except azurite.PoolExhaustedError as err:
+        raise ArmError(
+            409,
+            "SandboxBlobPoolExhausted",
+            f"The sandbox cannot create another storage account: {err} (raise --blob-pool-size).",
+        ) from err
+
+
 def _check_immutables(acct: StorageAccount, props: dict[str, Any]) -> None:
     for prop in IMMUTABLE_PROPERTIES:
         if prop in props and props[prop] is not None and bool(props[prop]) != bool(acct.properties.get(prop, False)):
@@ -365,8 +378,9 @@ def handle_list_keys(ctx: Ctx) -> Response:
     if ctx.method != "POST":
         raise method_not_allowed(ctx.method)
     acct = _existing_for_update(ctx)
-    _, key = azurite.account_for_region(acct.location)
     created = iso(acct.created_wall)
-    # key2 equals key1: one key per Azurite account keeps AZURITE_ACCOUNTS in its simple form.
-    keys = [{"keyName": n, "value": key, "permissions": "FULL", "creationTime": created} for n in ("key1", "key2")]
+    keys = [
+        {"keyName": n, "value": key, "permissions": "FULL", "creationTime": created}
+        for n, key in zip(("key1", "key2"), acct.keys, strict=True)
+    ]
     return Response.json(200, {"keys": keys})

@@ -16,9 +16,11 @@ the ``az storage account create --sku Standard_RAGRS`` output on Microsoft Learn
 * ``encryption.services.{service}.lastEnabledTime`` for blob and file (always encrypted) and every
   other service the requests enabled, at the time it was enabled.
 
-Azurite has no routing variants, so the routing endpoints of blob, dfs, queue and table are the
-Azurite URLs of the primary ones (the same data, as in Azure); RA-GRS secondaries are Azurite's
-read-only ``{account}-secondary``. File and web endpoints are names only (Azurite has neither).
+Blob (and dfs) endpoints are the simulator's blob proxy, path-style: ``{blob_endpoint}/{account}/``
+(``{account}-secondary`` for the RA-GRS secondary, which the proxy sends to Azurite's read-only
+secondary). Queue and table endpoints are Azurite's, of the account's pool account. Azurite has no
+routing variants, so the routing endpoints of blob, dfs, queue and table are the primary ones (the same
+data, as in Azure). File and web endpoints are names only (Azurite has neither).
 """
 
 from __future__ import annotations
@@ -127,32 +129,49 @@ def _encryption(props: dict[str, Any], acct: StorageAccount) -> None:
     encryption["services"] = services
 
 
-def _endpoint(acct: StorageAccount, settings: Settings, service: str, suffix: str, secondary: bool) -> str:
-    base = settings.azurite_blob_endpoint
+def _endpoint(
+    acct: StorageAccount, settings: Settings, service: str, suffix: str, *, secondary: bool, pool_name: str
+) -> str:
     if service in ("blob", "dfs"):
-        return azurite.blob_endpoint(base, acct.location, secondary=secondary)
+        tail = azurite.SECONDARY_SUFFIX if secondary else ""
+        return f"{settings.blob_endpoint.rstrip('/')}/{acct.name}{tail}/"
     if service in ("queue", "table"):
         offset = 1 if service == "queue" else 2
-        return azurite.service_endpoint(base, acct.location, offset, secondary=secondary)
+        return azurite.service_endpoint(settings.azurite_blob_endpoint, pool_name, offset, secondary=secondary)
     if service == "file":
         return f"https://{acct.name}{suffix}.file.core.windows.net/"
     return f"https://{acct.name}{suffix}.z13.web.core.windows.net/"
 
 
 def _endpoints(
-    acct: StorageAccount, settings: Settings, services: tuple[str, ...], suffix: str = "", *, secondary: bool = False
+    acct: StorageAccount,
+    settings: Settings,
+    services: tuple[str, ...],
+    pool_name: str,
+    suffix: str = "",
+    *,
+    secondary: bool = False,
 ) -> dict[str, Any]:
-    return {service: _endpoint(acct, settings, service, suffix, secondary) for service in services}
+    return {
+        service: _endpoint(acct, settings, service, suffix, secondary=secondary, pool_name=pool_name)
+        for service in services
+    }
 
 
-def _primary_endpoints(acct: StorageAccount, settings: Settings, props: dict[str, Any]) -> dict[str, Any]:
-    endpoints = _endpoints(acct, settings, _PRIMARY)
+def _primary_endpoints(
+    acct: StorageAccount, settings: Settings, props: dict[str, Any], pool_name: str
+) -> dict[str, Any]:
+    endpoints = _endpoints(acct, settings, _PRIMARY, pool_name)
     routing = props.get("routingPreference")
     if isinstance(routing, dict):
         if routing.get("publishMicrosoftEndpoints"):
-            endpoints["microsoftEndpoints"] = _endpoints(acct, settings, _MICROSOFT_ROUTING, "-microsoftrouting")
+            endpoints["microsoftEndpoints"] = _endpoints(
+                acct, settings, _MICROSOFT_ROUTING, pool_name, "-microsoftrouting"
+            )
         if routing.get("publishInternetEndpoints"):
-            endpoints["internetEndpoints"] = _endpoints(acct, settings, _INTERNET_ROUTING, "-internetrouting")
+            endpoints["internetEndpoints"] = _endpoints(
+                acct, settings, _INTERNET_ROUTING, pool_name, "-internetrouting"
+            )
     return endpoints
 
 
@@ -193,9 +212,12 @@ def account_body(
         props["statusOfSecondary"] = "available"
     if state != "Creating":
         # Endpoints exist once DNS is being set up; code must not read them earlier.
-        props["primaryEndpoints"] = _primary_endpoints(acct, settings, props)
+        pool_name = azurite.pool_account(acct.pool_index)[0]
+        props["primaryEndpoints"] = _primary_endpoints(acct, settings, props, pool_name)
         if secondary is not None and acct.sku in READ_ACCESS_SKUS:
-            props["secondaryEndpoints"] = _endpoints(acct, settings, _SECONDARY, "-secondary", secondary=True)
+            props["secondaryEndpoints"] = _endpoints(
+                acct, settings, _SECONDARY, pool_name, "-secondary", secondary=True
+            )
     if EXPAND_GEO_STATS in expand and secondary is not None and now_wall is not None:
         props["geoReplicationStats"] = geo_replication_stats(acct, state, now_wall)
     body: dict[str, Any] = {

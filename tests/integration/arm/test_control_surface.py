@@ -113,6 +113,7 @@ def test_the_process_advertises_itself_and_exits_cleanly(tmp_path_factory: pytes
 
     assert advertised == {
         "endpoint": endpoint.endpoint,
+        "blob_endpoint": endpoint.blob_endpoint,
         "ca_bundle": str(sandbox_dir.resolve() / "arm-ca.pem"),
         "subscription_id": "11111111-2222-4333-8444-555555555555",
     }

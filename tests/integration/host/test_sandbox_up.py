@@ -68,7 +68,8 @@ def test_up_provisions_like_infra_and_writes_where_everything_is(running: Sandbo
     info = json.loads((running.sandbox_dir / "sandbox.json").read_text(encoding="utf-8"))
 
     assert info["api"] == f"http://127.0.0.1:{running.ports['api']}/api"
-    assert set(info["arm"]) == {"endpoint", "ca_bundle", "subscription_id"}
+    assert set(info["arm"]) == {"endpoint", "blob_endpoint", "ca_bundle", "subscription_id"}
+    assert info["arm"]["blob_endpoint"] == f"https://127.0.0.1:{running.ports['blob-proxy']}"
     assert Path(info["arm"]["ca_bundle"]).is_file()
     assert set(info["azurite"]) == {"blob", "queue", "table", "connection_string", "persistence"}
     assert info["azurite"]["persistence"] == "disk"

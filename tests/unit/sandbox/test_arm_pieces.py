@@ -16,33 +16,48 @@ from sandbox.arm.routes import RouteName, match
 from sandbox.arm.state import Store
 from sandbox.arm.storage_rules import check_sku_change, name_problem
 from sandbox.arm.throttle import OpType, Throttle
-from shared.domain.regions import REGIONS
 
 SUB = "00000000-0000-4000-8000-0000000000a1"
 
 
-def test_every_region_gets_a_valid_distinct_azurite_account() -> None:
-    accounts = {region: azurite.account_for_region(region) for region in REGIONS}
+def test_pool_accounts_are_valid_distinct_and_stable() -> None:
+    accounts = [azurite.pool_account(index) for index in range(azurite.DEFAULT_POOL_SIZE)]
 
-    names = [name for name, _ in accounts.values()]
+    names = [name for name, _ in accounts]
     assert len(set(names)) == len(names)
-    for name, key in accounts.values():
+    for index, (name, key) in enumerate(accounts):
         assert re.fullmatch(r"[a-z0-9]{3,24}", name)
         assert len(base64.b64decode(key, validate=True)) == 64
-    assert azurite.account_for_region("EastUS") == accounts["eastus"]
+        assert azurite.pool_index(name) == index
+    assert azurite.pool_account(3) == accounts[3]
+    assert azurite.pool_index("devstoreaccount1") is None
 
 
-def test_accounts_env_lists_the_default_account_and_each_region() -> None:
-    value = azurite.accounts_env(["eastus", "westus"])
+def test_accounts_env_lists_the_default_account_and_the_pool() -> None:
+    value = azurite.accounts_env(4)
 
     pairs = dict(item.split(":", 1) for item in value.split(";"))
     assert pairs[azurite.DEFAULT_ACCOUNT] == azurite.DEFAULT_KEY
-    assert pairs[azurite.account_for_region("westus")[0]] == azurite.account_for_region("westus")[1]
-    assert len(pairs) == 3
+    assert pairs[azurite.pool_account(3)[0]] == azurite.pool_account(3)[1]
+    assert len(pairs) == 5
+
+
+def test_the_pool_hands_out_the_lowest_free_account_and_forgets_content_on_release() -> None:
+    pool = azurite.BlobPool(2)
+    first, second = pool.assign("A"), pool.assign("b")
+    pool.mark_clean(first)
+    pool.release("a")
+
+    assert (first, second) == (0, 1)
+    assert pool.assign("c") == 0
+    assert pool.needs_purge(0)
+    assert pool.holder_of(0) == "c"
+    with pytest.raises(azurite.PoolExhaustedError):
+        pool.assign("d")
 
 
 def test_queue_and_table_endpoints_sit_next_to_the_blob_port() -> None:
-    assert azurite.service_endpoint("http://127.0.0.1:10000", "eastus", 1) == "http://127.0.0.1:10001/sbxeastus/"
+    assert azurite.service_endpoint("http://127.0.0.1:10000", "sbxpool001", 1) == "http://127.0.0.1:10001/sbxpool001/"
 
 
 @pytest.mark.parametrize(

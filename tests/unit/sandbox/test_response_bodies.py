@@ -114,16 +114,18 @@ def test_record_encryption_keeps_the_first_enabled_time() -> None:
     assert acct.encryption_enabled == {"blob": first, "file": first, "queue": later}
 
 
-def test_a_read_access_account_body_has_azurites_secondary_and_the_pair() -> None:
+def test_a_read_access_account_body_has_the_proxys_secondary_and_the_pair() -> None:
     settings = Settings()
     acct = _account("Standard_RAGRS")
+    acct.pool_index = 5
     record_encryption(acct, acct.created_wall)
 
     props = account_body(acct, settings, 0.0)["properties"]
 
     assert props["secondaryLocation"] == "northeurope"
-    name, _ = azurite.account_for_region("westeurope")
-    assert props["secondaryEndpoints"]["blob"] == f"{settings.azurite_blob_endpoint.rstrip('/')}/{name}-secondary/"
+    assert props["secondaryEndpoints"]["blob"] == f"{settings.blob_endpoint}/{acct.name}-secondary/"
+    name, _ = azurite.pool_account(5)
+    assert props["secondaryEndpoints"]["queue"].endswith(f":10001/{name}-secondary/")
     assert "file" not in props["secondaryEndpoints"]
     assert "geoReplicationStats" not in props
 

@@ -1,7 +1,9 @@
 """The ``regctl`` command line: composition only (commands live in ``commands_*``).
 
 Commands are grouped by noun, as in ``az ml registry``: ``regctl registry <verb>``, ``regctl operation
-show``, ``regctl access grant|revoke|list``, ``regctl role create|list|delete`` and ``regctl activity list``.
+show``, ``regctl access grant|revoke|list``, ``regctl role create|list|delete``, ``regctl activity list``, and
+for registry assets ``regctl model|data|component|environment create|show|list|update|archive|restore|
+delete|download``.
 They talk to the HTTP API (``regctl.client``) at ``--endpoint`` or ``$REGCTL_ENDPOINT`` (default
 http://127.0.0.1:7071; the CLI adds ``/api``), sending ``$REGCTL_TOKEN`` as a bearer token, or one for
 ``$REGCTL_SCOPE`` from ``DefaultAzureCredential`` (``regctl.auth``); ``registry validate`` works offline.
@@ -12,7 +14,15 @@ from __future__ import annotations
 
 import typer
 
-from regctl import commands_access, commands_activity, commands_operation, commands_registry, commands_role
+from regctl import (
+    commands_access,
+    commands_activity,
+    commands_asset,
+    commands_operation,
+    commands_registry,
+    commands_role,
+)
+from shared.domain.asset_spec import AssetType
 
 EXIT_CODES = """\
 Exit codes: 0 success (a read answered, a request accepted, or with --wait the operation Succeeded);
@@ -34,7 +44,7 @@ registry_app = typer.Typer(
     help="Registries: validate a registry.yml, create, update, show, list, delete, sync, set the policy.",
     no_args_is_help=True,
 )
-operation_app = typer.Typer(help="Operations started by registry and access commands.", no_args_is_help=True)
+operation_app = typer.Typer(help="Operations started by registry, access and asset commands.", no_args_is_help=True)
 access_app = typer.Typer(
     help="Role assignments: grant a role to a principal on a registry or on every registry, revoke, list.",
     no_args_is_help=True,
@@ -64,6 +74,17 @@ role_app.command("create", epilog=EXIT_CODES)(commands_role.create)
 role_app.command("list", epilog=EXIT_CODES)(commands_role.list_)
 role_app.command("delete", epilog=EXIT_CODES)(commands_role.delete)
 activity_app.command("list", epilog=EXIT_CODES)(commands_activity.list_)
+
+for asset_type in AssetType:
+    asset_app = typer.Typer(
+        help=f"Registry {asset_type.value}: create a version from its YAML (uploading its files), show, list, "
+        "update, archive, restore, delete, download from a region.",
+        no_args_is_help=True,
+        callback=commands_asset.selecting(asset_type),
+    )
+    app.add_typer(asset_app, name=asset_type.singular)
+    for verb, command in commands_asset.COMMANDS.items():
+        asset_app.command(verb, epilog=EXIT_CODES + "\n" + commands_asset.ASSET_NOTES)(command)
 
 
 def main() -> None:

@@ -19,6 +19,7 @@ from urllib.parse import quote
 import httpx
 
 from regctl.errors import UsageProblem
+from shared.domain.asset_spec import AssetType
 
 DEFAULT_ENDPOINT = "http://127.0.0.1:7071"
 ENDPOINT_ENV = "REGCTL_ENDPOINT"
@@ -41,6 +42,15 @@ class Unreachable(ApiError):
 
 class BadAnswer(ApiError):
     """An answer that is not the API's JSON document."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The answer to an asset registration: 202 (new work, ``operation`` names it) or 200 (the same content
+    was registered before), with the version document."""
+
+    status: int
+    document: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -211,6 +221,67 @@ class ApiClient:
     def list_activity(self, registry: str | None = None, since: str | None = None) -> dict[str, Any]:
         params = {k: v for k, v in (("registry", registry), ("since", since)) if v is not None}
         return self._listing("/api/activity", params, "activity entries")
+
+    # -- assets: /api/registries/{r}/{models|data|components|environments}/{name}/versions/{v} -----------
+
+    def _asset(self, registry: str, asset_type: AssetType, name: str | None = None, version: str | None = None) -> str:
+        path = f"/api/registries/{segment(registry)}/{asset_type.value}"
+        if name is not None:
+            path += f"/{segment(name)}/versions"
+        return path + (f"/{segment(version)}" if version is not None else "")
+
+    def list_assets(self, registry: str, asset_type: AssetType, include_archived: bool) -> dict[str, Any]:
+        """``{"value": [{name, latestVersion, versions}]}``."""
+        params = {"includeArchived": "true"} if include_archived else {}
+        return self._listing(self._asset(registry, asset_type), params, asset_type.value)
+
+    def list_asset_versions(
+        self, registry: str, asset_type: AssetType, name: str, include_archived: bool
+    ) -> dict[str, Any]:
+        params = {"includeArchived": "true"} if include_archived else {}
+        return self._listing(self._asset(registry, asset_type, name), params, "versions")
+
+    def get_asset_version(self, registry: str, asset_type: AssetType, name: str, version: str) -> dict[str, Any]:
+        return self._document("GET", self._asset(registry, asset_type, name, version))
+
+    def start_pending_upload(self, registry: str, asset_type: AssetType, name: str, version: str) -> tuple[str, str]:
+        """``(blobUri, container SAS URL)`` of a new pending upload in the registry's primary storage."""
+        path = self._asset(registry, asset_type, name, version) + "/startPendingUpload"
+        reference = self._document("POST", path).get("blobReferenceForConsumption")
+        blob_uri = reference.get("blobUri") if isinstance(reference, dict) else None
+        credential = reference.get("credential") if isinstance(reference, dict) else None
+        sas_uri = credential.get("sasUri") if isinstance(credential, dict) else None
+        if not isinstance(blob_uri, str) or not isinstance(sas_uri, str):
+            raise BadAnswer(f"the answer from {self.endpoint}{path} has no blobReferenceForConsumption")
+        return blob_uri, sas_uri
+
+    def register_asset(
+        self, registry: str, asset_type: AssetType, name: str, version: str, body: bytes
+    ) -> Registration:
+        path = self._asset(registry, asset_type, name, version)
+        headers = {"Content-Type": "application/json"}
+        response = self._send("PUT", path, content=body, headers=headers)
+        return Registration(response.status_code, self._parsed(response, path))
+
+    def update_asset_version(
+        self, registry: str, asset_type: AssetType, name: str, version: str, changes: Mapping[str, Any]
+    ) -> dict[str, Any]:
+        """Change ``description``, ``tags`` (the whole map) or ``isArchived``; the version document."""
+        return self._document("PATCH", self._asset(registry, asset_type, name, version), json=dict(changes))
+
+    def delete_asset_version(self, registry: str, asset_type: AssetType, name: str, version: str) -> dict[str, Any]:
+        return self._accepted("DELETE", self._asset(registry, asset_type, name, version))
+
+    def download_asset(
+        self, registry: str, asset_type: AssetType, name: str, version: str, region: str | None
+    ) -> dict[str, Any]:
+        """A read credential for a region's copy: ``{region, containerUri, prefix, files}``."""
+        path = self._asset(registry, asset_type, name, version) + "/download"
+        params = {"region": region} if region else {}
+        grant = self._document("POST", path, params=params)
+        if not isinstance(grant.get("containerUri"), str) or not isinstance(grant.get("files"), list):
+            raise BadAnswer(f"the answer from {self.endpoint}{path} has no containerUri and files")
+        return grant
 
     # -- plumbing ------------------------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ from regctl.output import (
     print_usage_error,
     print_warnings,
 )
-from regctl.runtime import connect, handled, runtime_of
+from regctl.runtime import confirm, connect, handled
 from regctl.tables import registry_list, registry_view
 from shared.domain.errors import InvalidSpec
 from shared.domain.spec import parse_spec
@@ -137,23 +137,11 @@ def list_(
 
 
 def confirm_delete(ctx: typer.Context, name: str) -> None:
-    """Ask, as `az ... delete` does; without a terminal to ask on, refuse (exit 2) rather than guess."""
-    if not runtime_of(ctx).interactive():
-        raise UsageProblem(
-            f'not deleting registry "{name}": confirmation is needed and standard input is not a terminal; '
-            "pass --yes to delete without asking"
-        )
     question = (
         f'Delete registry "{name}" and everything regctl created for it '
         "(replicas, container registry, storage accounts, resource group)?"
     )
-    try:
-        confirmed = typer.confirm(question, default=False, err=True)
-    except typer.Abort:  # end of input or Ctrl-C at the prompt
-        confirmed = False
-        typer.echo("", err=True)
-    if not confirmed:
-        raise UsageProblem(f'not deleting registry "{name}": not confirmed')
+    confirm(ctx, question, f'not deleting registry "{name}"')
 
 
 def delete(

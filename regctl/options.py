@@ -126,3 +126,35 @@ SinceOption = Annotated[
         show_default=False,
     ),
 ]
+
+# -- assets ----------------------------------------------------------------------------------------------
+
+RegistryOption = Annotated[
+    str,
+    typer.Option("--registry", "--registry-name", help="The registry (any case).", show_default=False),
+]
+AssetNameOption = Annotated[str, typer.Option("--name", "-n", help="The asset name.", show_default=False)]
+AssetVersionOption = Annotated[str, typer.Option("--version", "-v", help="The version.", show_default=False)]
+AssetFileOption = Annotated[
+    str,
+    typer.Option(
+        "--file",
+        "-f",
+        help="The asset YAML that az ml ... create --file takes (JSON if the name ends in .json); - reads standard "
+        "input. Local paths in it are relative to its folder.",
+        show_default=False,
+    ),
+]
+IncludeArchivedOption = Annotated[
+    bool, typer.Option("--include-archived", help="List archived versions (and assets) too.")
+]
+RegionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--region", help="Read the copy in this region. Default: the registry's primary region.", show_default=False
+    ),
+]
+DirectoryOption = Annotated[
+    str,
+    typer.Option("--dir", "-d", help="Where to write the files (created if need be).", show_default=False),
+]

@@ -2,8 +2,9 @@
 
 Tests pass a ``Runtime`` as the click context object (``CliRunner().invoke(app, args, obj=Runtime(...))``):
 an ``httpx.Client`` factory bound to the ASGI app, a sleep and a clock that do not wait, whether the
-terminal is interactive, and the credential that ``REGCTL_SCOPE`` gets tokens from. Without one, commands
-use the real network, ``time``, the real streams and ``DefaultAzureCredential``.
+terminal is interactive, the credential that ``REGCTL_SCOPE`` gets tokens from, and the blob transfer of
+asset files. Without one, commands use the real network, ``time``, the real streams,
+``DefaultAzureCredential`` and azure-storage-blob.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from regctl.client import (
 )
 from regctl.errors import EXIT_USAGE, UsageProblem
 from regctl.output import print_invalid, print_problem, print_usage_error, say
+from regctl.transfer import BlobTransfer, Transfer
 from shared.domain.errors import InvalidSpec
 
 USER_AGENT = "regctl/0.1.0"
@@ -65,11 +67,30 @@ class Runtime:
     """Whether ``--wait`` redraws a live table (a terminal) or prints one line per change (a log)."""
     credential: Callable[[], TokenCredentialLike] = default_credential
     """Made on the first request when ``REGCTL_SCOPE`` asks for a token (and ``REGCTL_TOKEN`` is not set)."""
+    transfer: Callable[[], Transfer] = BlobTransfer
+    """Moves asset files to and from blob storage (``asset create``, ``asset download``)."""
 
 
 def runtime_of(ctx: typer.Context) -> Runtime:
     found = ctx.find_object(Runtime)
     return found if found is not None else Runtime()
+
+
+def confirm(ctx: typer.Context, question: str, refusal: str) -> None:
+    """Ask ``question``, as `az ... delete` does; without a terminal to ask on, refuse (exit 2) rather than
+    guess. ``refusal`` starts the message of a refusal (``not deleting ...``)."""
+    if not runtime_of(ctx).interactive():
+        raise UsageProblem(
+            f"{refusal}: confirmation is needed and standard input is not a terminal; "
+            "pass --yes to delete without asking"
+        )
+    try:
+        confirmed = typer.confirm(question, default=False, err=True)
+    except typer.Abort:  # end of input or Ctrl-C at the prompt
+        confirmed = False
+        typer.echo("", err=True)
+    if not confirmed:
+        raise UsageProblem(f"{refusal}: not confirmed")
 
 
 @contextmanager

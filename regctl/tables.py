@@ -30,6 +30,10 @@ STATE_STYLES = {
     "Pending": "dim",
     "Applied": "green",
     "Denied": "red",
+    "Available": "green",
+    "Replicated": "green",
+    "Creating": "cyan",
+    "Copying": "cyan",
 }
 
 
@@ -46,15 +50,15 @@ def styled(value: object) -> Text:
     return Text(shown, style=STATE_STYLES.get(shown, ""))
 
 
-def _mapping(value: object) -> Mapping[str, Any]:
+def as_mapping(value: object) -> Mapping[str, Any]:
     return value if isinstance(value, Mapping) else {}
 
 
-def _items(value: object) -> list[Mapping[str, Any]]:
+def as_items(value: object) -> list[Mapping[str, Any]]:
     return [item for item in value if isinstance(item, Mapping)] if isinstance(value, list) else []
 
 
-def _section(title: str, body: RenderableType) -> Group:
+def section(title: str, body: RenderableType) -> Group:
     return Group(Text("\n" + title, style="bold"), body)
 
 
@@ -68,7 +72,7 @@ def _width(value: Text) -> int:
     return max((cell_len(line) for line in value.plain.split("\n")), default=0)
 
 
-def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
+def grid(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
     """As ``az -o table``: the header, a rule of dashes under each column, then the rows."""
     cells = [[_cell(value) for value in row] for row in rows]
     table = Table(box=None, pad_edge=False, padding=(0, 1), header_style="bold")
@@ -81,7 +85,7 @@ def _table(columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
     return table
 
 
-def _fields(rows: Iterable[tuple[str, object]]) -> Text:
+def field_lines(rows: Iterable[tuple[str, object]]) -> Text:
     """``Label  value`` lines (no padding after the value, so the lines grep and diff cleanly)."""
     pairs = list(rows)
     width = max((len(label) for label, _ in pairs), default=0) + 2
@@ -95,11 +99,11 @@ def _fields(rows: Iterable[tuple[str, object]]) -> Text:
 
 
 def regions_of(spec: Mapping[str, Any]) -> list[str]:
-    return [text(r.get("location")) for r in _items(spec.get("replication_locations"))]
+    return [text(r.get("location")) for r in as_items(spec.get("replication_locations"))]
 
 
 def tags_text(tags: object) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(_mapping(tags).items())) or NONE
+    return ", ".join(f"{k}={v}" for k, v in sorted(as_mapping(tags).items())) or NONE
 
 
 # -- registries -----------------------------------------------------------------------------------------
@@ -116,15 +120,15 @@ def registry_list(documents: Sequence[Mapping[str, Any]]) -> RenderableType:
             doc.get("name"),
             styled(doc.get("status")),
             doc.get("reconcilePolicy"),
-            _mapping(doc.get("spec")).get("location"),
-            ", ".join(regions_of(_mapping(doc.get("spec")))),
+            as_mapping(doc.get("spec")).get("location"),
+            ", ".join(regions_of(as_mapping(doc.get("spec")))),
             doc.get("generation"),
             doc.get("observedGeneration"),
-            len(_items(doc.get("drift"))),
+            len(as_items(doc.get("drift"))),
         )
         for doc in documents
     ]
-    return _table(REGISTRY_COLUMNS, rows)
+    return grid(REGISTRY_COLUMNS, rows)
 
 
 def drift_line(item: Mapping[str, Any]) -> str:
@@ -140,12 +144,12 @@ def drift_line(item: Mapping[str, Any]) -> str:
 def _resource_rows(resources: Mapping[str, Any]) -> list[tuple[str, str, str, str, str]]:
     """(region, resource, name, sku, state) for everything last observed."""
     rows: list[tuple[str, str, str, str, str]] = []
-    group = _mapping(resources.get("resource_group"))
+    group = as_mapping(resources.get("resource_group"))
     if group:
         rows.append(
             (text(group.get("location")), "resource group", text(group.get("name")), NONE, text(group.get("state")))
         )
-    acr = _mapping(resources.get("container_registry"))
+    acr = as_mapping(resources.get("container_registry"))
     if acr:
         rows.append(
             (
@@ -156,22 +160,22 @@ def _resource_rows(resources: Mapping[str, Any]) -> list[tuple[str, str, str, st
                 text(acr.get("state")),
             )
         )
-    for account in _items(resources.get("storage_accounts")):
+    for account in as_items(resources.get("storage_accounts")):
         sku = text(account.get("sku")) + (" (HNS)" if account.get("hns") is True else "")
         label = f"storage [{text(account.get('index'))}]"
         rows.append((text(account.get("region")), label, text(account.get("name")), sku, text(account.get("state"))))
     rows.extend(
         (text(r.get("location")), "replica", text(r.get("name")), NONE, text(r.get("state")))
-        for r in _items(resources.get("replicas"))
+        for r in as_items(resources.get("replicas"))
     )
     return rows
 
 
 def registry_view(doc: Mapping[str, Any]) -> RenderableType:
-    spec = _mapping(doc.get("spec"))
+    spec = as_mapping(doc.get("spec"))
     primary = text(spec.get("location"))
-    drift = _items(doc.get("drift"))
-    summary = _fields(
+    drift = as_items(doc.get("drift"))
+    summary = field_lines(
         [
             ("Name", doc.get("name")),
             ("Description", spec.get("description")),
@@ -184,25 +188,25 @@ def registry_view(doc: Mapping[str, Any]) -> RenderableType:
             ("Observed at", doc.get("observedAt") or "not observed yet"),
         ]
     )
-    wanted = _table(
+    wanted = grid(
         ("Region", "Role", "Storage type", "HNS", "Accounts"),
         (
             (
                 entry.get("location"),
                 "primary" if text(entry.get("location")) == primary else "replica",
-                _mapping(entry.get("storage_config")).get("storage_account_type"),
-                _mapping(entry.get("storage_config")).get("storage_account_hns"),
-                _mapping(entry.get("storage_config")).get("replication_count"),
+                as_mapping(entry.get("storage_config")).get("storage_account_type"),
+                as_mapping(entry.get("storage_config")).get("storage_account_hns"),
+                as_mapping(entry.get("storage_config")).get("replication_count"),
             )
-            for entry in _items(spec.get("replication_locations"))
+            for entry in as_items(spec.get("replication_locations"))
         ),
     )
     order = {region: i for i, region in enumerate(regions_of(spec))}
-    rows = sorted(_resource_rows(_mapping(doc.get("resources"))), key=lambda r: (order.get(r[0], len(order)), r[0]))
-    parts: list[RenderableType] = [summary, _section("Spec", wanted)]
+    rows = sorted(_resource_rows(as_mapping(doc.get("resources"))), key=lambda r: (order.get(r[0], len(order)), r[0]))
+    parts: list[RenderableType] = [summary, section("Spec", wanted)]
     if rows:
-        observed = _table(("Region", "Resource", "Name", "SKU", "State"), ((*r[:4], styled(r[4])) for r in rows))
-        parts.append(_section("Resources (last observed)", observed))
+        observed = grid(("Region", "Resource", "Name", "SKU", "State"), ((*r[:4], styled(r[4])) for r in rows))
+        parts.append(section("Resources (last observed)", observed))
     else:
         parts.append(Text("\nResources: none observed yet."))
     if drift:
@@ -219,7 +223,7 @@ def registry_view(doc: Mapping[str, Any]) -> RenderableType:
 
 
 def error_text(doc: Mapping[str, Any]) -> str | None:
-    error = _mapping(doc.get("error"))
+    error = as_mapping(doc.get("error"))
     if not error:
         return None
     return f"{text(error.get('code'))}: {text(error.get('message'))}"
@@ -249,7 +253,7 @@ def steps_table(steps: Sequence[Mapping[str, Any]], *, ended: bool = False) -> R
         )
         for step in sorted(steps, key=lambda s: (text(s.get("region")), text(s.get("step"))))
     )
-    return _section("Steps", _table(("Region", "Step", "Resource", "State", "Attempts", "Last error"), rows))
+    return section("Steps", grid(("Region", "Step", "Resource", "State", "Attempts", "Last error"), rows))
 
 
 def operation_summary(doc: Mapping[str, Any]) -> Text:
@@ -265,18 +269,18 @@ def operation_summary(doc: Mapping[str, Any]) -> Text:
     error = error_text(doc)
     if error:
         rows.append(("Error", Text(error, style="red")))
-    return _fields(rows)
+    return field_lines(rows)
 
 
 def operation_view(doc: Mapping[str, Any]) -> RenderableType:
     ended = doc.get("status") in ("Succeeded", "Failed", "Canceled")
-    return Group(operation_summary(doc), steps_table(_items(doc.get("steps")), ended=ended))
+    return Group(operation_summary(doc), steps_table(as_items(doc.get("steps")), ended=ended))
 
 
 def accepted_view(body: Mapping[str, Any], location: str) -> RenderableType:
     """A 202 answer: the operation, where to read it, and how to follow it."""
     operation = text(body.get("id"))
-    return _fields(
+    return field_lines(
         [
             ("Operation", operation),
             ("Status", styled(body.get("status"))),
@@ -291,17 +295,17 @@ def accepted_view(body: Mapping[str, Any], location: str) -> RenderableType:
 
 def properties(doc: Mapping[str, Any]) -> Mapping[str, Any]:
     """An ARM-shaped document's ``properties``."""
-    return _mapping(doc.get("properties"))
+    return as_mapping(doc.get("properties"))
 
 
 def principal_text(value: object) -> str:
     """A principal as ``{"id", "name", "type"}``: its name, else its id."""
-    principal = _mapping(value)
+    principal = as_mapping(value)
     return text(principal.get("name") or principal.get("id"))
 
 
 def data_plane(doc: Mapping[str, Any]) -> Mapping[str, Any]:
-    return _mapping(properties(doc).get("dataPlane"))
+    return as_mapping(properties(doc).get("dataPlane"))
 
 
 ASSIGNMENT_COLUMNS = ("Id", "Scope", "Principal", "Type", "Role", "Data plane")
@@ -321,7 +325,7 @@ def assignment_list(documents: Sequence[Mapping[str, Any]]) -> RenderableType:
         )
         for doc in documents
     )
-    return _table(ASSIGNMENT_COLUMNS, rows)
+    return grid(ASSIGNMENT_COLUMNS, rows)
 
 
 def assignment_view(doc: Mapping[str, Any]) -> RenderableType:
@@ -342,7 +346,7 @@ def assignment_view(doc: Mapping[str, Any]) -> RenderableType:
     operation = plane.get("operation")
     if plane.get("state") == "Pending" and isinstance(operation, str) and operation:
         rows.append(("Follow with", f"regctl operation show {operation.rstrip('/').rsplit('/', 1)[-1]} --wait"))
-    return _fields(rows)
+    return field_lines(rows)
 
 
 def _strings(value: object) -> list[str]:
@@ -351,7 +355,7 @@ def _strings(value: object) -> list[str]:
 
 def _permissions(doc: Mapping[str, Any], key: str) -> list[str]:
     """``actions`` or ``notActions`` of every entry of ``properties.permissions``."""
-    return [v for permission in _items(properties(doc).get("permissions")) for v in _strings(permission.get(key))]
+    return [v for permission in as_items(properties(doc).get("permissions")) for v in _strings(permission.get(key))]
 
 
 def _lines(values: list[str]) -> str:
@@ -375,12 +379,12 @@ def role_list(documents: Sequence[Mapping[str, Any]]) -> RenderableType:
         )
         for doc in documents
     )
-    return _table(ROLE_COLUMNS, rows)
+    return grid(ROLE_COLUMNS, rows)
 
 
 def role_view(doc: Mapping[str, Any]) -> RenderableType:
     props = properties(doc)
-    return _fields(
+    return field_lines(
         [
             ("Name", props.get("roleName")),
             ("Id", doc.get("name")),
@@ -410,4 +414,4 @@ def activity_list(entries: Sequence[Mapping[str, Any]]) -> RenderableType:
         )
         for entry in entries
     )
-    return _table(ACTIVITY_COLUMNS, rows)
+    return grid(ACTIVITY_COLUMNS, rows)

@@ -1,7 +1,8 @@
 """The CLI against the real FastAPI app over in-memory fakes, in process.
 
-``CliWorld`` wires ``handlers.http_api.create_api`` to the service of a ``World`` (the loop driver of the
-service tests) and hands the CLI a ``TestClient`` (an ``httpx.Client``) through the ``Runtime``. Before
+``CliWorld`` wires ``handlers.http_api.create_api`` to the services of a ``World`` (the loop driver of the
+service tests) and hands the CLI a ``TestClient`` (an ``httpx.Client``) and a blob transfer over the World's
+fake data plane (``FakeTransfer``) through the ``Runtime``. Before
 each ``GET /api/operations/{id}`` it delivers ``per_poll`` queued messages, so ``--wait`` sees the
 operation move step by step; sleep and clock are fakes, so nothing waits.
 """
@@ -20,6 +21,7 @@ from typer.testing import CliRunner, Result
 from handlers.http_api import create_api
 from regctl.cli import app
 from regctl.runtime import Runtime
+from tests.unit.cli.fake_transfer import FakeTransfer
 from tests.unit.services.fake_access import OWNER_TOKEN
 from tests.unit.services.fakes import FakeArm
 from tests.unit.services.world import World
@@ -43,7 +45,10 @@ runner = CliRunner()
 class CliWorld:
     def __init__(self, arm: FakeArm | None = None, per_poll: int | None = 1) -> None:
         self.world = World(arm)
-        self.api = create_api(lambda: self.world.api.service, lambda: {"store": True}, self.world.gate)
+        self.api = create_api(
+            lambda: self.world.api.service, lambda: {"store": True}, self.world.gate, lambda: self.world.assets
+        )
+        self.transfer = FakeTransfer(self.world.data)
         # sent when the CLI sends no Authorization header itself (None: the request goes without one)
         self.default_token: str | None = OWNER_TOKEN
         self.per_poll = per_poll  # messages delivered before each operation poll; None: all of them
@@ -62,6 +67,7 @@ class CliWorld:
             clock=lambda: self.now,
             interactive=lambda: self.interactive,
             live_progress=lambda: self.live,
+            transfer=lambda: self.transfer,
         )
 
     # -- what the CLI gets from its Runtime ---------------------------------------------------------

@@ -18,6 +18,7 @@ from handlers import openapi_docs as docs
 from handlers.auth import Gate, authorize_route, caller
 from handlers.bodies import read_document
 from shared.domain.asset_spec import AssetType, parse_asset
+from shared.domain.documents import MAX_REGISTRATION_BYTES
 from shared.domain.errors import FieldError, InvalidSpec
 from shared.domain.manifest import FileEntry
 from shared.services.assets import AssetService, RegisterAsset, VersionView
@@ -104,7 +105,7 @@ def _add_routes(router: APIRouter, asset_type: AssetType, service: Callable[[], 
         responses={**docs.accepted_response(), **docs.problems(400, 404, 409, 413, 415, 422, 503)},
     )
     async def register(name: str, asset: str, version: str, request: Request) -> Response:
-        document = await read_document(request)
+        document = await read_document(request, json_limit=MAX_REGISTRATION_BYTES)
         files = _claimed_files(document.pop("files", None))
         definition = parse_asset(asset_type, document, name=asset, version=version)
         command = RegisterAsset(name, definition, files, caller(request))

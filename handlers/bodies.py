@@ -13,23 +13,27 @@ MAX_BODY_BYTES = MAX_DOCUMENT_BYTES
 YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 
 
-async def read_document(request: Request, *, json_only: bool = False) -> dict[str, Any]:
-    """The request body as a mapping (YAML or JSON by Content-Type), size-capped while reading."""
+async def read_document(
+    request: Request, *, json_only: bool = False, json_limit: int = MAX_BODY_BYTES
+) -> dict[str, Any]:
+    """The request body as a mapping (YAML or JSON by Content-Type), size-capped while reading: YAML at
+    ``MAX_BODY_BYTES``, JSON at ``json_limit`` (an asset registration's list of files is larger)."""
+    limit = max(MAX_BODY_BYTES, json_limit)
     declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise StarletteHTTPException(413, f"the body is over {MAX_BODY_BYTES} bytes")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise StarletteHTTPException(413, f"the body is over {limit} bytes")
     chunks: list[bytes] = []
     size = 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise StarletteHTTPException(413, f"the body is over {MAX_BODY_BYTES} bytes")
+        if size > limit:
+            raise StarletteHTTPException(413, f"the body is over {limit} bytes")
         chunks.append(chunk)
     body = b"".join(chunks)
     media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
     if media in YAML_TYPES and not json_only:
         return load_yaml(body)
     if media in ("application/json", "") or media.endswith("+json"):
-        return load_json(body)
+        return load_json(body, json_limit)
     wanted = "application/merge-patch+json" if json_only else "application/json or application/yaml"
     raise StarletteHTTPException(415, f"send {wanted}, not {media[:60]}")

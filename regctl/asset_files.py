@@ -20,7 +20,7 @@ from typing import Any
 from regctl.files import load_source
 from regctl.transfer import LocalFile, md5_of_file
 from shared.domain.asset_spec import CONTENT_KEY, AssetDefinition, AssetType, parse_asset
-from shared.domain.documents import MAX_DOCUMENT_BYTES
+from shared.domain.documents import MAX_REGISTRATION_BYTES
 from shared.domain.errors import FieldError, InvalidSpec
 from shared.domain.manifest import MAX_FILE_BYTES, MAX_FILES, path_problem
 
@@ -145,7 +145,7 @@ def registration(asset: AssetFile, blob_uri: str | None) -> tuple[bytes, bool]:
         document[CONTENT_KEY[asset.definition.type]] = blob_uri
     if asset.files:
         claimed = json.dumps({**document, "files": [f.entry() for f in asset.files]}, default=str).encode()
-        if len(claimed) <= MAX_DOCUMENT_BYTES:
+        if len(claimed) <= MAX_REGISTRATION_BYTES:
             return claimed, False
     return json.dumps(document, default=str).encode(), bool(asset.files)
 

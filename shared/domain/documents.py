@@ -25,6 +25,8 @@ from shared.domain.errors import FieldError, InvalidSpec
 
 MAX_DOCUMENT_BYTES = 64 * 1024
 """A registry spec is a few hundred bytes; 64 KiB leaves room for long tag lists and comments."""
+MAX_REGISTRATION_BYTES = 4 * 1024 * 1024
+"""An asset registration in JSON lists its files (at most 10,000 of path, size and MD5): 4 MiB holds them."""
 MAX_ALIASES = 32
 MAX_DEPTH = 16
 MAX_NODES = 5_000
@@ -138,11 +140,11 @@ class _Refused(Exception):
     """Raised inside the loader; turned into ``InvalidSpec`` by ``load_document``."""
 
 
-def _check_size(text: str | bytes) -> str:
+def _check_size(text: str | bytes, limit: int = MAX_DOCUMENT_BYTES) -> str:
     raw = text.encode("utf-8", "surrogatepass") if isinstance(text, str) else text
-    if len(raw) > MAX_DOCUMENT_BYTES:
+    if len(raw) > limit:
         raise InvalidSpec(
-            f"the document is {len(raw)} bytes; the limit is {MAX_DOCUMENT_BYTES} bytes",
+            f"the document is {len(raw)} bytes; the limit is {limit} bytes",
             code="DocumentTooLarge",
         )
     if isinstance(text, str):
@@ -201,9 +203,10 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
-def load_json(text: str | bytes) -> dict[str, Any]:
-    """Parse a JSON document into a mapping, or raise ``InvalidSpec`` with line and column."""
-    source = _check_size(text)
+def load_json(text: str | bytes, limit: int = MAX_DOCUMENT_BYTES) -> dict[str, Any]:
+    """Parse a JSON document (at most ``limit`` bytes) into a mapping, or raise ``InvalidSpec`` with line
+    and column."""
+    source = _check_size(text, limit)
     try:
         data = json.loads(source, object_pairs_hook=_json_object)
     except json.JSONDecodeError as exc:

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.access import Principal
 from shared.domain.asset_records import AssetStatus, AssetVersionRecord, CopyState, asset_lane
 from shared.domain.asset_spec import AssetDefinition, AssetType, check_name, check_version
-from shared.domain.errors import Conflict, FieldError, InvalidSpec, NotFound
+from shared.domain.errors import Conflict, FieldError, InvalidSpec, NotFound, TransientError
 from shared.domain.manifest import (
     ASSET_CONTAINER,
     BlobListing,
@@ -192,7 +193,8 @@ class AssetService:
         digest = content_digest(definition.identity(), files)
         existing = self._assets.get(record.key, f"{definition.type.value}:{definition.name}:{definition.version}")
         if existing is not None:
-            return Registered(self._same_again(existing, definition, digest), None)
+            with self._discarding(record, upload):
+                return Registered(self._same_again(existing, definition, digest), None)
         version = AssetVersionRecord(
             registry=record.key,
             type=definition.type,
@@ -213,7 +215,8 @@ class AssetService:
             raced = self._assets.get(record.key, version.row)
             if raced is None:
                 raise
-            return Registered(self._same_again(raced, definition, digest), None)
+            with self._discarding(record, upload):
+                return Registered(self._same_again(raced, definition, digest), None)
         operation = self._lifecycle.start(record, OperationKind.REGISTER, version.lane, cmd.caller)
         context_log(log, registry=record.key, operation=operation.id, step="register", region="").info(
             "registered %s %s %s: %d files, %d bytes",
@@ -224,6 +227,20 @@ class AssetService:
             version.total_bytes,
         )
         return Registered(version, operation)
+
+    @contextmanager
+    def _discarding(self, record: RegistryRecord, upload: str) -> Iterator[None]:
+        """The pending upload of a registration that starts no work (the same content again, or other
+        content refused) is deleted: nothing will copy from it."""
+        try:
+            yield
+        finally:
+            if upload:
+                _, endpoint = self._primary(record)
+                try:
+                    self._data.delete_container(endpoint, upload_container(upload.split("/", 1)[0]))
+                except TransientError:
+                    log.warning("pending upload %s not deleted; it expires unused", upload)
 
     def _same_again(self, existing: AssetVersionRecord, definition: AssetDefinition, digest: str) -> AssetVersionRecord:
         """A registration of a version that exists: no new work when the content is the same (its

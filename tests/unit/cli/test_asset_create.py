@@ -232,7 +232,7 @@ def test_a_file_over_the_size_limit_is_refused_before_any_upload(cli, tmp_path, 
 
 
 def test_a_file_list_too_long_for_the_api_is_left_out_and_the_api_records_what_arrived(cli, tmp_path, monkeypatch):
-    monkeypatch.setattr("regctl.asset_files.MAX_DOCUMENT_BYTES", 200)
+    monkeypatch.setattr("regctl.asset_files.MAX_REGISTRATION_BYTES", 200)
 
     result = cli.run("model", "create", "--registry", "DemoRegistry1", "-f", model_folder(tmp_path), "--wait")
 

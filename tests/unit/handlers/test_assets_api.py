@@ -178,3 +178,13 @@ def test_archive_hides_a_version_from_the_list_until_asked(api):
     assert api.client.get(BASE, headers=api.owner).json()["value"] == []
     listed = api.client.get(f"{BASE}?includeArchived=true", headers=api.owner).json()["value"]
     assert [v["version"] for v in listed] == ["1"]
+
+
+def test_a_registration_listing_thousands_of_files_fits_the_body_limit_of_registrations(api):
+    files = {f"shards/part-{i:05d}.bin": bytes([i % 256]) for i in range(2500)}
+    content = api.upload(api.owner, files=files)
+    claimed = [{"path": p, "size": len(d)} for p, d in files.items()]
+    answer = api.register(api.owner, content, files=claimed)
+    assert len(answer.request.content) > 64 * 1024  # over the limit of a registry spec
+    assert answer.status_code == 202, answer.text
+    assert answer.json()["fileCount"] == 2500

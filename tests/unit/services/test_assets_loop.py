@@ -92,6 +92,7 @@ def test_the_same_content_again_is_no_new_work_and_takes_the_new_description():
     )
     result = world.assets.register(RegisterAsset("DemoRegistry1", definition))
     assert result.operation is None
+    assert not any(c.startswith("upload-") for account in world.data.accounts.values() for c in account)
     assert world.assets.get("DemoRegistry1", AssetType.MODELS, "clf", "1").version.description.startswith("retrained")
 
 
@@ -103,6 +104,7 @@ def test_other_content_under_the_same_version_is_refused_as_immutable():
     with pytest.raises(Conflict) as raised:
         world.assets.register(RegisterAsset("DemoRegistry1", definition))
     assert raised.value.code == "AssetVersionImmutable"
+    assert not any(c.startswith("upload-") for account in world.data.accounts.values() for c in account)
 
 
 def test_another_model_type_is_other_content_too():

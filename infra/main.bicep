@@ -41,7 +41,7 @@ param authJwksUri string = 'https://login.microsoftonline.com/common/discovery/v
 param consoleClientId string = ''
 
 @description('Comma-separated scopes the console asks a token for.')
-param consoleScopes string = 'api://regctl/.default'
+param consoleScopes string = 'api://regctl/user_impersonation'
 
 @description('NCRONTAB schedule of the region-sync timer.')
 param regionSyncSchedule string = '0 */30 * * * *'

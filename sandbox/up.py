@@ -146,7 +146,7 @@ def auth_environment(identity: Mapping[str, Any]) -> dict[str, str]:
         # the web console signs in as the stand-in's public client (authorization code with PKCE)
         "REGCTL_CONSOLE_CLIENT_ID": str(identity["public_client_id"]),
         "REGCTL_CONSOLE_AUTHORITY": f"{identity['endpoint']}/{identity['tenant_id']}",
-        "REGCTL_CONSOLE_SCOPES": f"{identity['audience']}/.default",
+        "REGCTL_CONSOLE_SCOPES": f"{identity['audience']}/user_impersonation",
     }
 
 

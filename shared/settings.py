@@ -203,9 +203,9 @@ class Settings(BaseSettings):
         description="Entra authority the console signs in with: https://login.microsoftonline.com/<tenant id>.",
     )
     console_scopes: str = Field(
-        default="api://regctl/.default",
+        default="api://regctl/user_impersonation",
         validation_alias="REGCTL_CONSOLE_SCOPES",
-        description="Comma-separated scopes the console asks a token for: the API's application ID URI + /.default.",
+        description="Comma-separated scopes the console asks a token for: a delegated scope the API exposes.",
     )
 
     @property

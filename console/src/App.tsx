@@ -21,6 +21,7 @@ const useStyles = makeStyles({
     backgroundColor: tokens.colorBrandBackground,
     color: tokens.colorNeutralForegroundOnBrand,
   },
+  nav: { color: tokens.colorNeutralForegroundOnBrand, ":hover": { color: tokens.colorNeutralForegroundOnBrand } },
   brand: { fontWeight: tokens.fontWeightSemibold, fontSize: tokens.fontSizeBase400, color: "inherit" },
   spacer: { flexGrow: 1 },
   main: { padding: "16px 24px", maxWidth: "1200px" },
@@ -33,8 +34,10 @@ export default function App({ account }: { account: AccountInfo }) {
     <>
       <header className={styles.header}>
         <span className={styles.brand}>regctl</span>
-        <nav aria-label="Main" style={{ color: "inherit" }}>
-          <AppLink to="/">Manage registries</AppLink>
+        <nav aria-label="Main">
+          <AppLink to="/" className={styles.nav}>
+            Manage registries
+          </AppLink>
         </nav>
         <span className={styles.spacer} />
         <Text data-testid="signed-in-as">{account.name ?? account.username}</Text>

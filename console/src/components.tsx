@@ -38,9 +38,10 @@ export function Problem({ error }: { error: unknown }) {
   );
 }
 
-export function AppLink({ to, children }: { to: string; children: ReactNode }) {
+export function AppLink({ to, children, className }: { to: string; children: ReactNode; className?: string }) {
   return (
     <Link
+      className={className}
       href={href(to)}
       onClick={(event) => {
         if (event.metaKey || event.ctrlKey || event.shiftKey) return;

@@ -132,6 +132,7 @@ export function RegionsEditor(props: {
               </TableCell>
               <TableCell>
                 <Dropdown
+                  style={{ minWidth: 0, width: "100%" }}
                   aria-label={`Storage account type in ${r.location}`}
                   value={r.storageType}
                   selectedOptions={[r.storageType]}

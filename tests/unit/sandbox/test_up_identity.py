@@ -51,4 +51,4 @@ def test_the_console_signs_in_as_the_stand_ins_public_client() -> None:
 
     assert settings.console_client_id == IDENTITY["public_client_id"]
     assert settings.console_authority == f"{IDENTITY['endpoint']}/{IDENTITY['tenant_id']}"
-    assert settings.console_scope_list == ["api://regctl/.default"]
+    assert settings.console_scope_list == ["api://regctl/user_impersonation"]

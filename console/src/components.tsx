@@ -17,7 +17,7 @@ export function Problem({ error }: { error: unknown }) {
     const action = error.status === 403 ? error.missingAction : null;
     const title = action ? "You are not allowed to do this" : `${error.code} (${error.status})`;
     return (
-      <MessageBar intent="error" role="alert">
+      <MessageBar intent="error" role="alert" layout="multiline">
         <MessageBarBody>
           <MessageBarTitle>{title}</MessageBarTitle>
           {action ? (
@@ -32,7 +32,7 @@ export function Problem({ error }: { error: unknown }) {
     );
   }
   return (
-    <MessageBar intent="error" role="alert">
+    <MessageBar intent="error" role="alert" layout="multiline">
       <MessageBarBody>{String((error as Error)?.message ?? error)}</MessageBarBody>
     </MessageBar>
   );

@@ -28,9 +28,14 @@ export function permits(permissions: Permission[], action: string): boolean {
   );
 }
 
-/** `can(action)` over `scope`; false while loading and when the caller may not even read there. */
-export function usePermissions(scope: string): (action: string) => boolean {
-  const [permissions, setPermissions] = useState<Permission[]>([]);
+export interface Can {
+  (action: string): boolean;
+  ready: boolean;
+}
+
+/** `can(action)` over `scope`; false while loading (`can.ready` false) and when the caller may not even read there. */
+export function usePermissions(scope: string): Can {
+  const [permissions, setPermissions] = useState<Permission[] | null>(null);
   useEffect(() => {
     let live = true;
     get<{ value: Permission[] }>(`/api/permissions?scope=${encodeURIComponent(scope)}`)
@@ -40,5 +45,5 @@ export function usePermissions(scope: string): (action: string) => boolean {
       live = false;
     };
   }, [scope]);
-  return (action: string) => permits(permissions, action);
+  return Object.assign((action: string) => permits(permissions ?? [], action), { ready: permissions !== null });
 }

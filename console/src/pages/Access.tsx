@@ -33,11 +33,13 @@ export default function Access({ name }: { name: string }) {
   const [custom, setCustom] = useState({ roleName: "", description: "", actions: "", notActions: "" });
   const load = useCallback(async () => {
     try {
-      const [a, r] = await Promise.all([
+      const [a, inherited, r] = await Promise.all([
         get<{ value: RoleAssignment[] }>(`/api/roleAssignments?scope=${encodeURIComponent(scope)}`),
+        // assignments at / apply here too; shown when the caller may read them there
+        get<{ value: RoleAssignment[] }>("/api/roleAssignments?scope=/").catch(() => ({ value: [] })),
         get<{ value: RoleDefinition[] }>("/api/roleDefinitions"),
       ]);
-      setAssignments(a.value);
+      setAssignments([...a.value, ...inherited.value]);
       setRoles(r.value);
     } catch (e) {
       setError(e);
@@ -69,7 +71,7 @@ export default function Access({ name }: { name: string }) {
         </TableHeader>
         <TableBody>
           {assignments.map((a) => (
-            <TableRow key={a.name}>
+            <TableRow key={a.name} data-testid={`assignment-${a.properties.principalId}`}>
               <TableCell>
                 <code>{a.properties.principalId}</code>
               </TableCell>
@@ -82,7 +84,7 @@ export default function Access({ name }: { name: string }) {
               <TableCell>
                 <Button
                   size="small"
-                  disabled={!can(Actions.assignmentsDelete) || a.name.startsWith("bootstrap-")}
+                  disabled={!can(Actions.assignmentsDelete) || a.properties.scope.toLowerCase() !== scope.toLowerCase()}
                   onClick={() => void act(() => call("DELETE", `/api/roleAssignments/${a.name}`))}
                 >
                   Revoke

@@ -45,7 +45,6 @@ def test_owner_creates_demo_registry_2_and_watches_every_region(
         f"({built['firstLoadGzipBytes'] / 1024:.1f} KiB at build); registries page interactive "
         f"{interactive:.0f} ms after navigation start (signed in, reload)",
     )
-    shot(page, "registries")
     assert_accessible(page, "registries")
 
     page.get_by_role("button", name="Create registry").click()
@@ -85,6 +84,9 @@ def test_owner_creates_demo_registry_2_and_watches_every_region(
         expect(card.get_by_role("row")).not_to_have_count(1)  # steps under the header row
     assert_accessible(page, "operation")
     shot(page, "operation")
+    page.get_by_role("link", name="Manage registries").click()
+    expect(page.get_by_test_id("registries-table").get_by_role("row", name="DemoRegistry2")).to_contain_text("Ready")
+    shot(page, "registries")
     registry = env.api.get("/api/registries/DemoRegistry2").json()
     assert registry["status"] == "Ready"
     assert [

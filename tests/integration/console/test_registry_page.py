@@ -4,6 +4,8 @@ observe), and heal it with Sync now once the policy is manage again."""
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 import pytest
@@ -82,6 +84,23 @@ def test_owner_adds_a_region_sees_drift_and_heals_it(env: Env, page: Page, conso
     assert_accessible(page, "registry history")
     shot(page, "registry-history")
     page.get_by_role("tab", name="Access").click()
-    expect(page.get_by_role("button", name="Grant")).to_be_enabled()
+    user = str(uuid.uuid4())
+    page.get_by_label("Principal object id").fill(user)
+    page.get_by_role("combobox", name="Role").click()
+    page.get_by_role("option", name="AzureML Registry User").click()
+    page.get_by_role("button", name="Grant").click()
+    row = page.get_by_test_id(f"assignment-{user}")
+    expect(row).to_contain_text("AzureML Registry User")
+    expect(row).to_contain_text(f"/registries/{name.lower()}")
+    deadline = time.monotonic() + 60
+    while "Applied" not in row.inner_text() and time.monotonic() < deadline:  # the data plane, in every region
+        page.get_by_role("tab", name="History").click()
+        page.get_by_role("tab", name="Access").click()
+        page.wait_for_timeout(500)
+    expect(row).to_contain_text("Applied")
     assert_accessible(page, "registry access")
     shot(page, "registry-access")
+    row.get_by_role("button", name="Revoke").click()
+    expect(row).to_have_count(0)
+    assigned = env.api.get("/api/roleAssignments", params={"principalId": user}).json()["value"]
+    assert assigned == []

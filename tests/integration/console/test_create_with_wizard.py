@@ -34,6 +34,7 @@ def test_owner_creates_demo_registry_2_and_watches_every_region(
     page.on("response", lambda r: scripts.append(r) if r.url.endswith(".js") else None)
     page.reload()
     expect(page.get_by_role("button", name="Create registry")).to_be_enabled()
+    page.wait_for_function("performance.getEntriesByName('registries-interactive').length > 0")
     interactive = page.evaluate("performance.getEntriesByName('registries-interactive')[0].startTime")
     first_load = sum(int(r.headers.get("content-length", "0")) for r in scripts if "/console/assets/" in r.url)
     assert all(r.headers.get("content-encoding") == "gzip" for r in scripts if "/console/assets/" in r.url)

@@ -19,7 +19,9 @@ def console_settings() -> ConsoleConfig:
 
 
 gate = Gate(authenticator=lambda: container().authenticator, access=lambda: container().access)
-api = create_api(lambda: container().registries, health, gate, console_settings)
+api = create_api(
+    lambda: container().registries, health, gate, assets=lambda: container().assets, console=console_settings
+)
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.FUNCTION)
 
 

@@ -38,7 +38,11 @@ class Api:
     def __init__(self, site: Path) -> None:
         self.world = World()
         self.app = create_api(
-            lambda: self.world.api.service, lambda: {"store": True}, self.world.gate, lambda: CONFIG, site
+            lambda: self.world.api.service,
+            lambda: {"store": True},
+            self.world.gate,
+            console=lambda: CONFIG,
+            console_dir=site,
         )
         self.client = TestClient(self.app, raise_server_exceptions=False)
         self.owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}

@@ -6,10 +6,12 @@ BIN := $(VENV)/bin
 PY := $(BIN)/python
 STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+CONSOLE_STAMP := console/node_modules/.installed
+CONSOLE_BUILD := console/dist/index.html
 
 .PHONY: setup run test lint types contracts unit integration bench clean
 
-setup: $(STAMP) $(NODE_STAMP)
+setup: $(STAMP) $(NODE_STAMP) $(CONSOLE_BUILD)
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -21,6 +23,14 @@ $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# the web console (console/): its own pinned packages, typechecked and built into console/dist (served at /console)
+$(CONSOLE_STAMP): console/package.json console/package-lock.json
+	cd console && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+$(CONSOLE_BUILD): $(CONSOLE_STAMP) $(shell find console/src -type f) console/index.html console/vite.config.ts console/tsconfig.json console/scripts/compress.mjs
+	cd console && npm run --silent build
+
 run: setup
 	$(PY) -m sandbox up
 
@@ -30,6 +40,7 @@ lint: setup
 
 types: setup
 	$(BIN)/mypy .
+	cd console && npm run --silent typecheck
 
 contracts: setup
 	$(BIN)/lint-imports
@@ -50,4 +61,4 @@ bench: setup
 	$(PY) -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) node_modules .sandbox .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules console/node_modules console/dist .sandbox .mypy_cache .ruff_cache .pytest_cache

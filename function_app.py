@@ -7,11 +7,21 @@ import azure.functions as func
 
 from handlers import queue_operation_events, queue_reconcile, timer_region_sync
 from handlers.auth import Gate
+from handlers.console_site import ConsoleConfig
 from handlers.http_api import create_api
 from shared.bootstrap import container, health
+from shared.settings import get_settings
+
+
+def console_settings() -> ConsoleConfig:
+    settings = get_settings()
+    return ConsoleConfig(settings.console_client_id, settings.console_authority, settings.console_scope_list)
+
 
 gate = Gate(authenticator=lambda: container().authenticator, access=lambda: container().access)
-api = create_api(lambda: container().registries, health, gate, lambda: container().assets)
+api = create_api(
+    lambda: container().registries, health, gate, assets=lambda: container().assets, console=console_settings
+)
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.FUNCTION)
 
 

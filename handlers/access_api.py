@@ -175,6 +175,20 @@ def access_router(gate: Gate) -> APIRouter:
         removed = access.delete_assignment(assignment_id, principal)
         return Response(status_code=204) if removed is None else JSONResponse(assignment_document(removed))
 
+    # -- the caller's own permissions -------------------------------------------------------------
+
+    @router.get(
+        "/permissions",
+        summary="The caller's permissions over a scope (ARM's Permissions - List): actions and notActions",
+        responses=docs.problems(401, 403, 404, 422),
+    )
+    def list_permissions(request: Request, scope: Annotated[str, Query()] = ROOT_SCOPE) -> dict[str, Any]:
+        where = parse_scope(scope)
+        principal = caller(request)
+        _check_scope(gate, principal, Action.REGISTRIES_READ, where)
+        roles = gate.access().permissions(principal, where)
+        return {"value": [{"actions": list(r.actions), "notActions": list(r.not_actions)} for r in roles]}
+
     # -- the activity log --------------------------------------------------------------------------
 
     @router.get(

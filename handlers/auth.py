@@ -43,7 +43,18 @@ class Rule(Enum):
     ANYWHERE = "anywhere"
 
 
-PUBLIC = frozenset({"/api/health", "/api/docs", "/api/docs/oauth2-redirect", "/api/openapi.json"})
+PUBLIC = frozenset(
+    {
+        "/api/health",
+        "/api/docs",
+        "/api/docs/oauth2-redirect",
+        "/api/openapi.json",
+        # the web console: static files and its sign-in settings (no secret); it calls the API with a token
+        "/console",
+        "/console/config.json",
+        "/console/{path:path}",
+    }
+)
 
 ROUTE_ACTIONS: dict[tuple[str, str], tuple[str, Rule]] = {
     ("POST", "/api/registries"): (Action.REGISTRIES_WRITE, Rule.IN_HANDLER),
@@ -64,6 +75,9 @@ ROUTE_ACTIONS: dict[tuple[str, str], tuple[str, Rule]] = {
     ("PUT", "/api/roleAssignments/{assignment_id}"): (Action.ROLE_ASSIGNMENTS_WRITE, Rule.IN_HANDLER),
     ("DELETE", "/api/roleAssignments/{assignment_id}"): (Action.ROLE_ASSIGNMENTS_DELETE, Rule.IN_HANDLER),
     ("GET", "/api/activity"): (Action.REGISTRIES_READ, Rule.IN_HANDLER),  # at the registry asked for, or /
+    ("POST", "/api/registries/validate"): (Action.REGISTRIES_READ, Rule.ANYWHERE),  # stores nothing
+    ("GET", "/api/regions"): (Action.REGISTRIES_READ, Rule.ANYWHERE),  # the region catalog
+    ("GET", "/api/permissions"): (Action.REGISTRIES_READ, Rule.IN_HANDLER),  # the caller's, at the query's scope
 }
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response
@@ -26,6 +27,7 @@ from handlers.access_api import access_router
 from handlers.assets_api import assets_router
 from handlers.auth import Gate, authorize_route, caller, require_at
 from handlers.bodies import read_document
+from handlers.console_site import CONSOLE_DIR, ConsoleConfig, console_router
 from shared.domain.access import registry_scope
 from shared.domain.commands import (
     CreateRegistry,
@@ -38,6 +40,7 @@ from shared.domain.commands import (
 )
 from shared.domain.errors import InvalidSpec, RequestError, Unauthenticated
 from shared.domain.records import OperationRecord, ReconcilePolicy, RegistryRecord
+from shared.domain.regions import REGIONS
 from shared.domain.roles import Action
 from shared.observability import continued
 from shared.services.assets import AssetService
@@ -147,8 +150,12 @@ def create_api(
     services: Callable[[], RegistryService],
     health: Callable[[], dict[str, bool]],
     gate: Gate,
+    *,
     assets: Callable[[], AssetService] = _no_assets,
+    console: Callable[[], ConsoleConfig] | None = None,
+    console_dir: Path = CONSOLE_DIR,
 ) -> FastAPI:
+    """The API; with ``console``, the web console's files and sign-in settings at ``/console`` too."""
     api = FastAPI(
         title="regctl",
         version="0.1.0",
@@ -184,6 +191,20 @@ def create_api(
         await run_in_threadpool(require_at, gate, principal, Action.REGISTRIES_WRITE, registry_scope(command.spec.key))
         result = await run_in_threadpool(services().create, command)
         return accepted(result.operation, result.warnings)
+
+    @router.post(
+        "/registries/validate",
+        summary="Check a spec with the rules of create, and store nothing: the normalised spec and warnings",
+        openapi_extra=docs.spec_body(),
+        responses=docs.problems(400, 413, 415, 422),
+    )
+    async def validate_registry(request: Request) -> dict[str, Any]:
+        command = CreateRegistry.from_document(await read_document(request))
+        return {"spec": command.spec.to_document(), "warnings": command.warnings}
+
+    @router.get("/regions", summary="The regions a registry may use: ARM name and display name")
+    def list_regions() -> dict[str, Any]:
+        return {"value": [{"name": name, "displayName": display} for name, display in REGIONS.items()]}
 
     @router.put(
         "/registries/{name}",
@@ -273,5 +294,7 @@ def create_api(
     api.include_router(router)
     api.include_router(access_router(gate))
     api.include_router(assets_router(gate, assets))
+    if console is not None:
+        api.include_router(console_router(console, console_dir))
     docs.install(api)
     return api

@@ -30,6 +30,19 @@ param authIssuers string = 'https://login.microsoftonline.com/{tenant}/v2.0,http
 @description('JWKS endpoint of the token signing keys.')
 param authJwksUri string = 'https://login.microsoftonline.com/common/discovery/v2.0/keys'
 
+// The web console (console/, built into console/dist by `make setup`) ships in the app package and is served
+// by this Function App at /console, next to the API it calls; /console/config.json gives it the sign-in
+// settings below. Its sign-in needs an Entra app registration of type single-page application (redirect URI
+// https://<app host>/console/) allowed to ask for the API's scope. Caveat: function_app.py binds HTTP with
+// AuthLevel.FUNCTION, so in Azure a browser without the function key is refused before the app runs; until
+// that changes (the API checks every caller's Entra token itself), serve console/dist from Azure Static Web
+// Apps instead, with a config.json written beside index.html (not provisioned here).
+@description('Application (client) id of the console single-page app registration; empty leaves the console unable to sign in.')
+param consoleClientId string = ''
+
+@description('Comma-separated scopes the console asks a token for.')
+param consoleScopes string = 'api://regctl/user_impersonation'
+
 @description('NCRONTAB schedule of the region-sync timer.')
 param regionSyncSchedule string = '0 */30 * * * *'
 
@@ -89,6 +102,9 @@ module api 'app/functions.bicep' = {
     authIssuers: authIssuers
     authJwksUri: authJwksUri
     bootstrapOwners: operatorPrincipalId
+    consoleClientId: consoleClientId
+    consoleAuthority: '${environment().authentication.loginEndpoint}${tenant().tenantId}'
+    consoleScopes: consoleScopes
   }
 }
 

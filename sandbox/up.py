@@ -147,6 +147,10 @@ def auth_environment(identity: Mapping[str, Any]) -> dict[str, str]:
         "REGCTL_AUTH_JWKS_URI": str(identity["jwks_uri"]),
         "REGCTL_AUTH_CA_BUNDLE": str(identity["ca_bundle"]),
         "REGCTL_BOOTSTRAP_OWNERS": str(identity["owner_principal_id"]),
+        # the web console signs in as the stand-in's public client (authorization code with PKCE)
+        "REGCTL_CONSOLE_CLIENT_ID": str(identity["public_client_id"]),
+        "REGCTL_CONSOLE_AUTHORITY": f"{identity['endpoint']}/{identity['tenant_id']}",
+        "REGCTL_CONSOLE_SCOPES": f"{identity['audience']}/user_impersonation",
     }
 
 

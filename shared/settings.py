@@ -220,6 +220,24 @@ class Settings(BaseSettings):
         "that someone can grant the first roles.",
     )
 
+    # --- Web console ------------------------------------------------------------------------------
+    console_client_id: str = Field(
+        default="",
+        validation_alias="REGCTL_CONSOLE_CLIENT_ID",
+        description="Application (client) id of the console's app registration (a single-page app: "
+        "authorization code with PKCE, redirect URI https://<host>/console/). Empty: the console cannot sign in.",
+    )
+    console_authority: str = Field(
+        default="https://login.microsoftonline.com/organizations",
+        validation_alias="REGCTL_CONSOLE_AUTHORITY",
+        description="Entra authority the console signs in with: https://login.microsoftonline.com/<tenant id>.",
+    )
+    console_scopes: str = Field(
+        default="api://regctl/user_impersonation",
+        validation_alias="REGCTL_CONSOLE_SCOPES",
+        description="Comma-separated scopes the console asks a token for: a delegated scope the API exposes.",
+    )
+
     @property
     def auth_audience_list(self) -> list[str]:
         return _csv(self.auth_audiences)
@@ -231,6 +249,10 @@ class Settings(BaseSettings):
     @property
     def auth_issuer_list(self) -> list[str]:
         return _csv(self.auth_issuers)
+
+    @property
+    def console_scope_list(self) -> list[str]:
+        return _csv(self.console_scopes)
 
     @property
     def bootstrap_owner_list(self) -> list[str]:

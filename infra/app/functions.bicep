@@ -19,6 +19,9 @@ param authTenants string
 param authIssuers string
 param authJwksUri string
 param bootstrapOwners string
+param consoleClientId string
+param consoleAuthority string
+param consoleScopes string
 param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
 
@@ -93,6 +96,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'REGCTL_AUTH_JWKS_URI', value: authJwksUri }
         { name: 'REGCTL_ACCESS_REFRESH_SECONDS', value: '2' }
         { name: 'REGCTL_BOOTSTRAP_OWNERS', value: bootstrapOwners }
+        { name: 'REGCTL_CONSOLE_CLIENT_ID', value: consoleClientId }
+        { name: 'REGCTL_CONSOLE_AUTHORITY', value: consoleAuthority }
+        { name: 'REGCTL_CONSOLE_SCOPES', value: consoleScopes }
       ]
     }
   }

@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import secrets
 import threading
 import time
@@ -48,6 +49,12 @@ def pkce_challenge(verifier: str, method: str = "S256") -> str:
     if method == "plain":
         return verifier
     return b64url(hashlib.sha256(verifier.encode("ascii")).digest())
+
+
+def client_info(object_id: str, tenant_id: str) -> str:
+    """Entra's ``client_info``: base64url JSON of the account's object id and home tenant (MSAL keys its
+    account cache on them)."""
+    return b64url(json.dumps({"uid": object_id, "utid": tenant_id}, separators=(",", ":")).encode())
 
 
 def basic_credentials(header: str | None) -> tuple[str, str] | None:
@@ -184,6 +191,8 @@ class TokenService:
         )
         answer = _answer(token)
         answer["scope"] = " ".join([f"{audience}/{name}" for name in names] + oidc)
+        if form.get("client_info") == "1":  # MSAL asks for it; Entra answers the account's home ids
+            answer["client_info"] = client_info(grant.principal.object_id, self.issuer.tenant_id)
         if "openid" in oidc:
             answer["id_token"] = self.issuer.id_token(grant.principal, client_id=client.client_id, nonce=grant.nonce)
         return answer

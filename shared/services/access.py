@@ -168,6 +168,18 @@ class AccessService:
                 return
         self.require(principal, action, ROOT_SCOPE)  # refused: 403 naming the action at /
 
+    def permissions(self, principal: Principal, scope: str) -> list[RoleDefinition]:
+        """The roles the caller holds over ``scope`` (ARM's "Permissions - List"): each one's actions and
+        notActions, so a client can tell which buttons would be refused before pressing them."""
+        snap = self.snapshot()
+        found: dict[str, RoleDefinition] = {}
+        for assignment in snap.assignments:
+            if assignment.applies_to(principal, scope):
+                role = snap.catalog.get(role_definition_guid(assignment.role_definition_id))
+                if role is not None:
+                    found.setdefault(role.id, role)
+        return list(found.values())
+
     def readable(self, principal: Principal) -> RegistryFilter:
         snap = self.snapshot()
         return readable_registries(principal, snap.assignments, snap.catalog.values())

@@ -35,7 +35,7 @@ class Api:
     def __init__(self) -> None:
         self.world = World()
         self.app = create_api(
-            lambda: self.world.api.service, lambda: {"store": True}, self.world.gate, lambda: self.world.assets
+            lambda: self.world.api.service, lambda: {"store": True}, self.world.gate, assets=lambda: self.world.assets
         )
         self.client = TestClient(self.app, raise_server_exceptions=False)
         self.owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}

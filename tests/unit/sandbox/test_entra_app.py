@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import re
 import secrets
 from collections.abc import Iterator
@@ -232,6 +233,26 @@ def test_authorization_code_with_pkce_signs_a_user_in(stand_in: EntraStandIn, cl
     assert id_token["nonce"] == "n-1" and id_token["preferred_username"] == config.OWNER_USERNAME
     assert body["scope"].split() == ["api://regctl/user_impersonation", "openid", "profile", "offline_access"]
     _assert_entra_error(client.post(TOKEN, data=form), 400, "invalid_grant", 54005)  # a code is good once
+
+
+def test_msal_gets_client_info_naming_the_account_when_it_asks(client: TestClient) -> None:
+    verifier, challenge = _pkce()
+    code = _sign_in(client, _authorize_params(challenge), config.USER_PRINCIPAL_ID)
+    form = {
+        "client_id": config.PUBLIC_CLIENT_ID,
+        "grant_type": "authorization_code",
+        "code": code,
+        "redirect_uri": REDIRECT,
+        "code_verifier": verifier,
+        "client_info": "1",
+    }
+
+    body = client.post(TOKEN, data=form, headers={"Origin": "http://127.0.0.1:7071"})
+
+    assert body.headers["access-control-allow-origin"] == "*"  # the console calls it from another origin
+    encoded = body.json()["client_info"]
+    info = json.loads(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    assert info == {"uid": config.USER_PRINCIPAL_ID, "utid": config.TENANT_ID}
 
 
 def test_a_wrong_code_verifier_is_aadsts501481(client: TestClient) -> None:

@@ -13,6 +13,7 @@ IDENTITY = {
     "jwks_uri": "https://127.0.0.1:8444/00000000-0000-4000-8000-0000000000f0/discovery/v2.0/keys",
     "ca_bundle": "/sandbox/entra-ca.pem",
     "owner_principal_id": "ba56ef9f-36f0-56ae-b688-28bcfb93a21e",
+    "public_client_id": "a1759a99-29d9-5166-bf91-3a2ded29df16",
 }
 ARM = {
     "subscription_id": "00000000-0000-4000-8000-0000000000a1",
@@ -43,3 +44,11 @@ def test_the_host_validates_the_stand_ins_tokens_unless_overridden() -> None:
     assert env["REGCTL_AUTH_TENANTS"] == IDENTITY["tenant_id"]
     assert env["REGCTL_BOOTSTRAP_OWNERS"] == IDENTITY["owner_principal_id"]
     assert overridden["REGCTL_AUTH_MODE"] == "easyauth"
+
+
+def test_the_console_signs_in_as_the_stand_ins_public_client() -> None:
+    _, settings = host_environment({}, arm=ARM, connection="x", overrides={}, identity=IDENTITY)
+
+    assert settings.console_client_id == IDENTITY["public_client_id"]
+    assert settings.console_authority == f"{IDENTITY['endpoint']}/{IDENTITY['tenant_id']}"
+    assert settings.console_scope_list == ["api://regctl/user_impersonation"]

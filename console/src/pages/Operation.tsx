@@ -1,0 +1,110 @@
+// An operation, live: its steps grouped by region (state, attempts, last error, resource), polled once a second
+// until it is final; no page reloads.
+import {
+  Card,
+  CardHeader,
+  MessageBar,
+  MessageBarBody,
+  MessageBarTitle,
+  Spinner,
+  Table,
+  TableBody,
+  TableCell,
+  TableHeader,
+  TableHeaderCell,
+  TableRow,
+  Text,
+  Title2,
+} from "@fluentui/react-components";
+import { useState } from "react";
+import { type Operation, type Step, TERMINAL, get } from "../api";
+import { AppLink, Problem, StatusBadge, usePoll } from "../components";
+
+const GLOBAL = "registry-wide";
+
+function groups(steps: Step[]): [string, Step[]][] {
+  const by = new Map<string, Step[]>();
+  for (const step of steps) {
+    const key = step.region ?? GLOBAL;
+    by.set(key, [...(by.get(key) ?? []), step]);
+  }
+  return [...by.entries()].sort(([a], [b]) => (a === GLOBAL ? -1 : b === GLOBAL ? 1 : a.localeCompare(b)));
+}
+
+export default function OperationPage({ id }: { id: string }) {
+  const [operation, setOperation] = useState<Operation | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  usePoll(
+    async () => {
+      try {
+        const found = await get<Operation>(`/api/operations/${encodeURIComponent(id)}`);
+        setOperation(found);
+        setError(null);
+        return TERMINAL.has(found.status);
+      } catch (e) {
+        setError(e);
+        return true;
+      }
+    },
+    1000,
+    [id],
+  );
+  if (error) return <Problem error={error} />;
+  if (!operation) return <Spinner label="Loading the operation" />;
+  const final = TERMINAL.has(operation.status);
+  return (
+    <section aria-labelledby="operation-title" style={{ display: "grid", gap: 16 }}>
+      <Title2 as="h1" id="operation-title">
+        {`${operation.kind} of ${operation.registry}`}
+      </Title2>
+      <div style={{ display: "flex", gap: 12, alignItems: "center", flexWrap: "wrap" }}>
+        <span data-testid="operation-status" aria-live="polite">
+          <StatusBadge status={operation.status} />
+        </span>
+        {!final && <Spinner size="tiny" label="Updating live" />}
+        <Text>
+          Operation <code>{operation.id}</code>, requested by {operation.requestedBy?.name ?? "unknown"}
+        </Text>
+        <AppLink to={`/registries/${encodeURIComponent(operation.registry)}`}>Open the registry</AppLink>
+      </div>
+      {operation.error && (
+        <MessageBar intent="error">
+          <MessageBarBody>
+            <MessageBarTitle>{operation.error.code}</MessageBarTitle>
+            {operation.error.message}
+          </MessageBarBody>
+        </MessageBar>
+      )}
+      {operation.steps.length === 0 && <Text>No steps were needed.</Text>}
+      {groups(operation.steps).map(([region, steps]) => (
+        <Card key={region} data-testid={`region-${region}`}>
+          <CardHeader header={<h2 style={{ margin: 0, fontSize: 16 }}>{region}</h2>} />
+          <Table aria-label={`Steps in ${region}`} size="small">
+            <TableHeader>
+              <TableRow>
+                <TableHeaderCell>Step</TableHeaderCell>
+                <TableHeaderCell>State</TableHeaderCell>
+                <TableHeaderCell>Attempts</TableHeaderCell>
+                <TableHeaderCell>Resource</TableHeaderCell>
+                <TableHeaderCell>Last error</TableHeaderCell>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {steps.map((s) => (
+                <TableRow key={s.step}>
+                  <TableCell>{`${s.goal} ${s.kind}${s.index ? ` #${s.index}` : ""}`}</TableCell>
+                  <TableCell>
+                    <StatusBadge status={s.state} />
+                  </TableCell>
+                  <TableCell>{s.attempts}</TableCell>
+                  <TableCell>{s.resource ?? ""}</TableCell>
+                  <TableCell>{s.lastError ?? ""}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </Card>
+      ))}
+    </section>
+  );
+}

@@ -8,10 +8,10 @@ import azure.functions as func
 from handlers import queue_operation_events, queue_reconcile, timer_region_sync
 from handlers.auth import Gate
 from handlers.http_api import create_api
-from shared.bootstrap import container, health
+from shared.bootstrap import arm_site, container, health
 
 gate = Gate(authenticator=lambda: container().authenticator, access=lambda: container().access)
-api = create_api(lambda: container().registries, health, gate)
+api = create_api(lambda: container().registries, health, gate, arm=lambda: arm_site(container().settings))
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.FUNCTION)
 
 

@@ -23,8 +23,10 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from handlers import openapi_docs as docs
 from handlers import problems
 from handlers.access_api import access_router
+from handlers.arm_api import arm_aware, arm_router
 from handlers.auth import Gate, authorize_route, caller, require_at
 from shared.domain.access import registry_scope
+from shared.domain.arm_resource import ArmSite
 from shared.domain.commands import (
     CreateRegistry,
     DeleteRegistry,
@@ -161,7 +163,13 @@ class TraceRequests:
             await self._app(scope, receive, send)
 
 
-def create_api(services: Callable[[], RegistryService], health: Callable[[], dict[str, bool]], gate: Gate) -> FastAPI:
+def create_api(
+    services: Callable[[], RegistryService],
+    health: Callable[[], dict[str, bool]],
+    gate: Gate,
+    arm: Callable[[], ArmSite] | None = None,
+) -> FastAPI:
+    """The app; with ``arm``, the Azure-compatible surface under ``/api/arm`` too (handlers/arm_api.py)."""
     api = FastAPI(
         title="regctl",
         version="0.1.0",
@@ -170,13 +178,13 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
         docs_url="/api/docs",
         redoc_url=None,
     )
-    api.add_exception_handler(Unauthenticated, problems.unauthenticated)
-    api.add_exception_handler(RequestError, problems.request_error)
-    api.add_exception_handler(RequestValidationError, problems.validation_error)
-    api.add_exception_handler(StarletteHTTPException, problems.http_error)
+    api.add_exception_handler(Unauthenticated, arm_aware(problems.unauthenticated))
+    api.add_exception_handler(RequestError, arm_aware(problems.request_error))
+    api.add_exception_handler(RequestValidationError, arm_aware(problems.validation_error))
+    api.add_exception_handler(StarletteHTTPException, arm_aware(problems.http_error))
     for unavailable in problems.UNAVAILABLE_ERRORS:
-        api.add_exception_handler(unavailable, problems.unavailable)
-    api.add_exception_handler(Exception, problems.unexpected_error)
+        api.add_exception_handler(unavailable, arm_aware(problems.unavailable))
+    api.add_exception_handler(Exception, arm_aware(problems.unexpected_error))
     api.add_middleware(TraceRequests)
 
     router = APIRouter(prefix="/api", dependencies=[Depends(authorize_route(gate))])
@@ -285,5 +293,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
 
     api.include_router(router)
     api.include_router(access_router(gate))
+    if arm is not None:
+        api.include_router(arm_router(services, gate, arm))
     docs.install(api)
     return api

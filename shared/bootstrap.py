@@ -12,6 +12,7 @@ from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
 
 from shared.adapters.credentials import StaticTokenCredential
+from shared.domain.arm_resource import ArmSite
 from shared.domain.kinds import KINDS
 from shared.ports import AccessStore, ArmGateway, Authenticator, DataPlane, MessagePublisher, StateStore
 from shared.services.access import AccessService
@@ -181,7 +182,9 @@ def build(settings: Settings, **overrides: Any) -> Container:
         kinds=overrides.get("kinds") or KINDS,
         grants=overrides.get("grants") or access,
     )
-    registries = RegistryService(store, dispatcher, lifecycle, access)
+    registries = RegistryService(
+        store, dispatcher, lifecycle, access, default_resource_group=settings.default_resource_group
+    )
     return Container(
         settings=settings,
         credential=credential,
@@ -199,6 +202,17 @@ def build(settings: Settings, **overrides: Any) -> Container:
         reconciler=reconciler,
         steps=StepRunner(store, arm, dispatcher, reconciler, lifecycle=lifecycle, policy=policy),
         region_sync=RegionSync(store, arm, registries, reconciler),
+    )
+
+
+def arm_site(settings: Settings) -> ArmSite:
+    """What the Azure-compatible surface names: regctl's subscription, groups and tenant."""
+    tenants = settings.auth_tenant_list
+    return ArmSite(
+        subscription_id=settings.subscription_id,
+        default_group=settings.default_resource_group,
+        group_prefix=settings.resource_group_prefix,
+        tenant_id=tenants[0] if tenants else None,
     )
 
 

@@ -32,7 +32,7 @@ from sandbox.entra.tokens import PrincipalType
 from sandbox.processes import SANDBOX_JSON
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_PORT_NAMES = ("api", "arm", "entra", "blob", "queue", "table")
+_PORT_NAMES = ("api", "https", "arm", "entra", "blob", "queue", "table")
 
 
 def free_port() -> int:
@@ -76,6 +76,18 @@ class Sandbox:
     @property
     def api(self) -> str:
         return str(self.info["api"])
+
+    @property
+    def api_https(self) -> str:
+        """The same API over TLS (the CA bundle is ``arm_api["ca_bundle"]``)."""
+        return str(self.info["api_https"])
+
+    @property
+    def arm_api(self) -> dict[str, Any]:
+        """``sandbox.json``'s ``arm_api``: ``endpoint`` (the root azure-ai-ml takes as ``resource_manager``),
+        ``ca_bundle`` and ``subscription_id``."""
+        arm_api: dict[str, Any] = self.info["arm_api"]
+        return arm_api
 
     @property
     def identity(self) -> dict[str, Any]:

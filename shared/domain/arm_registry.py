@@ -191,10 +191,10 @@ def _check_region_list(
 
 def _storage(value: object, path: str, errors: _Errors) -> dict[str, Any] | None:
     """One region's storage accounts as ``storage_config``: n identical system-created accounts."""
-    if value is None:
+    if value is None or value == []:  # azure-ai-ml sends [] for a region added without a storage_config
         return None
-    if not isinstance(value, list) or not value:
-        errors.add(path, "must list at least one systemCreatedStorageAccount (or be left out for the default)")
+    if not isinstance(value, list):
+        errors.add(path, "must be a list of {systemCreatedStorageAccount} (or empty for the default)")
         return None
     configs: list[tuple[str, bool]] = []
     for j, item in enumerate(value):

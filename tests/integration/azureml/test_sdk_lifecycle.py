@@ -32,6 +32,7 @@ def storage_regions(env: Env, registry: str) -> dict[str, int]:
 def replica_regions(env: Env, registry: str) -> set[str]:
     group = f"regctl-{registry.lower()}"
     (acr,) = env.arm.acr.registries.list_by_resource_group(group)
+    assert acr.name is not None
     return {r.location for r in env.arm.acr.replications.list(group, acr.name)}
 
 

@@ -34,7 +34,7 @@ def test_an_invalid_region_is_refused_with_the_field_and_regctls_message(env, tm
     assert refused.value.error is not None
     assert refused.value.error.code == "InvalidRequestContent"
     assert refused.value.error.target == "properties.regionDetails[2].location"
-    assert 'unknown Azure region "mars"' in refused.value.error.message
+    assert 'unknown Azure region "mars"' in str(refused.value.error.message)
     assert "DemoRegistry1" not in registries(env)
 
 
@@ -47,7 +47,7 @@ def test_changing_the_primary_region_is_refused_and_the_registry_keeps_it(env):
         ml.registries.begin_create(moved)
     assert refused.value.status_code == 409
     assert refused.value.error is not None and refused.value.error.code == "Conflict"
-    assert "the primary region is immutable" in refused.value.error.message
+    assert "the primary region is immutable" in str(refused.value.error.message)
     assert refused.value.error.details[0].code == "PrimaryLocationImmutable"
     assert ml.registries.get("DemoRegistry2").location == "eastus"
 
@@ -59,7 +59,7 @@ def test_a_caller_without_registries_write_gets_403_authorization_failed(env):
         ml.registries.begin_create(load_registry(DATA / "demo-registry-1.yml"))
     assert refused.value.status_code == 403
     assert refused.value.error is not None and refused.value.error.code == "AuthorizationFailed"
-    assert "Microsoft.MachineLearningServices/registries/write" in refused.value.error.message
+    assert "Microsoft.MachineLearningServices/registries/write" in str(refused.value.error.message)
     assert "DemoRegistry1" not in registries(env)
 
 
@@ -67,4 +67,4 @@ def test_an_unknown_registry_is_resource_not_found(env):
     with pytest.raises(ResourceNotFoundError) as missing:
         ml_client(env.sandbox, "rg-e").registries.get("NoSuchRegistry")
     assert missing.value.error is not None and missing.value.error.code == "ResourceNotFound"
-    assert "registries/NoSuchRegistry' under resource group 'rg-e' was not found" in missing.value.error.message
+    assert "registries/NoSuchRegistry' under resource group 'rg-e' was not found" in str(missing.value.error.message)

@@ -127,7 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     shared = args.instances > 1
     servers = [ServerThread(app, args.host, args.port, shared=shared)]
     if args.https_port is not None:  # clients that refuse bearer tokens over plain HTTP (azure-core's)
-        servers.append(ServerThread(app, args.host, args.https_port, shared=shared, tls=(args.tls_cert, args.tls_key)))
+        # started first: once plain HTTP answers (what `up` waits for), HTTPS does too
+        servers.insert(
+            0, ServerThread(app, args.host, args.https_port, shared=shared, tls=(args.tls_cert, args.tls_key))
+        )
     code = EXIT_OK
     if all(server.start(timeout=30) for server in servers):
         logger.info(

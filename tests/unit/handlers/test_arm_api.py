@@ -172,6 +172,13 @@ def test_remove_regions_takes_the_named_regions_out(arm):
     assert [decode_message(m.body).type for m in arm.world.publisher.sent] == []
 
 
+def test_unserved_methods_and_paths_answer_arms_envelope(arm):
+    patch = arm.client.patch(arm.path() + API, json={"tags": {}})
+    assert patch.status_code == 405 and patch.json()["error"]["code"] == "MethodNotAllowed"
+    unknown = arm.client.get(f"/api/arm/subscriptions/{arm.sub}/providers/Microsoft.Nothing/things{API}")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "NotFound"
+
+
 def test_problem_json_stays_on_api_routes(arm):
     response = arm.client.get("/api/registries/nothing")
     assert response.headers["content-type"].startswith("application/problem+json")

@@ -8,6 +8,7 @@ credential whose ``get_token`` returns a token of the sandbox's Entra stand-in.
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ def ml_client(sandbox: Sandbox, resource_group: str, *, token: str | None = None
         resource_group_name=resource_group,
         enable_telemetry=False,
         connection_verify=str(arm_api["ca_bundle"]),
-        cloud="regctl-sandbox",
+        # One cloud name per endpoint: MLClient keeps the first cloud_metadata given under a name for the whole
+        # process and silently ignores another (a later sandbox would be sent to an earlier, stopped one).
+        cloud="regctl-" + hashlib.sha256(root.encode()).hexdigest()[:12],
         cloud_metadata={
             "azure_portal": "https://portal.regctl.invalid/",
             "resource_manager": root,

@@ -11,7 +11,13 @@ from handlers.http_api import create_api
 from shared.bootstrap import arm_site, container, health
 
 gate = Gate(authenticator=lambda: container().authenticator, access=lambda: container().access)
-api = create_api(lambda: container().registries, health, gate, arm=lambda: arm_site(container().settings))
+api = create_api(
+    lambda: container().registries,
+    health,
+    gate,
+    assets=lambda: container().assets,
+    arm=lambda: arm_site(container().settings),
+)
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.FUNCTION)
 
 

@@ -27,6 +27,7 @@ from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Match
 
 from shared.domain.access import Principal, registry_scope
+from shared.domain.asset_spec import AssetType
 from shared.domain.errors import Forbidden, NotFound
 from shared.domain.records import operation_registry
 from shared.domain.roles import Action
@@ -79,6 +80,31 @@ ROUTE_ACTIONS: dict[tuple[str, str], tuple[str, Rule]] = {
     ("GET", _ARM_OPERATIONS + "/registryOperationsStatus/{operation_id}"): (Action.REGISTRIES_READ, Rule.OPERATION),
     ("GET", _ARM_OPERATIONS + "/registryOperationResults/{operation_id}"): (Action.REGISTRIES_READ, Rule.OPERATION),
 }
+
+
+def asset_route_actions() -> dict[tuple[str, str], tuple[str, Rule]]:
+    """The asset routes of every type (``models``, ``data``, ``components``, ``environments``), each checked
+    at the registry of its path: reading needs ``assets/read``, registering and changing ``assets/write``,
+    deleting ``assets/delete`` (a download credential is a read)."""
+    routes: dict[tuple[str, str], tuple[str, Rule]] = {}
+    for asset_type in AssetType:
+        base = f"/api/registries/{{name}}/{asset_type.value}"
+        version = base + "/{asset}/versions/{version}"
+        routes |= {
+            ("GET", base): (Action.ASSETS_READ, Rule.REGISTRY),
+            ("GET", base + "/{asset}"): (Action.ASSETS_READ, Rule.REGISTRY),
+            ("GET", base + "/{asset}/versions"): (Action.ASSETS_READ, Rule.REGISTRY),
+            ("GET", version): (Action.ASSETS_READ, Rule.REGISTRY),
+            ("PUT", version): (Action.ASSETS_WRITE, Rule.REGISTRY),
+            ("PATCH", version): (Action.ASSETS_WRITE, Rule.REGISTRY),
+            ("DELETE", version): (Action.ASSETS_DELETE, Rule.REGISTRY),
+            ("POST", version + "/startPendingUpload"): (Action.ASSETS_WRITE, Rule.REGISTRY),
+            ("POST", version + "/download"): (Action.ASSETS_READ, Rule.REGISTRY),
+        }
+    return routes
+
+
+ROUTE_ACTIONS |= asset_route_actions()
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,9 @@ from handlers import openapi_docs as docs
 from handlers import problems
 from handlers.access_api import access_router
 from handlers.arm_api import arm_aware, arm_router
+from handlers.assets_api import assets_router
 from handlers.auth import Gate, authorize_route, caller, require_at
+from handlers.bodies import read_document
 from shared.domain.access import registry_scope
 from shared.domain.arm_resource import ArmSite
 from shared.domain.commands import (
@@ -36,17 +38,15 @@ from shared.domain.commands import (
     SetPolicy,
     SyncRegistry,
 )
-from shared.domain.documents import MAX_DOCUMENT_BYTES, load_json, load_yaml
 from shared.domain.errors import InvalidSpec, RequestError, Unauthenticated
 from shared.domain.records import OperationRecord, ReconcilePolicy, RegistryRecord
 from shared.domain.roles import Action
 from shared.observability import continued
+from shared.services.assets import AssetService
 from shared.services.registries import OperationView, RegistryService
 
 log = logging.getLogger(__name__)
 
-MAX_BODY_BYTES = MAX_DOCUMENT_BYTES
-YAML_TYPES = ("application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml")
 MAX_IDEMPOTENCY_KEY = 200
 
 
@@ -114,28 +114,6 @@ def _check_key(idempotency_key: str | None) -> None:
         raise InvalidSpec(f"Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY} characters", code="InvalidHeader")
 
 
-async def read_document(request: Request, *, json_only: bool = False) -> dict[str, Any]:
-    """The request body as a mapping (YAML or JSON by Content-Type), size-capped while reading."""
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise StarletteHTTPException(413, f"the body is over {MAX_BODY_BYTES} bytes")
-    chunks: list[bytes] = []
-    size = 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > MAX_BODY_BYTES:
-            raise StarletteHTTPException(413, f"the body is over {MAX_BODY_BYTES} bytes")
-        chunks.append(chunk)
-    body = b"".join(chunks)
-    media = request.headers.get("content-type", "application/json").split(";")[0].strip().lower()
-    if media in YAML_TYPES and not json_only:
-        return load_yaml(body)
-    if media in ("application/json", "") or media.endswith("+json"):
-        return load_json(body)
-    wanted = "application/merge-patch+json" if json_only else "application/json or application/yaml"
-    raise StarletteHTTPException(415, f"send {wanted}, not {media[:60]}")
-
-
 def accepted(operation: OperationRecord, warnings: list[str]) -> JSONResponse:
     location = f"/api/operations/{operation.id}"
     body = {"operation": location, "id": operation.id, "status": operation.status.value, "warnings": warnings}
@@ -163,10 +141,16 @@ class TraceRequests:
             await self._app(scope, receive, send)
 
 
+def _no_assets() -> AssetService:
+    raise RuntimeError("this app was built without the asset service")
+
+
 def create_api(
     services: Callable[[], RegistryService],
     health: Callable[[], dict[str, bool]],
     gate: Gate,
+    *,
+    assets: Callable[[], AssetService] = _no_assets,
     arm: Callable[[], ArmSite] | None = None,
 ) -> FastAPI:
     """The app; with ``arm``, the Azure-compatible surface under ``/api/arm`` too (handlers/arm_api.py)."""
@@ -293,6 +277,7 @@ def create_api(
 
     api.include_router(router)
     api.include_router(access_router(gate))
+    api.include_router(assets_router(gate, assets))
     if arm is not None:
         api.include_router(arm_router(services, gate, arm))
     docs.install(api)

@@ -14,9 +14,12 @@ from azure.identity import DefaultAzureCredential
 from shared.adapters.credentials import StaticTokenCredential
 from shared.domain.arm_resource import ArmSite
 from shared.domain.kinds import KINDS
-from shared.ports import AccessStore, ArmGateway, Authenticator, DataPlane, MessagePublisher, StateStore
+from shared.ports import AccessStore, ArmGateway, AssetStore, Authenticator, DataPlane, MessagePublisher, StateStore
 from shared.services.access import AccessService
+from shared.services.asset_ledger import AssetLedger
+from shared.services.assets import AssetConfig, AssetService
 from shared.services.lifecycle import OperationEventConsumer, OperationLifecycle
+from shared.services.observer import Actuator, Observer
 from shared.services.queueing import Dispatcher, Queues
 from shared.services.reconcile import ReconcileConfig, Reconciler
 from shared.services.region_sync import RegionSync
@@ -38,6 +41,8 @@ class Container:
     access: AccessService
     arm: ArmGateway
     data_plane: DataPlane
+    asset_store: AssetStore
+    assets: AssetService
     publisher: MessagePublisher
     dispatcher: Dispatcher
     lifecycle: OperationLifecycle
@@ -46,10 +51,6 @@ class Container:
     reconciler: Reconciler
     steps: StepRunner
     region_sync: RegionSync
-
-
-class AzureDataPlane:
-    """The data plane of the registry's storage accounts and ACR; its operations arrive with assets."""
 
 
 def _credential(settings: Settings) -> TokenCredential:
@@ -80,26 +81,43 @@ def _store(settings: Settings) -> StateStore:
     )
 
 
-def _access_store(settings: Settings) -> AccessStore:
+def _table_service(settings: Settings) -> Any:
     from azure.data.tables import TableServiceClient  # noqa: PLC0415
 
-    from shared.adapters.access_tables import TableAccessStore  # noqa: PLC0415
     from shared.adapters.tables import RETRY_OPTIONS  # noqa: PLC0415
     from shared.adapters.transport import transport_options  # noqa: PLC0415
 
     if settings.state_storage_connection:
-        service = TableServiceClient.from_connection_string(
+        return TableServiceClient.from_connection_string(
             settings.state_storage_connection, **RETRY_OPTIONS, **transport_options()
         )
-    else:
-        assert settings.state_table_endpoint is not None
-        service = TableServiceClient(
-            endpoint=settings.state_table_endpoint,
-            credential=DefaultAzureCredential(),
-            **RETRY_OPTIONS,
-            **transport_options(),
-        )
-    return TableAccessStore(service, settings.table_prefix)
+    assert settings.state_table_endpoint is not None
+    return TableServiceClient(
+        endpoint=settings.state_table_endpoint,
+        credential=DefaultAzureCredential(),
+        **RETRY_OPTIONS,
+        **transport_options(),
+    )
+
+
+def _access_store(settings: Settings) -> AccessStore:
+    from shared.adapters.access_tables import TableAccessStore  # noqa: PLC0415
+
+    return TableAccessStore(_table_service(settings), settings.table_prefix)
+
+
+def _data_plane(settings: Settings, credential: TokenCredential) -> DataPlane:
+    from shared.adapters.blob_data import AzureBlobDataPlane  # noqa: PLC0415
+
+    return AzureBlobDataPlane(
+        credential, ca_bundle=settings.data_ca_bundle, copies_per_account=settings.asset_copies_per_account
+    )
+
+
+def _asset_store(settings: Settings) -> AssetStore:
+    from shared.adapters.asset_tables import TableAssetStore  # noqa: PLC0415
+
+    return TableAssetStore(_table_service(settings), settings.table_prefix)
 
 
 def _authenticator(settings: Settings) -> Authenticator:
@@ -138,6 +156,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
         "authenticator",
         "arm",
         "data_plane",
+        "asset_store",
         "publisher",
         "kinds",
         "grants",
@@ -147,7 +166,8 @@ def build(settings: Settings, **overrides: Any) -> Container:
     credential: TokenCredential = overrides.get("credential") or _credential(settings)
     store: StateStore = overrides.get("store") or _store(settings)
     arm: ArmGateway = overrides.get("arm") or _arm(settings, credential)
-    data_plane: DataPlane = overrides.get("data_plane") or AzureDataPlane()
+    data_plane: DataPlane = overrides.get("data_plane") or _data_plane(settings, credential)
+    asset_store: AssetStore = overrides.get("asset_store") or _asset_store(settings)
     publisher: MessagePublisher = overrides.get("publisher") or _publisher(settings, credential)
     dispatcher = Dispatcher(
         publisher,
@@ -172,15 +192,29 @@ def build(settings: Settings, **overrides: Any) -> Container:
         bootstrap_owners=settings.bootstrap_owner_list,
         refresh_seconds=settings.access_refresh_seconds,
     )
+    ledger = AssetLedger(store, asset_store, data_plane)
     reconciler = Reconciler(
         store,
-        arm,
+        Observer(arm, data_plane),
         dispatcher,
         lifecycle,
         config=ReconcileConfig(settings.resource_group_prefix, settings.lro_poll_seconds),
         retry=policy,
         kinds=overrides.get("kinds") or KINDS,
         grants=overrides.get("grants") or access,
+        lanes=ledger,
+    )
+    assets = AssetService(
+        store,
+        asset_store,
+        data_plane,
+        lifecycle,
+        AssetConfig(
+            settings.subscription_id,
+            settings.resource_group_prefix,
+            upload_minutes=settings.asset_upload_minutes,
+            download_minutes=settings.asset_download_minutes,
+        ),
     )
     registries = RegistryService(
         store, dispatcher, lifecycle, access, default_resource_group=settings.default_resource_group
@@ -194,13 +228,15 @@ def build(settings: Settings, **overrides: Any) -> Container:
         access=access,
         arm=arm,
         data_plane=data_plane,
+        asset_store=asset_store,
+        assets=assets,
         publisher=publisher,
         dispatcher=dispatcher,
         lifecycle=lifecycle,
         operation_events=OperationEventConsumer(store),
         registries=registries,
         reconciler=reconciler,
-        steps=StepRunner(store, arm, dispatcher, reconciler, lifecycle=lifecycle, policy=policy),
+        steps=StepRunner(store, Actuator(arm, data_plane), dispatcher, reconciler, lifecycle=lifecycle, policy=policy),
         region_sync=RegionSync(store, arm, registries, reconciler),
     )
 

@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 from shared.domain.access import Principal, RoleAssignment
 from shared.domain.activity import ActivityEntry
+from shared.domain.asset_records import AssetVersionRecord
+from shared.domain.manifest import BlobListing
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.roles import RoleDefinition
@@ -152,8 +154,60 @@ class NoGrants:
 
 
 class DataPlane(Protocol):
-    """Blob and container-registry data operations (asset copies, image imports): issues 12 and 13 give it
-    its methods; it is wired through the composition root already."""
+    """The blob data plane of the registries' storage accounts (asset uploads, copies, verification).
+
+    Accounts are named by their blob endpoint (ARM's ``primaryEndpoints.blob``). Copies are server-side
+    (Copy Blob From URL up to 256 MiB, else Copy Blob polled); the source is read with a short-lived
+    user-delegation SAS under the app's identity. Errors are classified as the ARM adapter's are."""
+
+    def list_blobs(self, endpoint: str, container: str, prefix: str) -> dict[str, BlobListing]:
+        """Every blob of ``container`` under ``prefix``, by full name (paged LISTs); {} without the container."""
+        ...
+
+    def copy(self, body: dict[str, Any]) -> LroState:
+        """Copy ``body["files"]`` from ``body["source"]`` to ``body["target"]`` (``kinds/assets.py``); not
+        done while an asynchronous copy is pending (the continuation polls them)."""
+        ...
+
+    def poll(self, continuation: str) -> LroState:
+        """Look at the pending copies a ``copy`` left; done when every one has ended well."""
+        ...
+
+    def delete_blobs(self, body: dict[str, Any]) -> LroState:
+        """Delete every blob under ``body["target"]``'s prefix."""
+        ...
+
+    def create_container(self, endpoint: str, container: str) -> None:
+        """Create ``container`` (nothing when it exists)."""
+        ...
+
+    def delete_container(self, endpoint: str, container: str) -> None:
+        """Delete ``container`` (nothing when it is gone)."""
+        ...
+
+    def container_url(self, endpoint: str, container: str, *, write: bool, minutes: int, prefix: str = "") -> str:
+        """The container's URL with a SAS: read and list, plus create and write when ``write``; valid
+        ``minutes`` from now."""
+        ...
+
+
+class AssetStore(Protocol):
+    """Asset versions (with their manifests and ledgers) per registry. Writes are ETag-checked:
+    ``create`` raises ``Conflict`` when the version exists, ``save`` ``ConcurrentUpdate`` when it changed."""
+
+    def get(self, registry: str, row: str) -> AssetVersionRecord | None:
+        """The version ``row`` (``{type}:{name}:{version}``), with its files."""
+        ...
+
+    def list_versions(self, registry: str, prefix: str = "") -> list[AssetVersionRecord]:
+        """The registry's versions whose row starts with ``prefix``, with their files."""
+        ...
+
+    def create(self, record: AssetVersionRecord) -> None: ...
+
+    def save(self, record: AssetVersionRecord) -> None: ...
+
+    def delete(self, record: AssetVersionRecord) -> None: ...
 
 
 class Authenticator(Protocol):

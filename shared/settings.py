@@ -59,6 +59,36 @@ class Settings(BaseSettings):
         description="Upper bound on concurrent ARM writes from one worker process.",
     )
 
+    # --- Assets (the blob data plane of the registries' storage accounts) ---------------------------
+    data_ca_bundle: str | None = Field(
+        default=None,
+        validation_alias="DATA_CA_BUNDLE",
+        description="PEM bundle that the storage accounts' blob endpoints chain to; unset means the system "
+        "store (the sandbox's blob proxy has a certificate of the sandbox CA).",
+    )
+    asset_copies_per_account: int = Field(
+        default=8,
+        ge=1,
+        le=256,
+        validation_alias="ASSET_COPIES_PER_ACCOUNT",
+        description="Upper bound on concurrent blob copies into one storage account from one worker process, "
+        "so one large promotion cannot take every slot of an account.",
+    )
+    asset_upload_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=24 * 60,
+        validation_alias="ASSET_UPLOAD_SAS_MINUTES",
+        description="How long a pending upload's write credential (SAS) is valid.",
+    )
+    asset_download_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=24 * 60,
+        validation_alias="ASSET_DOWNLOAD_SAS_MINUTES",
+        description="How long a download's read credential (SAS) is valid.",
+    )
+
     # --- Messaging --------------------------------------------------------------------------------
     message_transport: Literal["servicebus", "storagequeue"] = Field(
         default="servicebus",

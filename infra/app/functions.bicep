@@ -69,6 +69,9 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'REGCTL_DEFAULT_RESOURCE_GROUP', value: 'regctl' }
         { name: 'ARM_ENDPOINT', value: environment().resourceManager }
         { name: 'ARM_MAX_WRITES_IN_FLIGHT', value: '16' }
+        { name: 'ASSET_COPIES_PER_ACCOUNT', value: '8' }
+        { name: 'ASSET_UPLOAD_SAS_MINUTES', value: '60' }
+        { name: 'ASSET_DOWNLOAD_SAS_MINUTES', value: '60' }
         { name: 'MESSAGE_TRANSPORT', value: 'servicebus' }
         { name: 'ServiceBusConnection__fullyQualifiedNamespace', value: serviceBusNamespaceFqdn }
         { name: 'ServiceBusConnection__credential', value: 'managedidentity' }

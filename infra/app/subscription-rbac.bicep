@@ -31,3 +31,19 @@ resource dataPlaneDelegation 'Microsoft.Authorization/roleAssignments@2022-04-01
     condition: '((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/write\'})) OR (@Request[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${dataPlaneRoles}})) AND ((!(ActionMatches{\'Microsoft.Authorization/roleAssignments/delete\'})) OR (@Resource[Microsoft.Authorization/roleAssignments:RoleDefinitionId] ForAnyOfAnyValues:GuidEquals {${dataPlaneRoles}}))'
   }
 }
+
+// Assets (docs/assets.md, "In production"): regctl lists, copies and deletes asset blobs in the registries'
+// storage accounts and signs user-delegation SASs for uploads, downloads and copy sources, so its identity
+// holds Storage Blob Data Contributor (which includes generateUserDelegationKey) where those accounts live:
+// in resource groups it creates itself, hence the subscription scope. importImage on the ACRs is covered by
+// Contributor above.
+var storageBlobDataContributor = 'ba92f5b4-2d11-453d-a403-e96b0029c9fe'
+
+resource assetData 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(subscription().id, principalId, storageBlobDataContributor)
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageBlobDataContributor)
+    principalId: principalId
+    principalType: 'ServicePrincipal'
+  }
+}

@@ -299,6 +299,7 @@ class AzureArmGateway:
             ResourceType.STORAGE: lambda p: c.storage.storage_accounts.begin_create(g, n, body, polling=p),
             ResourceType.ACR: lambda p: c.acr.registries.begin_create(g, n, body, polling=p),
             ResourceType.REPLICA: lambda p: c.acr.replications.begin_create(g, ref.parent, n, body, polling=p),
+            ResourceType.IMAGE_IMPORT: lambda p: c.acr.registries.begin_import_image(g, ref.parent, body, polling=p),
         }
         return self._start(ref, "put", self._pick(starts, ref))
 
@@ -385,7 +386,10 @@ class AzureArmGateway:
                 return LroState(done=False, continuation=continuation, retry_after=polling.retry_after)
             poller.result()
         except AzureError as exc:
-            raise classify_poll(exc) from exc
+            error = classify_poll(exc)
+            if ref.type is ResourceType.IMAGE_IMPORT and error.code == "TagAlreadyExists":
+                return LroState(done=True)  # the tag is the version's own: imported before (a redelivery)
+            raise error from exc
         return LroState(done=True)
 
     def _resume(self, ref: ResourceRef, method: str, token: str, polling: StepPolling) -> Callable[[], LROPoller[Any]]:
@@ -401,6 +405,7 @@ class AzureArmGateway:
             (ResourceType.REPLICA, "put"): lambda: c.acr.replications.begin_create(g, parent, n, empty, **common),
             (ResourceType.REPLICA, "patch"): lambda: c.acr.replications.begin_update(g, parent, n, empty, **common),
             (ResourceType.REPLICA, "delete"): lambda: c.acr.replications.begin_delete(g, parent, n, **common),
+            (ResourceType.IMAGE_IMPORT, "put"): lambda: c.acr.registries.begin_import_image(g, parent, empty, **common),
         }
         if (ref.type, method) not in table:
             raise ValueError(f"unknown long-running operation {method} of {ref.type}")

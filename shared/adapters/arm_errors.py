@@ -74,6 +74,13 @@ ARM_ERROR_TABLE: dict[str, Kind] = {
     "StorageAccountInAnotherResourceGroup": Kind.PERMANENT,
     "AlreadyInUse": Kind.PERMANENT,
     "RegistryNameNotAvailable": Kind.PERMANENT,
+    # the blob data plane (x-ms-error-code): what a retry cannot fix. Everything else there (500/503,
+    # ServerBusy, a copy source not found or its SAS refused) is transient: the step observes afresh.
+    "AuthorizationPermissionMismatch": Kind.PERMANENT,  # the app's identity lacks a Storage Blob Data role
+    "KeyBasedAuthenticationNotPermitted": Kind.PERMANENT,
+    "InvalidHeaderValue": Kind.PERMANENT,
+    "InvalidQueryParameterValue": Kind.PERMANENT,
+    "InvalidBlobOrBlock": Kind.PERMANENT,
 }
 
 NAME_TAKEN_CODES = frozenset(
@@ -111,10 +118,11 @@ def retry_after_seconds(headers: object) -> float | None:
 def classify(exc: AzureError) -> RegctlError:
     """Turn an Azure SDK error into a ``TransientError`` or ``PermanentError`` of our tree."""
     if isinstance(exc, ServiceRequestError | ServiceResponseError):
-        return TransientError(f"ARM connection failed: {exc.message}", code="ConnectionFailed")
+        return TransientError(f"connection failed: {exc.message}", code="ConnectionFailed")
     if isinstance(exc, HttpResponseError):
         error = getattr(exc, "error", None)
-        code = getattr(error, "code", None) or _status_code_name(exc.status_code)
+        # ARM's error envelope, else the storage data plane's x-ms-error-code, else the status
+        code = getattr(error, "code", None) or getattr(exc, "error_code", None) or _status_code_name(exc.status_code)
         message = getattr(error, "message", None) or exc.message or code
         retry_after = retry_after_seconds(getattr(exc.response, "headers", None))
         if code in NAME_TAKEN_CODES:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.domain.asset_records import AssetVersionRecord
 from shared.domain.kinds import kind_named
 from shared.domain.resources import Observed, Part
 from shared.domain.spec import RegistrySpec
@@ -27,6 +28,7 @@ class StepContext:
     group: str = ""
     name_attempt: int = 0
     grants: tuple[Grant, ...] = ()
+    assets: tuple[AssetVersionRecord, ...] = ()
 
 
 def reads(kind: str) -> frozenset[Part]:
@@ -39,7 +41,7 @@ def reads(kind: str) -> frozenset[Part]:
 def decide(step: StepContext) -> Action:
     """What the step must do now."""
     kind = kind_named(step.kind)
-    ctx = Context(step.spec, step.observed, step.group, step.name_attempt, step.grants)
+    ctx = Context(step.spec, step.observed, step.group, step.name_attempt, step.grants, step.assets)
     have = kind.actual(ctx).get(step.subject)
     if step.goal is Goal.DELETE:
         return _delete(kind, have, ctx)

@@ -45,7 +45,7 @@ class Reconcile(_Message):
     """Observe the registry, diff against its newest spec, and enqueue the ready steps."""
 
     type: Literal["reconcile"] = "reconcile"
-    lane: str = Field(default=REGISTRY_LANE, min_length=1, max_length=200)
+    lane: str = Field(default=REGISTRY_LANE, min_length=1, max_length=400)
     trigger: str = Field(default="", max_length=120)
     attempt: int = Field(default=0, ge=0)
 
@@ -67,7 +67,7 @@ class Step(_Message):
     goal: Goal = Goal.ENSURE
     region: str = Field(min_length=1, max_length=40)
     index: int = Field(default=0, ge=0)
-    item: str = Field(default="", max_length=200)
+    item: str = Field(default="", max_length=400)
     target: str = Field(default="", max_length=40)
     run: int = Field(default=0, ge=0)
     attempt: int = Field(default=0, ge=0)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.domain.asset_records import AssetVersionRecord
 from shared.domain.errors import PermanentError
 from shared.domain.kinds import KINDS, kind_named
 from shared.domain.kinds.storage import FROZEN_SKUS, sku_change_allowed
@@ -100,10 +101,12 @@ def diff(
     observed: Observed,
     group: str = "",
     kinds: tuple[Kind, ...] = KINDS,
+    *,
     grants: tuple[Grant, ...] = (),
+    assets: tuple[AssetVersionRecord, ...] = (),
 ) -> Plan:
     """The steps that move ``observed`` to ``desired``; ``desired is None`` means delete everything."""
-    ctx = Context(desired, observed, group, grants=grants)
+    ctx = Context(desired, observed, group, grants=grants, assets=assets)
     if desired is None:
         return _teardown(ctx, kinds)
     check(ctx, kinds)

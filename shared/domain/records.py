@@ -45,6 +45,9 @@ class OperationKind(StrEnum):
     SYNC = "sync"
     GRANT = "grant"  # a principal's data-plane roles applied on a registry
     REVOKE = "revoke"
+    REGISTER = "register"  # an asset version registered and copied to every region
+    REPLICATE = "replicate"  # an asset version's copies healed or backfilled (a region added, a blob lost)
+    DELETE_VERSION = "delete_version"  # an asset version's copies deleted in every region
 
 
 class OperationStatus(StrEnum):

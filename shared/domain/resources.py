@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from shared.domain.manifest import BlobListing
+
 TAG_REGISTRY = "regctl-registry"
 TAG_REGION = "regctl-region"
 TAG_INDEX = "regctl-index"
@@ -30,6 +32,7 @@ class Part(StrEnum):
     ACR = "acr"
     REPLICAS = "replicas"
     ROLE_ASSIGNMENTS = "role_assignments"  # the data-plane role assignments in the registry's group
+    BLOBS = "blobs"  # the asset copies in each region's storage (a data-plane LIST, not ARM)
 
 
 ALL_PARTS = frozenset({Part.GROUP, Part.STORAGE, Part.ACR, Part.REPLICAS})
@@ -56,6 +59,13 @@ class ObservedStorage:
     state: str = SUCCEEDED
     properties: dict[str, Any] = field(default_factory=dict)  # ARM's ``properties``, wire names
     id: str = ""  # its ARM id: the scope of the data-plane role assignments on it
+
+    @property
+    def blob_endpoint(self) -> str:
+        """Its blob service URL (ARM's ``primaryEndpoints.blob``), or "" before ARM reports one."""
+        endpoints = self.properties.get("primaryEndpoints")
+        value = endpoints.get("blob") if isinstance(endpoints, dict) else None
+        return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
@@ -96,6 +106,9 @@ class Observed:
     acr: ObservedAcr | None = None
     replicas: tuple[ObservedReplica, ...] = ()
     role_assignments: tuple[ObservedRoleAssignment, ...] = ()
+    blobs: dict[str, dict[str, BlobListing]] = field(default_factory=dict)
+    """Per storage account name, the blobs of its ``assets`` container that were listed, by full name
+    (``Part.BLOBS``; an account absent here was not listed)."""
 
     @property
     def empty(self) -> bool:

@@ -18,10 +18,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.domain.resources import CANCELED, FAILED, TERMINAL_STATES, Observed, Part
 from shared.domain.spec import RegistrySpec
+
+if TYPE_CHECKING:
+    from shared.domain.asset_records import AssetVersionRecord
 
 REGISTRY_LANE = "registry"
 """The lane of registry-shape work (create, update, delete, sync): each new operation of a registry takes
@@ -54,6 +57,8 @@ class ResourceType(StrEnum):
     ACR = "acr"
     REPLICA = "replica"
     ROLE_ASSIGNMENT = "role_assignment"  # ``parent``: the scope below the group (``providers/{type}/{name}``)
+    IMAGE_IMPORT = "image_import"  # ACR importImage; ``name``: the target tag, ``parent``: the registry's ACR
+    BLOBS = "blobs"  # an asset version's files in one storage account (the data plane, not ARM)
     TEST = "test"  # unit tests' own kinds only; no adapter writes it
 
 
@@ -124,13 +129,15 @@ class Grant:
 @dataclass(frozen=True)
 class Context:
     """What a kind looks at: the spec (None while tearing down), what ARM shows, the registry's resource
-    group, the step's naming fallback attempt, and the data-plane grants of the registry."""
+    group, the step's naming fallback attempt, the data-plane grants of the registry, and its asset
+    versions (all of them for a registry-wide plan, one for a version's lane)."""
 
     spec: RegistrySpec | None
     observed: Observed
     group: str
     name_attempt: int = 0
     grants: tuple[Grant, ...] = ()
+    assets: tuple[AssetVersionRecord, ...] = ()
 
     @property
     def desired_spec(self) -> RegistrySpec:

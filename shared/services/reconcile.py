@@ -13,9 +13,11 @@ own, beside whatever the registry lane does.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Protocol
 
+from shared.domain.asset_records import ASSET_LANE, AssetVersionRecord
 from shared.domain.decide import StepContext, decide
 from shared.domain.drift import drift, summarize
 from shared.domain.errors import ConcurrentUpdate, PermanentError, TransientError
@@ -37,8 +39,9 @@ from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.spec import RegistrySpec
 from shared.domain.work import PRINCIPAL_LANE, REGISTRY_LANE, Action, Grant, Kind, Verb
 from shared.observability import ContextLog, context_log
-from shared.ports import ArmGateway, GrantSource, NoGrants, StateStore
+from shared.ports import GrantSource, NoGrants, StateStore
 from shared.services.lifecycle import OperationLifecycle
+from shared.services.observer import ASSET_PARTS, Observer
 from shared.services.queueing import Dispatcher
 from shared.services.retry import RetryPolicy
 from shared.services.stepbook import Refused, StepBook
@@ -57,6 +60,7 @@ class StepView:
     observed: Observed
     group: str
     grants: tuple[Grant, ...] = ()
+    assets: tuple[AssetVersionRecord, ...] = ()
 
     def action(self, planned: PlannedStep, step: StepRecord) -> Action | None:
         context = StepContext(
@@ -68,6 +72,7 @@ class StepView:
             self.group,
             step.name_attempt,
             self.grants,
+            self.assets,
         )
         decided = decide(context)
         return None if decided.verb in (Verb.NOOP, Verb.WAIT) else decided
@@ -83,11 +88,39 @@ def _log(registry: str, operation: str) -> ContextLog:
     return context_log(log, registry=registry, operation=operation, step="reconcile")
 
 
+class ItemLanes(Protocol):
+    """The asset versions behind item lanes (``AssetLedger``): what a plan works on, and where each
+    version's lane reports what it observed (its ledger) and that it is done."""
+
+    def versions(self, registry: str, lane: str) -> tuple[AssetVersionRecord, ...]:
+        """A version lane's own version; every version of the registry for the registry lane."""
+        ...
+
+    def progress(self, record: RegistryRecord, lane: str, observed: Observed, plan: Plan) -> bool:
+        """Record what a version's lane observed; True when its operation may end (``plan.done``)."""
+        ...
+
+    def registry_deleted(self, registry: str) -> None:
+        """The registry is gone, and its storage with it: forget its versions."""
+        ...
+
+
+class NoItemLanes:
+    def versions(self, registry: str, lane: str) -> tuple[AssetVersionRecord, ...]:
+        return ()
+
+    def progress(self, record: RegistryRecord, lane: str, observed: Observed, plan: Plan) -> bool:
+        return plan.done
+
+    def registry_deleted(self, registry: str) -> None:
+        return None
+
+
 class Reconciler:
     def __init__(
         self,
         store: StateStore,
-        arm: ArmGateway,
+        observer: Observer,
         dispatcher: Dispatcher,
         lifecycle: OperationLifecycle,
         *,
@@ -95,11 +128,13 @@ class Reconciler:
         retry: RetryPolicy,
         kinds: tuple[Kind, ...] = KINDS,
         grants: GrantSource | None = None,
+        lanes: ItemLanes | None = None,
     ) -> None:
         self._kinds = kinds
         self._grants: GrantSource = grants or NoGrants()
+        self._lanes: ItemLanes = lanes or NoItemLanes()
         self._store = store
-        self._arm = arm
+        self._observer = observer
         self._dispatch = dispatcher
         self._lifecycle = lifecycle
         self._config = config
@@ -113,13 +148,33 @@ class Reconciler:
     def grants_for(self, registry: str) -> tuple[Grant, ...]:
         return self._grants.grants_for(registry)
 
+    def versions_for(self, registry: str, lane: str) -> tuple[AssetVersionRecord, ...]:
+        return self._lanes.versions(registry, lane)
+
     @staticmethod
-    def parts_for(grants: tuple[Grant, ...], lane: str = REGISTRY_LANE) -> frozenset[Part]:
-        """What a reconcile reads: the registry's resources, and their role assignments when it has data-plane
-        grants or works on a principal's access."""
+    def parts_for(
+        grants: tuple[Grant, ...], lane: str = REGISTRY_LANE, assets: tuple[AssetVersionRecord, ...] = ()
+    ) -> frozenset[Part]:
+        """What a reconcile reads: the registry's resources, their role assignments when it has data-plane
+        grants or works on a principal's access, and the asset copies when it has versions (an asset
+        version's lane reads only the storage accounts and its own copies)."""
+        if lane.startswith(ASSET_LANE):
+            return ASSET_PARTS
+        parts = ALL_PARTS | {Part.BLOBS} if assets else ALL_PARTS
         if grants or lane.startswith(PRINCIPAL_LANE):
-            return ALL_PARTS | {Part.ROLE_ASSIGNMENTS}
-        return ALL_PARTS
+            return parts | {Part.ROLE_ASSIGNMENTS}
+        return parts
+
+    def observe(
+        self, record: RegistryRecord, lane: str, parts: frozenset[Part], assets: tuple[AssetVersionRecord, ...]
+    ) -> Observed:
+        """What ``parts`` look like now; the blobs of a version's lane under its folder only."""
+        prefix = assets[0].prefix if lane.startswith(ASSET_LANE) and len(assets) == 1 else ""
+        return self._observer.observe(record, self.group_of(record.key), parts, prefix)
+
+    def with_blobs(self, observed: Observed) -> Observed:
+        """``observed`` (from ARM) with every region's asset copies listed."""
+        return replace(observed, blobs=self._observer.blobs(observed, ""))
 
     def group_of(self, registry: str) -> str:
         return resource_group_name(registry, self._config.resource_group_prefix)
@@ -164,7 +219,8 @@ class Reconciler:
         observed_at = utcnow()
         group = self.group_of(record.key)
         grants = self.grants_for(record.key)
-        observed = self._arm.observe(record.key, group, self.parts_for(grants))
+        assets = self.versions_for(record.key, REGISTRY_LANE)
+        observed = self.observe(record, REGISTRY_LANE, self.parts_for(grants, REGISTRY_LANE, assets), assets)
         if spec is not None:
             record = self.record_observation(record, spec, observed, observed_at, grants)
         if converged and record.policy is ReconcilePolicy.OBSERVE:
@@ -172,7 +228,7 @@ class Reconciler:
             self._lifecycle.succeed(operation)
             return
         try:
-            full = diff(spec, observed, group, self._kinds, grants)
+            full = diff(spec, observed, group, self._kinds, grants=grants, assets=assets)
         except PermanentError as exc:
             self.fail(record, operation, exc.code, exc.message)
             return
@@ -182,7 +238,7 @@ class Reconciler:
             if not record.deleting:
                 self.start_lanes(record, full)
             return
-        view = StepView(spec, observed, group, grants)
+        view = StepView(spec, observed, group, grants, assets)
         self._progress(record, record.operation_id, operation, plan, message=message, view=view)
 
     def _reconcile_lane(self, record: RegistryRecord, message: Reconcile) -> None:
@@ -195,17 +251,22 @@ class Reconciler:
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
         group = self.group_of(record.key)
         grants = self.grants_for(record.key)
-        observed = self._arm.observe(record.key, group, self.parts_for(grants, message.lane))
+        assets = self.versions_for(record.key, message.lane)
+        observed = self.observe(record, message.lane, self.parts_for(grants, message.lane, assets), assets)
         try:
-            plan = diff(spec, observed, group, self._kinds, grants).for_lane(message.lane)
+            plan = diff(spec, observed, group, self._kinds, grants=grants, assets=assets).for_lane(message.lane)
         except PermanentError as exc:
             self._lifecycle.fail(operation, exc.code, exc.message)
             return
-        if plan.done:
+        if self._lanes.progress(record, message.lane, observed, plan):
             self._book.settle(record.key, message.lane, operation.id)
             self._lifecycle.succeed(operation)
             return
-        view = StepView(spec, observed, group, grants)
+        if plan.done:  # nothing to run, yet not settled (a version still being registered): look again
+            later = message.model_copy(update={"trigger": "recheck", "attempt": message.attempt + 1})
+            self._dispatch.send([later], delay_seconds=self._config.recheck_seconds)
+            return
+        view = StepView(spec, observed, group, grants, assets)
         self._progress(record, operation.id, operation, plan, message=message, view=view)
 
     def record_observation(
@@ -313,7 +374,8 @@ class Reconciler:
         for lane in sorted({s.subject.lane for s in plan.ready + plan.waiting} - {REGISTRY_LANE}):
             if self._lifecycle.current(record.key, lane) is not None:
                 continue  # its running operation re-plans the lane anyway
-            operation = self._lifecycle.start(record, OperationKind.GRANT, lane, supersede=False)
+            kind = OperationKind.REPLICATE if lane.startswith(ASSET_LANE) else OperationKind.GRANT
+            operation = self._lifecycle.start(record, kind, lane, supersede=False)
             _log(record.key, operation.id).info("lane %s needs work; started", lane)
             started.append(lane)
         return started
@@ -325,6 +387,7 @@ class Reconciler:
             # Step records stay: the delete operation's document lists them; a registry created again
             # under the same name takes them over (a new operation resets each one).
             self._store.delete_registry(record)
+            self._lanes.registry_deleted(record.key)
             logger.info("deleted")
         elif record.observed_generation != record.generation or record.status is not RegistryStatus.READY:
             record.observed_generation = record.generation

@@ -2,7 +2,9 @@
 start a sync operation only for the registries that need healing.
 
 One pass costs 3 LIST calls for the subscription plus one replication LIST per registry, whatever the
-number of registries; registries already converged cost no further ARM call and no message.
+number of registries; registries already converged cost no further ARM call and no message. A registry
+with asset versions costs one data-plane LIST per region besides (a page per 5,000 blobs), which verifies
+every copy; a copy lost or changed by hand starts that version's lane.
 """
 
 from __future__ import annotations
@@ -63,7 +65,10 @@ class RegionSync:
                 report.skipped.append(record.key)
                 continue
             spec = RegistrySpec.model_validate(record.spec)
+            assets = self._reconciler.versions_for(record.key, REGISTRY_LANE)
             observed = observed_all.get(record.key, Observed())
+            if assets:  # verify every copy: one LIST per region's account (a page per 5,000 blobs)
+                observed = self._reconciler.with_blobs(observed)
             current = self._reconciler.record_observation(record, spec, observed, observed_at, grants[record.key])
             if current.policy is ReconcilePolicy.OBSERVE:
                 report.observed_only.append(current.key)
@@ -71,7 +76,7 @@ class RegionSync:
             try:
                 group = self._reconciler.group_of(current.key)
                 kinds = self._reconciler.kinds
-                full = diff(spec, observed, group, kinds, grants[record.key])
+                full = diff(spec, observed, group, kinds, grants=grants[record.key], assets=assets)
             except PermanentError as exc:
                 self._reconciler.fail(current, None, exc.code, exc.message)
                 report.failed.append(current.key)

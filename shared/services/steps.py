@@ -19,8 +19,9 @@ from shared.domain.records import RegistryRecord, StepRecord, StepState, utcnow
 from shared.domain.spec import RegistrySpec
 from shared.domain.work import REGISTRY_LANE, Action, Goal, Verb
 from shared.observability import ContextLog, context_log
-from shared.ports import ArmGateway, LroState, StateStore
+from shared.ports import LroState, StateStore
 from shared.services.lifecycle import OperationLifecycle
+from shared.services.observer import Actuator
 from shared.services.queueing import Dispatcher
 from shared.services.reconcile import Reconciler
 from shared.services.retry import RetryPolicy
@@ -58,7 +59,7 @@ class StepRunner:
     def __init__(
         self,
         store: StateStore,
-        arm: ArmGateway,
+        actuator: Actuator,
         dispatcher: Dispatcher,
         reconciler: Reconciler,
         *,
@@ -66,7 +67,7 @@ class StepRunner:
         policy: RetryPolicy,
     ) -> None:
         self._store = store
-        self._arm = arm
+        self._actuator = actuator
         self._dispatch = dispatcher
         self._reconciler = reconciler
         self._lifecycle = lifecycle
@@ -162,10 +163,14 @@ class StepRunner:
             action = carried  # decided by the reconcile from the observation it just made
             logger.info("acting as planned: %s %s %s", action.verb.value, action.name, action.why)
         else:
-            observed = self._arm.observe(message.registry, group, reads(message.kind))
+            record = self._store.get_registry(message.registry)
+            if record is None:
+                return
             grants = self._reconciler.grants_for(message.registry)
+            assets = self._reconciler.versions_for(message.registry, message.lane)
+            observed = self._reconciler.observe(record, message.lane, reads(message.kind), assets)
             context = StepContext(
-                message.kind, message.goal, message.subject, spec, observed, group, step.name_attempt, grants
+                message.kind, message.goal, message.subject, spec, observed, group, step.name_attempt, grants, assets
             )
             action = decide(context)
             logger.info("decided %s %s %s", action.verb.value, action.name, action.why)
@@ -184,17 +189,12 @@ class StepRunner:
             self._later(message, step, state.retry_after or self._policy.poll_seconds)
 
     def _act(self, action: Action) -> LroState:
-        assert action.ref is not None
-        if action.verb is Verb.CREATE:
-            return self._arm.put(action.ref, action.body)
-        if action.verb is Verb.UPDATE:
-            return self._arm.patch(action.ref, action.body)
-        return self._arm.delete(action.ref)
+        return self._actuator.act(action)
 
     def _poll(self, message: Step, step: StepRecord) -> None:
         assert step.continuation is not None
         try:
-            state = self._arm.poll(step.continuation)
+            state = self._actuator.poll(step.continuation)
         except StatusUnreadable:
             raise  # the operation may still be running: keep the continuation and poll it again later
         except (TransientError, PermanentError):

@@ -10,7 +10,7 @@ from importlib import import_module
 
 from shared.domain.work import Kind
 
-MODULES = ("group", "storage", "acr", "replica", "network", "dataplane")
+MODULES = ("group", "storage", "acr", "replica", "network", "dataplane", "assets", "images")
 
 KINDS: tuple[Kind, ...] = tuple(import_module(f"{__name__}.{module}").KIND for module in MODULES)
 

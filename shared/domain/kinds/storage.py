@@ -128,7 +128,15 @@ class StorageKind(KindBase):
         accounts = sorted(observed.storage, key=lambda s: (s.region, s.index))
         return {
             "storage_accounts": [
-                {"name": s.name, "region": s.region, "index": s.index, "sku": s.sku, "hns": s.hns, "state": s.state}
+                {
+                    "name": s.name,
+                    "region": s.region,
+                    "index": s.index,
+                    "sku": s.sku,
+                    "hns": s.hns,
+                    "state": s.state,
+                    "blob_endpoint": s.blob_endpoint,
+                }
                 for s in accounts
             ]
         }

@@ -49,6 +49,7 @@ def test_local_settings_example_lists_every_setting_and_nothing_unknown():
     secret_or_sandbox_only = {
         "ARM_STATIC_TOKEN",
         "ARM_CA_BUNDLE",
+        "DATA_CA_BUNDLE",
         "QueueStorageConnection",
         "StateStorageConnection",
         "STATE_TABLE_ENDPOINT",
@@ -84,6 +85,7 @@ def test_infra_app_settings_cover_every_production_setting():
     sandbox_only = {
         "ARM_STATIC_TOKEN",
         "ARM_CA_BUNDLE",
+        "DATA_CA_BUNDLE",
         "QueueStorageConnection",
         "StateStorageConnection",
         "STATE_TABLE_ENDPOINT",
@@ -109,7 +111,7 @@ def test_infra_queue_and_table_names_match_the_settings_defaults():
     assert f"param operationEventsQueueName string = '{defaults.operation_events_queue}'" in servicebus
     storage = (ROOT / "infra" / "app" / "storage.bicep").read_text()
     assert f"param tablePrefix string = '{defaults.table_prefix}'" in storage
-    assert "['Registries', 'Steps', 'Seen', 'Access', 'Activity']" in storage
+    assert "['Registries', 'Steps', 'Seen', 'Access', 'Activity', 'Assets']" in storage
     settings = _bicep_app_settings()
     assert settings["STATE_TABLE_PREFIX"] == f"'{defaults.table_prefix}'"
     assert settings["REGION_SYNC_SCHEDULE"] == "regionSyncSchedule"

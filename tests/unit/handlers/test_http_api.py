@@ -11,7 +11,8 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from handlers.http_api import MAX_BODY_BYTES, create_api
+from handlers.bodies import MAX_BODY_BYTES
+from handlers.http_api import create_api
 from shared.domain.commands import CreateRegistry
 from shared.domain.errors import ConcurrentUpdate, RegctlError, TransientError
 from shared.domain.messages import decode_message

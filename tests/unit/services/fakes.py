@@ -155,6 +155,7 @@ class FakeArm:
     acr: ObservedAcr | None = None
     replicas: dict[str, ObservedReplica] = field(default_factory=dict)
     probes: dict[str, str] = field(default_factory=dict)  # the tests' own kind of resource: name -> state
+    images: set[str] = field(default_factory=set)  # tags imported into the ACR (importImage)
     writes: list[str] = field(default_factory=list)
     reads: int = 0
     registry: str = "demoregistry1"  # the one registry this fake ARM holds
@@ -229,6 +230,8 @@ class FakeArm:
                     self.replicas[name] = value
             elif kind == "probe":
                 self.probes[name] = str(value)
+            elif kind == "image":
+                self.images.add(name)
             elif kind == "group" and value is None:
                 self.group, self.storage, self.acr, self.replicas = None, {}, None, {}
                 self.role_assignments = {}
@@ -268,6 +271,11 @@ class FakeArm:
         if ref.type is ResourceType.ROLE_ASSIGNMENT:
             self.assign_role(ref.group, ref.parent, ref.name, props)
             return LroState(done=True)
+        if ref.type is ResourceType.IMAGE_IMPORT:
+            self.writes.append(
+                f"import:{ref.parent}:{ref.name}:{body['source']['registryUri']}/{body['source']['sourceImage']}"
+            )
+            return self._lro("image", {"image:" + ref.name: body})
         if ref.type is ResourceType.TEST:
             self.writes.append(f"probe:{ref.name}")
             self.probes[ref.name] = "Creating"
@@ -330,7 +338,7 @@ class FakeArm:
             sku,
             hns,
             dict(tags),
-            properties=dict(properties or {}),
+            properties={**(properties or {}), "primaryEndpoints": {"blob": f"https://{name}.blob.core.windows.net/"}},
             id=self.resource_id(group, f"providers/Microsoft.Storage/storageAccounts/{name}"),
         )
         return self._lro("storage", {"storage:" + name: account})

@@ -24,6 +24,7 @@ from shared.ports import GrantSource
 from shared.services.registries import Accepted, OperationView, RegistryService
 from shared.settings import Settings
 from tests.unit.services.fake_access import OWNER_ID, FakeAccessStore, FakeAuthenticator
+from tests.unit.services.fake_assets import FakeAssetStore, FakeDataPlane
 from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
 
 MAX_DELIVERIES = 2000
@@ -88,8 +89,11 @@ class World:
         publisher: FakePublisher | None = None,
         kinds: tuple[Kind, ...] | None = None,
         grants: GrantSource | None = None,
+        data: FakeDataPlane | None = None,
     ) -> None:
         self.store = store or FakeStore()
+        self.data = data or FakeDataPlane()
+        self.asset_store = FakeAssetStore()
         self.publisher = publisher or FakePublisher()
         self.arm = arm or FakeArm()
         self.access_store = FakeAccessStore()
@@ -104,7 +108,10 @@ class World:
             grants=grants,
             access_store=self.access_store,
             authenticator=self.authenticator,
+            data_plane=self.data,
+            asset_store=self.asset_store,
         )
+        self.assets = self.container.assets
         self.access = self.container.access
         self.gate = Gate(authenticator=lambda: self.authenticator, access=lambda: self.access)
         self.reconciler = self.container.reconciler

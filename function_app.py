@@ -9,7 +9,7 @@ from handlers import queue_operation_events, queue_reconcile, timer_region_sync
 from handlers.auth import Gate
 from handlers.console_site import ConsoleConfig
 from handlers.http_api import create_api
-from shared.bootstrap import container, health
+from shared.bootstrap import arm_site, container, health
 from shared.settings import get_settings
 
 
@@ -20,7 +20,12 @@ def console_settings() -> ConsoleConfig:
 
 gate = Gate(authenticator=lambda: container().authenticator, access=lambda: container().access)
 api = create_api(
-    lambda: container().registries, health, gate, assets=lambda: container().assets, console=console_settings
+    lambda: container().registries,
+    health,
+    gate,
+    assets=lambda: container().assets,
+    arm=lambda: arm_site(container().settings),
+    console=console_settings,
 )
 app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.FUNCTION)
 

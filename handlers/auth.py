@@ -56,6 +56,12 @@ PUBLIC = frozenset(
     }
 )
 
+_ARM_SUBSCRIPTION = "/api/arm/subscriptions/{subscription_id}"
+_ARM_PROVIDER = "/providers/Microsoft.MachineLearningServices"
+_ARM_GROUP = _ARM_SUBSCRIPTION + "/resourceGroups/{resource_group}"
+_ARM_REGISTRY = _ARM_GROUP + _ARM_PROVIDER + "/registries/{name}"
+_ARM_OPERATIONS = _ARM_SUBSCRIPTION + _ARM_PROVIDER + "/locations/{location}"
+
 ROUTE_ACTIONS: dict[tuple[str, str], tuple[str, Rule]] = {
     ("POST", "/api/registries"): (Action.REGISTRIES_WRITE, Rule.IN_HANDLER),
     ("GET", "/api/registries"): (Action.REGISTRIES_READ, Rule.IN_HANDLER),  # lists what the caller may read
@@ -78,6 +84,15 @@ ROUTE_ACTIONS: dict[tuple[str, str], tuple[str, Rule]] = {
     ("POST", "/api/registries/validate"): (Action.REGISTRIES_READ, Rule.ANYWHERE),  # stores nothing
     ("GET", "/api/regions"): (Action.REGISTRIES_READ, Rule.ANYWHERE),  # the region catalog
     ("GET", "/api/permissions"): (Action.REGISTRIES_READ, Rule.IN_HANDLER),  # the caller's, at the query's scope
+    # the Azure-compatible surface (handlers/arm_api.py); a PUT may create, so it checks write at the new name
+    ("PUT", _ARM_REGISTRY): (Action.REGISTRIES_WRITE, Rule.IN_HANDLER),
+    ("GET", _ARM_REGISTRY): (Action.REGISTRIES_READ, Rule.REGISTRY),
+    ("DELETE", _ARM_REGISTRY): (Action.REGISTRIES_DELETE, Rule.REGISTRY),
+    ("POST", _ARM_REGISTRY + "/removeRegions"): (Action.REGISTRIES_WRITE, Rule.REGISTRY),
+    ("GET", _ARM_GROUP + _ARM_PROVIDER + "/registries"): (Action.REGISTRIES_READ, Rule.IN_HANDLER),  # readable ones
+    ("GET", _ARM_SUBSCRIPTION + _ARM_PROVIDER + "/registries"): (Action.REGISTRIES_READ, Rule.IN_HANDLER),
+    ("GET", _ARM_OPERATIONS + "/registryOperationsStatus/{operation_id}"): (Action.REGISTRIES_READ, Rule.OPERATION),
+    ("GET", _ARM_OPERATIONS + "/registryOperationResults/{operation_id}"): (Action.REGISTRIES_READ, Rule.OPERATION),
 }
 
 

@@ -24,11 +24,13 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from handlers import openapi_docs as docs
 from handlers import problems
 from handlers.access_api import access_router
+from handlers.arm_api import arm_aware, arm_router
 from handlers.assets_api import assets_router
 from handlers.auth import Gate, authorize_route, caller, require_at
 from handlers.bodies import read_document
 from handlers.console_site import CONSOLE_DIR, ConsoleConfig, console_router
 from shared.domain.access import registry_scope
+from shared.domain.arm_resource import ArmSite
 from shared.domain.commands import (
     CreateRegistry,
     DeleteRegistry,
@@ -152,10 +154,12 @@ def create_api(
     gate: Gate,
     *,
     assets: Callable[[], AssetService] = _no_assets,
+    arm: Callable[[], ArmSite] | None = None,
     console: Callable[[], ConsoleConfig] | None = None,
     console_dir: Path = CONSOLE_DIR,
 ) -> FastAPI:
-    """The API; with ``console``, the web console's files and sign-in settings at ``/console`` too."""
+    """The API; with ``arm``, the Azure-compatible surface under ``/api/arm`` too (handlers/arm_api.py); with
+    ``console``, the web console's files and sign-in settings at ``/console``."""
     api = FastAPI(
         title="regctl",
         version="0.1.0",
@@ -164,13 +168,13 @@ def create_api(
         docs_url="/api/docs",
         redoc_url=None,
     )
-    api.add_exception_handler(Unauthenticated, problems.unauthenticated)
-    api.add_exception_handler(RequestError, problems.request_error)
-    api.add_exception_handler(RequestValidationError, problems.validation_error)
-    api.add_exception_handler(StarletteHTTPException, problems.http_error)
+    api.add_exception_handler(Unauthenticated, arm_aware(problems.unauthenticated))
+    api.add_exception_handler(RequestError, arm_aware(problems.request_error))
+    api.add_exception_handler(RequestValidationError, arm_aware(problems.validation_error))
+    api.add_exception_handler(StarletteHTTPException, arm_aware(problems.http_error))
     for unavailable in problems.UNAVAILABLE_ERRORS:
-        api.add_exception_handler(unavailable, problems.unavailable)
-    api.add_exception_handler(Exception, problems.unexpected_error)
+        api.add_exception_handler(unavailable, arm_aware(problems.unavailable))
+    api.add_exception_handler(Exception, arm_aware(problems.unexpected_error))
     api.add_middleware(TraceRequests)
 
     router = APIRouter(prefix="/api", dependencies=[Depends(authorize_route(gate))])
@@ -294,6 +298,8 @@ def create_api(
     api.include_router(router)
     api.include_router(access_router(gate))
     api.include_router(assets_router(gate, assets))
+    if arm is not None:
+        api.include_router(arm_router(services, gate, arm))
     if console is not None:
         api.include_router(console_router(console, console_dir))
     docs.install(api)

@@ -32,8 +32,9 @@ from sandbox.entra.tokens import PrincipalType
 from sandbox.processes import SANDBOX_JSON
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-#: ``blob-proxy`` serves the simulated storage accounts' blob endpoints; ``blob`` is Azurite's own port.
-_PORT_NAMES = ("api", "arm", "entra", "blob", "queue", "table", "blob-proxy")
+#: ``blob-proxy`` serves the simulated storage accounts' blob endpoints; ``blob`` is Azurite's own port;
+#: ``https`` is the API over TLS.
+_PORT_NAMES = ("api", "https", "arm", "entra", "blob", "queue", "table", "blob-proxy")
 
 
 def free_port() -> int:
@@ -87,6 +88,18 @@ class Sandbox:
     def ca_bundle(self) -> str:
         """The CA bundle that signs the ARM simulator's and the blob endpoints' certificates."""
         return str(self.info["arm"]["ca_bundle"])
+
+    @property
+    def api_https(self) -> str:
+        """The same API over TLS (the CA bundle is ``arm_api["ca_bundle"]``)."""
+        return str(self.info["api_https"])
+
+    @property
+    def arm_api(self) -> dict[str, Any]:
+        """``sandbox.json``'s ``arm_api``: ``endpoint`` (the root azure-ai-ml takes as ``resource_manager``),
+        ``ca_bundle`` and ``subscription_id``."""
+        arm_api: dict[str, Any] = self.info["arm_api"]
+        return arm_api
 
     @property
     def identity(self) -> dict[str, Any]:

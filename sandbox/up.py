@@ -43,6 +43,7 @@ from azure.data.tables import TableServiceClient
 from azure.storage.queue import QueueServiceClient
 
 from sandbox.arm.azurite import DEFAULT_POOL_SIZE, accounts_env
+from sandbox.arm.certs import ServerCerts, make_certs
 from sandbox.azurite_proc import Azurite, AzuritePorts
 from sandbox.entra import config as entra_config
 from sandbox.host.queues import dead_letter_queue
@@ -62,6 +63,7 @@ from shared.settings import Settings
 logger = logging.getLogger("sandbox.up")
 
 ARM_JSON = "arm.json"
+API_CA_BUNDLE = "api-ca.pem"
 STATIC_TOKEN = "sandbox"  # the simulator accepts any bearer token
 _RESTART_BACKOFF = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
 _HEALTHY_AFTER_SECONDS = 60.0
@@ -84,6 +86,7 @@ def host_ready(api_base: str) -> bool:
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m sandbox up", description=__doc__.splitlines()[0])
     parser.add_argument("--api-port", type=int, default=7071)
+    parser.add_argument("--https-port", type=int, default=7072, help="the host's HTTPS listener (sandbox CA)")
     parser.add_argument("--arm-port", type=int, default=8443)
     parser.add_argument("--entra-port", type=int, default=entra_config.DEFAULT_PORT)
     parser.add_argument("--blob-port", type=int, default=10000)
@@ -262,6 +265,8 @@ class Supervisor:
         self.stop = stop
         self.sandbox_dir = Path(os.environ.get("SANDBOX_DIR", ".sandbox")).resolve()
         self.api = f"http://127.0.0.1:{args.api_port}/api"
+        self.api_https = f"https://127.0.0.1:{args.https_port}/api"
+        self.api_certs: ServerCerts | None = None
         self.azurite: Azurite | None = None
         self.arm: Child | None = None
         self.entra: Child | None = None
@@ -332,6 +337,13 @@ class Supervisor:
         provision(connection, settings, args.queue)
         host_argv = [sys.executable, "-m", "sandbox.host", "--app", args.app, "--app-dir", args.app_dir]
         host_argv += ["--port", str(args.api_port), "--instances", str(args.host_instances)]
+        # The host also serves HTTPS, as a Function App does, for clients that send bearer tokens over TLS only
+        # (azure-core's). Its key stays (private directory) while the sandbox runs: restarted hosts load it again.
+        self.api_certs = make_certs(
+            self.sandbox_dir, bundle_name=API_CA_BUNDLE, organization="regctl sandbox functions host"
+        )
+        host_argv += ["--https-port", str(args.https_port)]
+        host_argv += ["--tls-cert", str(self.api_certs.cert_chain), "--tls-key", str(self.api_certs.key)]
         log = self._log("host")  # one log for every instance, as the Functions host's log stream
         for index in range(args.host_instances):
             name = "host" if index == 0 else f"host{index}"
@@ -341,6 +353,12 @@ class Supervisor:
         wait_until(lambda: self._check_alive() and host_ready(self.api), timeout, self.stop, "the host")
         self.info = {
             "api": self.api,
+            "api_https": self.api_https,
+            "arm_api": {  # the Azure-compatible surface: what azure-ai-ml takes as its resource_manager
+                "endpoint": self.api_https + "/arm",
+                "ca_bundle": str(self.api_certs.ca_bundle),
+                "subscription_id": settings.subscription_id,
+            },
             "arm": {key: arm.get(key) for key in ("endpoint", "blob_endpoint", "ca_bundle", "subscription_id")},
             "identity": identity,
             "azurite": {
@@ -447,6 +465,8 @@ class Supervisor:
                 stand_in.stop(timeout=10)
         if self.azurite is not None:
             self.azurite.stop(timeout=10)
+        if self.api_certs is not None:
+            self.api_certs.forget_key()
         for handle in self._logs:
             handle.close()
         logger.info("sandbox stopped")

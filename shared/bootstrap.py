@@ -12,6 +12,7 @@ from azure.core.credentials import TokenCredential
 from azure.identity import DefaultAzureCredential
 
 from shared.adapters.credentials import StaticTokenCredential
+from shared.domain.arm_resource import ArmSite
 from shared.domain.kinds import KINDS
 from shared.ports import AccessStore, ArmGateway, AssetStore, Authenticator, DataPlane, MessagePublisher, StateStore
 from shared.services.access import AccessService
@@ -215,7 +216,9 @@ def build(settings: Settings, **overrides: Any) -> Container:
             download_minutes=settings.asset_download_minutes,
         ),
     )
-    registries = RegistryService(store, dispatcher, lifecycle, access)
+    registries = RegistryService(
+        store, dispatcher, lifecycle, access, default_resource_group=settings.default_resource_group
+    )
     return Container(
         settings=settings,
         credential=credential,
@@ -235,6 +238,17 @@ def build(settings: Settings, **overrides: Any) -> Container:
         reconciler=reconciler,
         steps=StepRunner(store, Actuator(arm, data_plane), dispatcher, reconciler, lifecycle=lifecycle, policy=policy),
         region_sync=RegionSync(store, arm, registries, reconciler),
+    )
+
+
+def arm_site(settings: Settings) -> ArmSite:
+    """What the Azure-compatible surface names: regctl's subscription, groups and tenant."""
+    tenants = settings.auth_tenant_list
+    return ArmSite(
+        subscription_id=settings.subscription_id,
+        default_group=settings.default_resource_group,
+        group_prefix=settings.resource_group_prefix,
+        tenant_id=tenants[0] if tenants else None,
     )
 
 

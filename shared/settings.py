@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.domain.arm_resource import DEFAULT_RESOURCE_GROUP
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, populate_by_name=True)
@@ -25,6 +27,13 @@ class Settings(BaseSettings):
         default="regctl-",
         validation_alias="REGCTL_RESOURCE_GROUP_PREFIX",
         description="Prefix of each registry's resource group; the lowercase registry name follows it.",
+    )
+    default_resource_group: str = Field(
+        default=DEFAULT_RESOURCE_GROUP,
+        pattern=r"^[-\w._()]{1,89}[-\w_()]$",
+        validation_alias="REGCTL_DEFAULT_RESOURCE_GROUP",
+        description="Resource group the Azure-compatible (ARM-shaped) API lists a registry in when it was "
+        "created through /api; one created through the ARM-shaped API is in the group of its path.",
     )
     arm_endpoint: str = Field(
         default="https://management.azure.com",

@@ -69,6 +69,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'AZURE_CLIENT_ID', value: identityClientId }
         { name: 'REGCTL_SUBSCRIPTION_ID', value: subscription().subscriptionId }
         { name: 'REGCTL_RESOURCE_GROUP_PREFIX', value: 'regctl-' }
+        { name: 'REGCTL_DEFAULT_RESOURCE_GROUP', value: 'regctl' }
         { name: 'ARM_ENDPOINT', value: environment().resourceManager }
         { name: 'ARM_MAX_WRITES_IN_FLIGHT', value: '16' }
         { name: 'ASSET_COPIES_PER_ACCOUNT', value: '8' }

@@ -34,11 +34,18 @@ class ServerCerts:
             self.key_dir.rmdir()
 
 
-def make_certs(sandbox_dir: Path, hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1")) -> ServerCerts:
+def make_certs(
+    sandbox_dir: Path,
+    hosts: tuple[str, ...] = ("127.0.0.1", "localhost", "::1"),
+    *,
+    bundle_name: str = CA_BUNDLE_NAME,
+    organization: str = "regctl sandbox ARM simulator",
+) -> ServerCerts:
+    """A new CA (its bundle at ``sandbox_dir/bundle_name``) and a leaf for ``hosts`` signed by it."""
     sandbox_dir.mkdir(parents=True, exist_ok=True)
-    ca = trustme.CA(organization_name="regctl sandbox ARM simulator")
+    ca = trustme.CA(organization_name=organization)
     leaf = ca.issue_cert(*hosts)
-    ca_bundle = sandbox_dir / CA_BUNDLE_NAME
+    ca_bundle = sandbox_dir / bundle_name
     tmp_bundle = ca_bundle.with_suffix(f".{os.getpid()}.tmp")
     ca.cert_pem.write_to_path(str(tmp_bundle))
     os.replace(tmp_bundle, ca_bundle)

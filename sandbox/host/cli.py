@@ -47,7 +47,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="host instances sharing the port (each binds it with SO_REUSEPORT when more than one)",
     )
     parser.add_argument("--instance", type=int, default=0, help="this instance's index; timers fire in 0 only")
+    parser.add_argument("--https-port", type=int, help="also serve HTTPS on this port (needs --tls-cert, --tls-key)")
+    parser.add_argument("--tls-cert", help="PEM certificate chain of the HTTPS listener")
+    parser.add_argument("--tls-key", help="PEM private key of the HTTPS listener")
     args = parser.parse_args(argv)
+    if args.https_port is not None and not (args.tls_cert and args.tls_key):
+        parser.error("--https-port needs --tls-cert and --tls-key")
     if not 0 <= args.instance < max(1, args.instances):
         parser.error(f"--instance {args.instance} is not one of the {args.instances} instances")
     return args
@@ -118,9 +123,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, request_stop)
     signal.signal(signal.SIGINT, request_stop)
 
-    server = ServerThread(compose(api, admin_app(runtime)), args.host, args.port, shared=args.instances > 1)
+    app = compose(api, admin_app(runtime))
+    shared = args.instances > 1
+    servers = [ServerThread(app, args.host, args.port, shared=shared)]
+    if args.https_port is not None:  # clients that refuse bearer tokens over plain HTTP (azure-core's)
+        # started first: once plain HTTP answers (what `up` waits for), HTTPS does too
+        servers.insert(
+            0, ServerThread(app, args.host, args.https_port, shared=shared, tls=(args.tls_cert, args.tls_key))
+        )
     code = EXIT_OK
-    if server.start(timeout=30):
+    if all(server.start(timeout=30) for server in servers):
         logger.info(
             "host listening on http://%s:%d (app %s, instance %d of %d)",
             args.host,
@@ -129,8 +141,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.instance,
             args.instances,
         )
+        if args.https_port is not None:
+            logger.info("host listening on https://%s:%d too", args.host, args.https_port)
         while not stop.wait(0.5):
-            if not server.alive:
+            if not all(server.alive for server in servers):
                 logger.error("the HTTP server stopped unexpectedly")
                 code = EXIT_HTTP_FAILED
                 break
@@ -139,7 +153,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         code = EXIT_HTTP_FAILED
 
     drained = runtime.stop(options.shutdown_grace_seconds)
-    server.stop(timeout=10)
+    for server in servers:
+        server.stop(timeout=10)
     if not drained:
         logger.warning(
             "invocations still running after %ss; exiting anyway (their messages are redelivered)",

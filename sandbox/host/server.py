@@ -90,10 +90,22 @@ def _shared_socket(host: str, port: int) -> socket.socket:
 class ServerThread:
     """uvicorn on ``host:port`` in a background thread. ``shared``: several host instances serve the port,
     each binding it with ``SO_REUSEPORT`` (Linux), and the kernel spreads connections among them, as the
-    front end of a scaled-out Function App spreads requests among its instances."""
+    front end of a scaled-out Function App spreads requests among its instances. ``tls``: (certificate chain,
+    key) PEM files to serve HTTPS with, as a Function App's front end does."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int, *, shared: bool = False) -> None:
-        config = uvicorn.Config(app, host=host, port=port, log_config=None, lifespan="auto")
+    def __init__(
+        self, app: ASGIApp, host: str, port: int, *, shared: bool = False, tls: tuple[str, str] | None = None
+    ) -> None:
+        certfile, keyfile = tls or (None, None)
+        config = uvicorn.Config(
+            app,
+            host=host,
+            port=port,
+            log_config=None,
+            lifespan="off" if tls else "auto",
+            ssl_certfile=certfile,
+            ssl_keyfile=keyfile,
+        )
         self._server = uvicorn.Server(config)
         self._sockets = [_shared_socket(host, port)] if shared else None
         self._thread = threading.Thread(target=self._run, name="uvicorn", daemon=True)

@@ -65,6 +65,7 @@ def registry_entity(r: RegistryRecord) -> dict[str, Any]:
         "updated_at": r.updated_at,
         "resources": json.dumps(r.resources, separators=(",", ":")),
         "observed_at": r.observed_at or "",  # always present: rows are written in MERGE mode
+        "resource_group": r.resource_group,
     }
 
 
@@ -84,6 +85,7 @@ def registry_record(e: Any) -> RegistryRecord:
         created_at=dt(e["created_at"]),
         updated_at=dt(e["updated_at"]),
         resources=json.loads(e.get("resources") or "{}"),
+        resource_group=str(e.get("resource_group") or ""),
         etag=etag(e),
     )
 

@@ -45,6 +45,7 @@ class CreateRegistry:
     warnings: list[str] = field(default_factory=list)
     idempotency_key: str | None = None
     caller: Principal | None = None
+    resource_group: str | None = None  # the ARM resource group to list it in; None: the configured default
 
     @classmethod
     def from_document(

@@ -97,6 +97,7 @@ class RegistryRecord:
     policy: ReconcilePolicy = ReconcilePolicy.MANAGE
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
+    resource_group: str = ""  # the ARM resource group it is listed in ("" in rows written before there was one)
     resources: dict[str, Any] = field(default_factory=dict)  # last observed, per resource
     drift: list[dict[str, str]] = field(default_factory=list)  # last observed differences from the spec
     observed_at: datetime | None = None

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, ParamSpec, Protocol, TypeVar
 
 from shared.domain.access import Principal, registry_scope
+from shared.domain.arm_resource import DEFAULT_RESOURCE_GROUP
 from shared.domain.commands import (
     CreateRegistry,
     DeleteRegistry,
@@ -155,11 +156,14 @@ class RegistryService:
         dispatcher: Dispatcher,
         lifecycle: OperationLifecycle,
         activity: ActivityLog | None = None,
+        *,
+        default_resource_group: str = DEFAULT_RESOURCE_GROUP,
     ) -> None:
         self._store = store
         self._dispatch = dispatcher
         self._lifecycle = lifecycle
         self._activity: ActivityLog = activity or NoActivityLog()
+        self._default_group = default_resource_group
 
     def _accepted(self, operation: OperationRecord, warnings: list[str]) -> Accepted:
         """A newly accepted operation, kept in the activity log with who asked."""
@@ -180,7 +184,10 @@ class RegistryService:
             if previous is not None:
                 return self._replay(previous, command.warnings)
         operation = _operation(spec.key, OperationKind.CREATE, 1, command.idempotency_key, command.caller)
-        record = RegistryRecord(key=spec.key, name=spec.name, spec=spec.to_document(), operation_id=operation.id)
+        group = command.resource_group or self._default_group
+        record = RegistryRecord(
+            key=spec.key, name=spec.name, spec=spec.to_document(), operation_id=operation.id, resource_group=group
+        )
         # Write first, read only on conflict: the common path costs one store call fewer.
         try:
             self._store.create_registry(record, operation)
@@ -188,15 +195,22 @@ class RegistryService:
             existing = self._store.get_registry(spec.key)
             if exc.code != "RegistryExists" or existing is None:
                 raise
-            return self._create_again(existing, spec, command.warnings)
+            return self._create_again(existing, spec, command.warnings, group)
         context_log(log, registry=spec.key, operation=operation.id, step="submit", region=spec.location).info(
             "accepted create"
         )
         self._enqueue(record, operation)
         return self._accepted(operation, command.warnings)
 
-    def _create_again(self, existing: RegistryRecord, spec: RegistrySpec, warnings: list[str]) -> Accepted:
-        """Creating a registry that exists: the same spec is accepted again (idempotent), another is 409."""
+    def _create_again(self, existing: RegistryRecord, spec: RegistrySpec, warnings: list[str], group: str) -> Accepted:
+        """Creating a registry that exists: the same spec in the same group is accepted again (idempotent),
+        anything else is 409 (names are unique across groups, as Azure's registry names are)."""
+        if (existing.resource_group or self._default_group).lower() != group.lower():
+            raise Conflict(
+                f'registry "{existing.name}" already exists in resource group '
+                f'"{existing.resource_group or self._default_group}"; registry names are unique',
+                code="RegistryExists",
+            )
         if existing.deleting:
             raise Conflict(
                 f'registry "{existing.name}" is being deleted; create it again when that finishes',

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import ssl
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -46,9 +47,10 @@ def _group_gone(pid: int) -> bool:
     return False
 
 
-def _answers(url: str) -> bool:
+def _answers(url: str, ca_bundle: str | None = None) -> bool:
+    context = ssl.create_default_context(cafile=ca_bundle) if ca_bundle else None
     try:
-        with urllib.request.urlopen(url, timeout=2) as response:
+        with urllib.request.urlopen(url, timeout=2, context=context) as response:
             return bool(response.status)
     except OSError:
         return False
@@ -81,6 +83,13 @@ def test_up_provisions_like_infra_and_writes_where_everything_is(running: Sandbo
     tables = {t.name for t in TableServiceClient.from_connection_string(connection).list_tables()}
     assert {"regctlRegistries", "regctlSteps"} <= tables
     assert _answers(info["api"] + "/health")
+    assert info["api_https"] == f"https://127.0.0.1:{running.ports['https']}/api"
+    assert info["arm_api"] == {
+        "endpoint": info["api_https"] + "/arm",
+        "ca_bundle": str(running.sandbox_dir / "api-ca.pem"),
+        "subscription_id": info["arm"]["subscription_id"],
+    }
+    assert _answers(info["api_https"] + "/health", info["arm_api"]["ca_bundle"])  # TLS, trusted by that CA
 
 
 def test_the_host_gets_the_app_settings_and_delivers_queue_messages(running: Sandbox) -> None:
@@ -102,6 +111,7 @@ def test_the_supervisor_restarts_a_host_killed_with_sigkill(running: Sandbox) ->
 
     info = wait_for(restarted, timeout=60, what="a restarted host in sandbox.json", log=running.logs)
     assert _answers(info["api"] + "/health")
+    assert _answers(info["api_https"] + "/health", info["arm_api"]["ca_bundle"])  # the restarted host has its key
     assert "host exited with code -9; restarting it" in (running.log_dir / "up.log").read_text()
 
 

@@ -46,7 +46,7 @@ class CliWorld:
     def __init__(self, arm: FakeArm | None = None, per_poll: int | None = 1) -> None:
         self.world = World(arm)
         self.api = create_api(
-            lambda: self.world.api.service, lambda: {"store": True}, self.world.gate, lambda: self.world.assets
+            lambda: self.world.api.service, lambda: {"store": True}, self.world.gate, assets=lambda: self.world.assets
         )
         self.transfer = FakeTransfer(self.world.data)
         # sent when the CLI sends no Authorization header itself (None: the request goes without one)

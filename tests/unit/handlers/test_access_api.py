@@ -12,6 +12,7 @@ from fastapi.testclient import TestClient
 
 from handlers.auth import PUBLIC, ROUTE_ACTIONS, api_routes
 from handlers.http_api import create_api
+from shared.bootstrap import arm_site
 from shared.domain.access import Principal
 from shared.domain.roles import AZUREML_REGISTRY_USER, CONTRIBUTOR, OWNER, READER
 from tests.unit.services.fake_access import OWNER_ID, OWNER_TOKEN
@@ -34,7 +35,10 @@ ASSET_WRITER = {
 class Api:
     def __init__(self) -> None:
         self.world = World()
-        self.app = create_api(lambda: self.world.api.service, lambda: {"store": True}, self.world.gate)
+        site = arm_site(self.world.container.settings)
+        self.app = create_api(
+            lambda: self.world.api.service, lambda: {"store": True}, self.world.gate, arm=lambda: site
+        )
         self.client = TestClient(self.app, raise_server_exceptions=False)
         self.owner = {"Authorization": f"Bearer {OWNER_TOKEN}"}
 

@@ -24,6 +24,7 @@ from handlers import openapi_docs as docs
 from handlers import problems
 from handlers.access_api import access_router
 from handlers.auth import Gate, authorize_route, caller, require_at
+from handlers.hooks import hooks_router, tickets_router
 from shared.domain.access import registry_scope
 from shared.domain.commands import (
     CreateRegistry,
@@ -40,6 +41,7 @@ from shared.domain.records import OperationRecord, ReconcilePolicy, RegistryReco
 from shared.domain.roles import Action
 from shared.observability import continued
 from shared.services.registries import OperationView, RegistryService
+from shared.services.tickets import TicketService
 
 log = logging.getLogger(__name__)
 
@@ -161,7 +163,14 @@ class TraceRequests:
             await self._app(scope, receive, send)
 
 
-def create_api(services: Callable[[], RegistryService], health: Callable[[], dict[str, bool]], gate: Gate) -> FastAPI:
+def create_api(
+    services: Callable[[], RegistryService],
+    health: Callable[[], dict[str, bool]],
+    gate: Gate,
+    tickets: Callable[[], TicketService] | None = None,
+    webhook_secrets: Callable[[str], list[str]] | None = None,
+) -> FastAPI:
+    """The API; ``tickets`` and ``webhook_secrets`` default to the composition root's (tests hand in theirs)."""
     api = FastAPI(
         title="regctl",
         version="0.1.0",
@@ -285,5 +294,7 @@ def create_api(services: Callable[[], RegistryService], health: Callable[[], dic
 
     api.include_router(router)
     api.include_router(access_router(gate))
+    api.include_router(hooks_router(tickets, webhook_secrets))
+    api.include_router(tickets_router(gate, tickets))
     docs.install(api)
     return api

@@ -12,6 +12,7 @@ from shared.domain.activity import ActivityEntry
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.roles import RoleDefinition
+from shared.domain.tickets import TicketRecord, TicketRef
 from shared.domain.work import Grant, ResourceRef
 
 
@@ -191,3 +192,46 @@ class AccessStore(Protocol):
     def record_activity(self, entry: ActivityEntry) -> None: ...
 
     def list_activity(self, registry: str | None, since: datetime | None, limit: int) -> list[ActivityEntry]: ...
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What a webhook delivery was answered: a duplicate of it gets the same."""
+
+    status: int
+    body: dict[str, Any]
+
+
+class TicketStore(Protocol):
+    """Tickets, the webhook deliveries seen, the operation -> ticket index, and the writes done to tickets
+    (docs/tickets.md). ``save_ticket`` is ETag-checked (``ConcurrentUpdate`` on a lost race; a record without
+    an ETag is inserted, and one already there is a lost race too)."""
+
+    def get_delivery(self, source: str, delivery_id: str) -> DeliveryResult | None: ...
+
+    def save_delivery(self, source: str, delivery_id: str, result: DeliveryResult) -> None:
+        """Keep the first answer to a delivery; a second save of the same id keeps the first."""
+        ...
+
+    def get_ticket(self, source: str, key: str) -> TicketRecord | None: ...
+
+    def save_ticket(self, record: TicketRecord) -> None: ...
+
+    def link_operation(self, operation_id: str, ref: TicketRef) -> None: ...
+
+    def ticket_of(self, operation_id: str) -> TicketRef | None: ...
+
+    def is_written(self, ref: TicketRef, write_id: str) -> bool: ...
+
+    def mark_written(self, ref: TicketRef, write_id: str) -> None: ...
+
+
+class TicketClient(Protocol):
+    """Writing to a ticket system (Jira Cloud REST v3, the ServiceNow Table API). Errors leave as regctl's:
+    ``TransientError`` (with ``retry_after``) for 429, 5xx and no answer; ``PermanentError`` otherwise."""
+
+    def comment(self, ref: TicketRef, text: str) -> None: ...
+
+    def finish(self, ref: TicketRef, succeeded: bool) -> None:
+        """The final transition (Jira, by name) or state (ServiceNow)."""
+        ...

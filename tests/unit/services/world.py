@@ -24,6 +24,7 @@ from shared.ports import GrantSource
 from shared.services.registries import Accepted, OperationView, RegistryService
 from shared.settings import Settings
 from tests.unit.services.fake_access import OWNER_ID, FakeAccessStore, FakeAuthenticator
+from tests.unit.services.fake_tickets import FakeTicketStore, FakeTicketSystem
 from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
 
 MAX_DELIVERIES = 2000
@@ -94,6 +95,8 @@ class World:
         self.arm = arm or FakeArm()
         self.access_store = FakeAccessStore()
         self.authenticator = FakeAuthenticator()
+        self.ticket_store = FakeTicketStore()
+        self.jira = FakeTicketSystem()
         self.container = build(
             SETTINGS,
             store=self.store,
@@ -104,6 +107,8 @@ class World:
             grants=grants,
             access_store=self.access_store,
             authenticator=self.authenticator,
+            ticket_store=self.ticket_store,
+            ticket_clients={"jira": self.jira},
         )
         self.access = self.container.access
         self.gate = Gate(authenticator=lambda: self.authenticator, access=lambda: self.access)

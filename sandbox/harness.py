@@ -32,7 +32,7 @@ from sandbox.entra.tokens import PrincipalType
 from sandbox.processes import SANDBOX_JSON
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-_PORT_NAMES = ("api", "arm", "entra", "blob", "queue", "table")
+_PORT_NAMES = ("api", "arm", "entra", "tickets", "blob", "queue", "table")
 
 
 def free_port() -> int:

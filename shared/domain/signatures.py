@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import hashlib
 import hmac
 from collections.abc import Sequence
@@ -47,9 +48,22 @@ def secret_key(secret: str) -> bytes:
     return secret.encode("utf-8")
 
 
+@functools.lru_cache(maxsize=16)
+def _keyed(secret: str) -> hmac.HMAC:
+    """An HMAC-SHA256 keyed with ``secret``, made once: each signature copies it (the key schedule is done)."""
+    return hmac.new(secret_key(secret), digestmod=hashlib.sha256)
+
+
+def _mac(secret: str, *parts: bytes) -> hmac.HMAC:
+    mac = _keyed(secret).copy()
+    for part in parts:
+        mac.update(part)
+    return mac
+
+
 def hub_signature(secret: str, body: bytes) -> str:
     """The ``X-Hub-Signature`` value Jira sends for ``body``."""
-    return "sha256=" + hmac.new(secret_key(secret), body, hashlib.sha256).hexdigest()
+    return "sha256=" + _mac(secret, body).hexdigest()
 
 
 def verify_hub_signature(secrets: Sequence[str], body: bytes, header: str | None) -> None:
@@ -64,7 +78,7 @@ def verify_hub_signature(secrets: Sequence[str], body: bytes, header: str | None
     given = digest.lower().encode("ascii", "replace")
     matched = False
     for secret in secrets:  # every secret is tried: the time does not tell which one matched
-        expected = hmac.new(secret_key(secret), body, hashlib.sha256).hexdigest().encode("ascii")
+        expected = _mac(secret, body).hexdigest().encode("ascii")
         matched |= hmac.compare_digest(expected, given)
     if not matched:
         raise BadSignature("mismatch")
@@ -72,8 +86,8 @@ def verify_hub_signature(secrets: Sequence[str], body: bytes, header: str | None
 
 def standard_signature(secret: str, webhook_id: str, timestamp: int, body: bytes) -> str:
     """One ``v1,<base64>`` entry of ``webhook-signature`` for this delivery."""
-    content = f"{webhook_id}.{timestamp}.".encode() + body
-    return "v1," + base64.b64encode(hmac.new(secret_key(secret), content, hashlib.sha256).digest()).decode("ascii")
+    digest = _mac(secret, f"{webhook_id}.{timestamp}.".encode(), body).digest()
+    return "v1," + base64.b64encode(digest).decode("ascii")
 
 
 def verify_standard(

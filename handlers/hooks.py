@@ -28,11 +28,12 @@ from handlers import openapi_docs as docs
 from handlers import problems
 from handlers.auth import Gate, authorize_route
 from shared.bootstrap import container
+from shared.domain.access import Principal
 from shared.domain.errors import NotFound
 from shared.domain.signatures import BadSignature, check_jira_freshness, verify_hub_signature, verify_standard
 from shared.domain.tickets import SOURCES, MalformedPayload, TicketRecord
 from shared.observability import context_log
-from shared.services.tickets import Delivery, TicketService
+from shared.services.tickets import TICKET_CALLER_PREFIX, Delivery, TicketService, ticket_link
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,19 @@ def ticket_document(record: TicketRecord) -> dict[str, Any]:
     }
 
 
+def operation_ticket(
+    caller: Principal | None, operation_id: str, tickets: Callable[[], TicketService] | None
+) -> dict[str, str] | None:
+    """The ticket an operation came from (``{source, key, display, url}``), or None. Only operations requested
+    by a ticket's principal (named ``ticket {source} {display}``) are looked up: one read, no more."""
+    if caller is None or caller.type != "ServicePrincipal" or not caller.name.startswith(TICKET_CALLER_PREFIX):
+        return None
+    ref = (tickets or (lambda: container().tickets))().ticket_of(operation_id)
+    if ref is None:
+        return None
+    return {"source": ref.source, "key": ref.key, "display": ref.display, "url": ticket_link(ref)}
+
+
 def hooks_router(
     tickets: Callable[[], TicketService] | None = None,
     secrets: Callable[[str], list[str]] | None = None,
@@ -112,8 +126,13 @@ def hooks_router(
 ) -> APIRouter:
     service = tickets or (lambda: container().tickets)
 
+    parsed: dict[str, list[str]] = {}
+
     def configured(source: str) -> list[str]:
-        return container().settings.webhook_secrets(source)
+        """The source's secrets, parsed once (settings are read once per process)."""
+        if source not in parsed:
+            parsed[source] = container().settings.webhook_secrets(source)
+        return parsed[source]
 
     active = secrets or configured
     router = APIRouter(prefix="/api/hooks")

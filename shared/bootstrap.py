@@ -240,6 +240,9 @@ def build(settings: Settings, **overrides: Any) -> Container:
     ticket_store: TicketStore = overrides.get("ticket_store") or _ticket_store(settings)
     writes = WriteQueue(publisher, settings.ticket_writeback_queue)
     clients = overrides.get("ticket_clients")
+    tickets = TicketService(
+        ticket_store, registries, access, writes, mapping=mapping, progress_seconds=settings.ticket_progress_seconds
+    )
     writeback = TicketWriteBack(
         ticket_store,
         store,
@@ -249,9 +252,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
         retry_base_seconds=settings.retry_base_seconds,
         retry_max_seconds=settings.retry_max_seconds,
         max_attempts=settings.ticket_writeback_max_attempts,
-    )
-    tickets = TicketService(
-        ticket_store, registries, access, writes, mapping=mapping, progress_seconds=settings.ticket_progress_seconds
+        starter=tickets.start,
     )
     return Container(
         settings=settings,

@@ -12,7 +12,7 @@ from shared.domain.activity import ActivityEntry
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.roles import RoleDefinition
-from shared.domain.tickets import TicketRecord, TicketRef
+from shared.domain.tickets import DeliveryResult, TicketRecord, TicketRef
 from shared.domain.work import Grant, ResourceRef
 
 
@@ -194,14 +194,6 @@ class AccessStore(Protocol):
     def list_activity(self, registry: str | None, since: datetime | None, limit: int) -> list[ActivityEntry]: ...
 
 
-@dataclass(frozen=True)
-class DeliveryResult:
-    """What a webhook delivery was answered: a duplicate of it gets the same."""
-
-    status: int
-    body: dict[str, Any]
-
-
 class TicketStore(Protocol):
     """Tickets, the webhook deliveries seen, the operation -> ticket index, and the writes done to tickets
     (docs/tickets.md). ``save_ticket`` is ETag-checked (``ConcurrentUpdate`` on a lost race; a record without
@@ -209,8 +201,14 @@ class TicketStore(Protocol):
 
     def get_delivery(self, source: str, delivery_id: str) -> DeliveryResult | None: ...
 
-    def save_delivery(self, source: str, delivery_id: str, result: DeliveryResult) -> None:
-        """Keep the first answer to a delivery; a second save of the same id keeps the first."""
+    def record_delivery(
+        self, source: str, delivery_id: str, result: DeliveryResult, ticket: TicketRecord | None = None
+    ) -> DeliveryResult | None:
+        """Keep ``result`` as the first answer to a delivery, with ``ticket`` (when given) saved in the same
+        write: a new ticket is one insert that carries the answer (its ``first_delivery``), an existing one
+        an ETag-checked transaction of the delivery row and the ticket. None when stored; the first answer
+        when the delivery was answered before (nothing written); ``ConcurrentUpdate`` when the ticket was
+        made or changed meanwhile (nothing written)."""
         ...
 
     def get_ticket(self, source: str, key: str) -> TicketRecord | None: ...

@@ -45,13 +45,18 @@ class CreateRegistry:
     warnings: list[str] = field(default_factory=list)
     idempotency_key: str | None = None
     caller: Principal | None = None
+    operation_id: str | None = None  # chosen by the caller (a ticket answers it before submitting); else new
 
     @classmethod
     def from_document(
-        cls, document: dict[str, Any], idempotency_key: str | None = None, caller: Principal | None = None
+        cls,
+        document: dict[str, Any],
+        idempotency_key: str | None = None,
+        caller: Principal | None = None,
+        operation_id: str | None = None,
     ) -> CreateRegistry:
         parsed = parse_spec(document)
-        return cls(parsed.spec, parsed.warnings, idempotency_key, caller)
+        return cls(parsed.spec, parsed.warnings, idempotency_key, caller, operation_id)
 
 
 @dataclass(frozen=True)
@@ -61,13 +66,19 @@ class ReplaceRegistry:
     warnings: list[str] = field(default_factory=list)
     idempotency_key: str | None = None
     caller: Principal | None = None
+    operation_id: str | None = None
 
     @classmethod
     def from_document(
-        cls, name: str, document: dict[str, Any], idempotency_key: str | None = None, caller: Principal | None = None
+        cls,
+        name: str,
+        document: dict[str, Any],
+        idempotency_key: str | None = None,
+        caller: Principal | None = None,
+        operation_id: str | None = None,
     ) -> ReplaceRegistry:
         parsed = parse_spec(document)
-        return cls(name, parsed.spec, parsed.warnings, idempotency_key, caller)
+        return cls(name, parsed.spec, parsed.warnings, idempotency_key, caller, operation_id)
 
 
 @dataclass(frozen=True)
@@ -83,12 +94,14 @@ class DeleteRegistry:
     name: str
     idempotency_key: str | None = None
     caller: Principal | None = None
+    operation_id: str | None = None
 
 
 @dataclass(frozen=True)
 class SyncRegistry:
     name: str
     caller: Principal | None = None
+    operation_id: str | None = None
 
 
 @dataclass(frozen=True)

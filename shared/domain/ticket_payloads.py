@@ -66,6 +66,7 @@ def _event(
     text: str | None,
     label_action: str | None = None,
     registry: str = "",
+    created: bool = False,
 ) -> TicketEvent:
     """The event of a ticket whose request is ``text`` (YAML) or a label/variable action on ``registry``."""
     try:
@@ -77,8 +78,8 @@ def _event(
                 raise InvalidSpec(f"a {label_action} request names its registry", [FieldError("registry", "required")])
             request = parse_request({"action": label_action, "registry": registry})
     except InvalidSpec as exc:
-        return TicketEvent(ref, approval, principal, None, problem_text(exc), order)
-    return TicketEvent(ref, approval, principal, request, None, order)
+        return TicketEvent(ref, approval, principal, None, problem_text(exc), order, created)
+    return TicketEvent(ref, approval, principal, request, None, order, created)
 
 
 def jira_event(payload: object, mapping: JiraMapping) -> TicketEvent | str:
@@ -109,7 +110,9 @@ def jira_event(payload: object, mapping: JiraMapping) -> TicketEvent | str:
     registry = _name(fields.get(mapping.registry_field)).strip()
     ref = TicketRef("jira", key, key)
     principal = mapping.principal_for(project)
-    return _event(ref, approval, principal, order, text=text, label_action=label_action, registry=registry)
+    created = kind == "jira:issue_created"
+    action = label_action
+    return _event(ref, approval, principal, order, text=text, label_action=action, registry=registry, created=created)
 
 
 def table_event(payload: object, mapping: TableMapping, source: str) -> TicketEvent | str:
@@ -133,6 +136,8 @@ def table_event(payload: object, mapping: TableMapping, source: str) -> TicketEv
     order = float(count) if isinstance(count, str | int) and str(count).isdigit() else 0.0
     ref = TicketRef(source, sys_id, _name(body.get("number")) or sys_id, table)
     registry = _name(variables.get(mapping.registry_variable)).strip()
+    created = str(count) == "0"  # the Business Rule's insert
     if isinstance(text, str) and text.strip():
-        return _event(ref, approval, mapping.principal_id, order, text=text)
-    return _event(ref, approval, mapping.principal_id, order, text=None, label_action=action, registry=registry)
+        return _event(ref, approval, mapping.principal_id, order, text=text, created=created)
+    principal = mapping.principal_id
+    return _event(ref, approval, principal, order, text=None, label_action=action, registry=registry, created=created)

@@ -1,5 +1,7 @@
 """Write-back to tickets (pure): the queue message of one write, and the texts regctl writes.
 
+The same queue carries ``start``: the ticket action an intake claimed (its request document, action key,
+principal and the operation id the intake answered), for the consumer to submit (shared/services/tickets.py).
 A write is one of ``accepted`` (the request became operation X), ``note`` (invalid, forbidden,
 canceled: why; or done with nothing to run), ``progress`` (a check of which regions finished,
 rescheduled while the operation runs) and ``final`` (the outcome, then the done/failed transition or
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -19,7 +21,7 @@ from shared.domain.messages import SCHEMA_VERSION, bounded_message_id
 from shared.domain.records import StepRecord, StepState
 from shared.domain.tickets import TicketRef
 
-WriteKind = Literal["accepted", "note", "progress", "final"]
+WriteKind = Literal["start", "accepted", "note", "progress", "final"]
 
 
 class TicketWrite(BaseModel):
@@ -37,6 +39,10 @@ class TicketWrite(BaseModel):
     status: str | None = None
     round: int = Field(default=0, ge=0)
     attempt: int = Field(default=0, ge=0)
+    # start only: what to submit, and as whom
+    action: str | None = Field(default=None, max_length=200)
+    request: dict[str, Any] | None = None
+    principal_id: str | None = Field(default=None, max_length=80)
 
     @property
     def ref(self) -> TicketRef:

@@ -17,9 +17,8 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-import yaml
-
 from shared.domain.commands import CreateRegistry
+from shared.domain.documents import load_yaml
 from shared.domain.errors import FieldError, InvalidSpec
 from shared.domain.records import utcnow
 
@@ -29,6 +28,19 @@ ACTIONS = ("apply", "delete", "sync", "grant", "revoke", "promote")
 
 class MalformedPayload(ValueError):
     """A signed delivery whose body is not the shape its source sends (answered 400, nothing stored)."""
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    """What a webhook delivery was answered: a duplicate of it gets the same."""
+
+    status: int
+    body: dict[str, Any]
+
+
+def delivery_key(delivery_id: str) -> str:
+    """The stored key of a delivery id (any characters in, a valid RowKey out)."""
+    return hashlib.sha256(delivery_id.encode("utf-8")).hexdigest()[:48]
 
 
 class Approval(Enum):
@@ -82,6 +94,7 @@ class TicketEvent:
     request: TicketRequest | None = None
     problem: str | None = None  # the request is there but invalid: why
     order: float = 0.0  # newer events of one ticket have larger values (Jira timestamp, ServiceNow sys_mod_count)
+    created: bool = False  # the source says the ticket is new (jira:issue_created, sys_mod_count 0)
 
 
 @dataclass
@@ -99,6 +112,7 @@ class TicketRecord:
     order: float = 0.0
     reported_regions: list[str] = field(default_factory=list)
     progress_at: datetime | None = None
+    first_delivery: tuple[str, DeliveryResult] | None = None  # (delivery_key, answer) of the delivery that made it
     created_at: datetime = field(default_factory=utcnow)
     updated_at: datetime = field(default_factory=utcnow)
     etag: str | None = None
@@ -225,10 +239,11 @@ def parse_request(document: object) -> TicketRequest:
 
 
 def request_from_yaml(text: str) -> TicketRequest:
+    """The request of a ticket's YAML, read as ``/api`` reads a spec (libyaml, alias and size caps)."""
     try:
-        document = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise InvalidSpec(f"the request is not YAML: {str(exc)[:200]}", code="InvalidRequest") from None
+        document = load_yaml(text)
+    except InvalidSpec as exc:
+        raise InvalidSpec(f"the request is not a YAML mapping: {exc.message}", code="InvalidRequest") from None
     return parse_request(document)
 
 

@@ -1,6 +1,7 @@
 """Write-back: acceptance, per-region progress and the outcome of a ticket's operation, on the ticket.
 
-Every write rides the write-back queue (``TicketWrite`` messages) and never touches the operation itself:
+Every write rides the ticket queue (``TicketWrite`` messages) and never touches the operation itself
+(the queue's ``start`` messages go to ``starter``, ``TicketService.start``, with the same retries):
 - ``on_finished`` is an ``OperationEventConsumer`` listener: an operation that belongs to a ticket gets a
   ``final`` write (message id per operation, so duplicate detection drops a re-send);
 - ``handle`` performs one write. Each part of it is recorded once done (``TicketStore.mark_written``)
@@ -15,6 +16,7 @@ Every write rides the write-back queue (``TicketWrite`` messages) and never touc
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
@@ -43,6 +45,7 @@ class TicketWriteBack:
         retry_base_seconds: float,
         retry_max_seconds: float,
         max_attempts: int,
+        starter: Callable[[TicketWrite], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._tickets = tickets
@@ -54,6 +57,7 @@ class TicketWriteBack:
         self._max = retry_max_seconds
         self._max_attempts = max_attempts
         self._clock = clock
+        self._starter = starter
 
     def on_finished(self, event: OperationFinished) -> None:
         ref = self._tickets.ticket_of(event.operation_id)
@@ -67,12 +71,20 @@ class TicketWriteBack:
 
     def handle(self, write: TicketWrite) -> None:
         logger = context_log(log, operation=write.operation_id, step=f"ticket {write.source}:{write.key}")
-        client = self._clients.get(write.source)
-        if client is None:
+        starter, client = self._starter, self._clients.get(write.source)
+        perform: Callable[[], None]
+        if write.write == "start":
+            if starter is None:
+                logger.error("no starter for %s; dropped", write.write_id)
+                return
+            perform = functools.partial(starter, write)
+        elif client is None:
             logger.info("no ticket system is configured for %s; %s not written", write.source, write.write)
             return
+        else:
+            perform = functools.partial(self._perform, write, client)
         try:
-            self._perform(write, client)
+            perform()
         except TransientError as exc:
             if write.attempt + 1 >= self._max_attempts:
                 logger.error("giving up %s after %d attempts (%s)", write.write_id, write.attempt + 1, exc.code)

@@ -7,8 +7,7 @@ import itertools
 from dataclasses import dataclass, field
 
 from shared.domain.errors import ConcurrentUpdate, TransientError
-from shared.domain.tickets import TicketRecord, TicketRef
-from shared.ports import DeliveryResult
+from shared.domain.tickets import DeliveryResult, TicketRecord, TicketRef, delivery_key
 
 
 class FakeTicketStore:
@@ -22,8 +21,26 @@ class FakeTicketStore:
     def get_delivery(self, source: str, delivery_id: str) -> DeliveryResult | None:
         return self.deliveries.get((source, delivery_id))
 
-    def save_delivery(self, source: str, delivery_id: str, result: DeliveryResult) -> None:
-        self.deliveries.setdefault((source, delivery_id), result)
+    def record_delivery(
+        self, source: str, delivery_id: str, result: DeliveryResult, ticket: TicketRecord | None = None
+    ) -> DeliveryResult | None:
+        """As the table store: a new ticket is one insert carrying the answer inline (no delivery row);
+        otherwise the delivery row and the ETag-checked ticket together, or nothing."""
+        if ticket is not None and ticket.etag is None:
+            ticket.first_delivery = (delivery_key(delivery_id), result)
+            try:
+                self.save_ticket(ticket)
+            except ConcurrentUpdate:
+                ticket.first_delivery = None
+                raise
+            return None
+        first = self.deliveries.get((source, delivery_id))
+        if first is not None:
+            return first
+        if ticket is not None:
+            self.save_ticket(ticket)
+        self.deliveries[(source, delivery_id)] = result
+        return None
 
     def get_ticket(self, source: str, key: str) -> TicketRecord | None:
         found = self.tickets.get((source, key))

@@ -159,6 +159,15 @@ class TicketWorld:
                 return
         raise AssertionError("the queues did not drain")
 
+    def run_starts(self) -> None:
+        """Hand the queued ``start`` messages (the intake's claimed actions) to the consumer."""
+        queue = self.world.container.settings.ticket_writeback_queue
+        for message in [m for m in self.world.publisher.sent if m.queue == queue]:
+            write = TicketWrite.model_validate_json(message.body)
+            if write.write == "start":
+                self.world.publisher.sent.remove(message)
+                self.world.container.ticket_writeback.handle(write)
+
     def run_event(self) -> None:
         """Hand the oldest OperationFinished to the consumer (and so to the write-back listener)."""
         event = OperationFinished.model_validate_json(self.world.publisher.events.pop(0).body)

@@ -17,6 +17,7 @@ def test_the_ticket_api_down_for_the_whole_operation_gets_every_write_once_after
     operation_id = tw.jira(jira_issue(status="Approved")).json()["operation"].rsplit("/", 1)[-1]
     delays: list[float] = []
     queue = tw.world.container.settings.ticket_writeback_queue
+    tw.run_starts()  # the operation starts from the ticket queue, the ticket system not needed
     for _ in range(3000):  # run the operation to its end with the ticket system down
         message = next((m for m in tw.world.publisher.sent if m.queue != queue), None)
         if message is None and not tw.world.publisher.events:
@@ -50,6 +51,7 @@ def test_the_ticket_api_down_for_the_whole_operation_gets_every_write_once_after
 def test_a_redelivered_write_posts_nothing_twice():
     tw = TicketWorld()
     tw.jira(jira_issue(status="Approved"))
+    tw.run_starts()
     accepted = next(w for w in tw.writes_queued() if w.write == "accepted")
     tw.run()
     before = list(tw.world.jira.comments)
@@ -61,6 +63,7 @@ def test_a_redelivered_write_posts_nothing_twice():
 def test_progress_is_commented_at_most_once_a_minute_per_ticket():
     tw = TicketWorld()
     operation_id = tw.jira(jira_issue(status="Approved")).json()["operation"].rsplit("/", 1)[-1]
+    tw.run_starts()  # the operation starts from the ticket queue
     writeback = tw.world.container.ticket_writeback
     record = tw.world.ticket_store.tickets[("jira", "REG-1")]
     record.reported_regions, record.progress_at = ["eastus"], utcnow() - timedelta(seconds=10)

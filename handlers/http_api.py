@@ -24,7 +24,7 @@ from handlers import openapi_docs as docs
 from handlers import problems
 from handlers.access_api import access_router
 from handlers.auth import Gate, authorize_route, caller, require_at
-from handlers.hooks import hooks_router, tickets_router
+from handlers.hooks import hooks_router, operation_ticket, tickets_router
 from shared.domain.access import registry_scope
 from shared.domain.commands import (
     CreateRegistry,
@@ -284,7 +284,12 @@ def create_api(
         "/operations/{operation_id}", summary="An operation and its steps", responses=docs.problems(404, 422, 503)
     )
     def get_operation(operation_id: str) -> dict[str, Any]:
-        return operation_document(services().operation(operation_id))
+        view = services().operation(operation_id)
+        document = operation_document(view)
+        ticket = operation_ticket(view.operation.requested_by, operation_id, tickets)
+        if ticket is not None:
+            document["ticket"] = ticket
+        return document
 
     @router.get("/health", summary="Liveness of the store, the queue and the ARM credential")
     def get_health() -> JSONResponse:

@@ -6,10 +6,11 @@ parked, as ``bench.api`` does, so the request path is measured alone), gives the
 approved ``Registry Request`` issue (a three-region YAML in an ADF code block), signed with the sandbox's
 Jira webhook secret (``X-Hub-Signature``) under a new ``X-Atlassian-Webhook-Identifier``; a share
 ``--duplicates`` of the sends re-sends the client's previous delivery (same identifier and body), as Jira
-retries do. Each new delivery verifies the signature, maps the ticket, claims it, creates the registry as
-the ticket's principal (one registry insert, one queue send), links the operation and enqueues two
-write-backs; a duplicate is one delivery-row read. Then the same clients, for the same time, call
-``RegistryService.create`` directly (``bench.api``'s ceiling). One JSON object on the last line of stdout:
+retries do. Each new delivery verifies the signature, maps the ticket and keeps the claim and its answer
+in one insert (the event says the ticket is new), then sends one ``start`` message (the consumer, parked
+here, would create the registry); a duplicate is the refused insert, one read and the start re-sent.
+Then the same clients, for the same time, call ``RegistryService.create`` directly (``bench.api``'s
+ceiling). One JSON object on the last line of stdout:
 
 - ``accepted_per_s``: deliveries answered 202 (new) or 200 (duplicate) per second; ``p50_ms``/``p99_ms``;
 - ``duplicate_ratio``: duplicates sent / all sent; ``duplicates_answered_200``: whether each got 200 with

@@ -1,7 +1,7 @@
 """Run every benchmark and write docs/performance.md: each figure against its goal (issue 6).
 
 ``python -m bench`` (``make bench``) runs, one after another and each as its own process with its own
-sandbox: ``provision`` (10 regions), ``api``, ``sync``, ``burst`` (100 x 5 under ARM throttling) and
+sandbox: ``provision`` (10 regions), ``api``, ``hooks``, ``sync``, ``burst`` (100 x 5 under ARM throttling) and
 ``arm_gets``. Each prints one JSON object as its last line of stdout (progress goes to stderr and is
 passed through); this collects them, prints a summary to stderr, writes the page, and prints all results
 as one JSON object on its last line. ``--only NAME`` (repeatable) runs a subset; ``--quick`` runs smaller
@@ -151,6 +151,32 @@ BENCHMARKS = [
             "ratio_to_ceiling",
             "cpu_ms_per_request",
             "other_cpu_share",
+        ],
+    ),
+    Benchmark(
+        name="hooks",
+        what="signed Jira webhooks (a share of them duplicates) from concurrent senders against the store+queue "
+        "ceiling of bench.api",
+        args=["--seconds", "15", "--clients", "8", "--azurite-memory"],
+        quick_args=["--seconds", "3", "--clients", "8", "--warmup", "1", "--azurite-memory"],
+        timeout=600,
+        goals=[
+            Goal("`p99_ms` <= 100", lambda r: r.get("p99_ms"), lambda r: _num(r, "p99_ms") <= 100),
+            Goal(
+                "`ratio_to_ceiling` >= 0.7",
+                lambda r: r.get("ratio_to_ceiling"),
+                lambda r: _num(r, "ratio_to_ceiling") >= 0.7,
+            ),
+        ],
+        figures=[
+            "clients",
+            "accepted_per_s",
+            "p50_ms",
+            "errors",
+            "duplicate_ratio",
+            "duplicates_answered_200",
+            "ceiling_ops_per_s",
+            "ceiling_p99_ms",
         ],
     ),
     Benchmark(

@@ -13,7 +13,8 @@ action is checked:
 ``authorize_route`` runs before every handler of the API router: it authenticates (401 with
 ``WWW-Authenticate: Bearer`` when there is no valid identity), applies the route's rule, and leaves the
 caller on ``request.state.principal``. A route missing from the table is refused (fail closed), and a
-test enumerates the app's routes against this table. ``PUBLIC`` routes need no identity.
+test enumerates the app's routes against this table. ``PUBLIC`` routes need no identity; among them,
+``SIGNED_ROUTES`` authenticate each delivery by its signature.
 """
 
 from __future__ import annotations
@@ -43,7 +44,11 @@ class Rule(Enum):
     ANYWHERE = "anywhere"
 
 
-PUBLIC = frozenset(
+#: Routes authenticated by a webhook signature instead of a bearer token (handlers/hooks.py): no identity,
+#: no action; a delivery that is not validly signed gets 401 there.
+SIGNED_ROUTES = frozenset({"/api/hooks/jira", "/api/hooks/servicenow", "/api/hooks/std"})
+
+PUBLIC = SIGNED_ROUTES | frozenset(
     {
         "/api/health",
         "/api/docs",
@@ -93,6 +98,7 @@ ROUTE_ACTIONS: dict[tuple[str, str], tuple[str, Rule]] = {
     ("GET", _ARM_SUBSCRIPTION + _ARM_PROVIDER + "/registries"): (Action.REGISTRIES_READ, Rule.IN_HANDLER),
     ("GET", _ARM_OPERATIONS + "/registryOperationsStatus/{operation_id}"): (Action.REGISTRIES_READ, Rule.OPERATION),
     ("GET", _ARM_OPERATIONS + "/registryOperationResults/{operation_id}"): (Action.REGISTRIES_READ, Rule.OPERATION),
+    ("GET", "/api/tickets/{source}/{key}"): (Action.REGISTRIES_READ, Rule.ROOT),
 }
 
 
@@ -201,4 +207,14 @@ def require_on_registry(gate: Gate, principal: Principal, action: str, registry:
     gate.access().require_registry(principal, action, registry)
 
 
-__all__ = ["PUBLIC", "ROUTE_ACTIONS", "Gate", "Rule", "api_routes", "authorize_route", "caller", "registry_scope"]
+__all__ = [
+    "PUBLIC",
+    "ROUTE_ACTIONS",
+    "SIGNED_ROUTES",
+    "Gate",
+    "Rule",
+    "api_routes",
+    "authorize_route",
+    "caller",
+    "registry_scope",
+]

@@ -29,6 +29,7 @@ from handlers.assets_api import assets_router
 from handlers.auth import Gate, authorize_route, caller, require_at
 from handlers.bodies import read_document
 from handlers.console_site import CONSOLE_DIR, ConsoleConfig, console_router
+from handlers.hooks import hooks_router, operation_ticket, tickets_router
 from shared.domain.access import registry_scope
 from shared.domain.arm_resource import ArmSite
 from shared.domain.commands import (
@@ -47,6 +48,7 @@ from shared.domain.roles import Action
 from shared.observability import continued
 from shared.services.assets import AssetService
 from shared.services.registries import OperationView, RegistryService
+from shared.services.tickets import TicketService
 
 log = logging.getLogger(__name__)
 
@@ -148,6 +150,18 @@ def _no_assets() -> AssetService:
     raise RuntimeError("this app was built without the asset service")
 
 
+def _install_errors(api: FastAPI) -> None:
+    """problem+json for every error (ARM's envelope under ``/api/arm``), and the trace of each request."""
+    api.add_exception_handler(Unauthenticated, arm_aware(problems.unauthenticated))
+    api.add_exception_handler(RequestError, arm_aware(problems.request_error))
+    api.add_exception_handler(RequestValidationError, arm_aware(problems.validation_error))
+    api.add_exception_handler(StarletteHTTPException, arm_aware(problems.http_error))
+    for unavailable in problems.UNAVAILABLE_ERRORS:
+        api.add_exception_handler(unavailable, arm_aware(problems.unavailable))
+    api.add_exception_handler(Exception, arm_aware(problems.unexpected_error))
+    api.add_middleware(TraceRequests)
+
+
 def create_api(
     services: Callable[[], RegistryService],
     health: Callable[[], dict[str, bool]],
@@ -157,9 +171,12 @@ def create_api(
     arm: Callable[[], ArmSite] | None = None,
     console: Callable[[], ConsoleConfig] | None = None,
     console_dir: Path = CONSOLE_DIR,
+    tickets: Callable[[], TicketService] | None = None,
+    webhook_secrets: Callable[[str], list[str]] | None = None,
 ) -> FastAPI:
     """The API; with ``arm``, the Azure-compatible surface under ``/api/arm`` too (handlers/arm_api.py); with
-    ``console``, the web console's files and sign-in settings at ``/console``."""
+    ``console``, the web console's files and sign-in settings at ``/console``. ``tickets`` and
+    ``webhook_secrets`` default to the composition root's (tests hand in theirs)."""
     api = FastAPI(
         title="regctl",
         version="0.1.0",
@@ -168,14 +185,7 @@ def create_api(
         docs_url="/api/docs",
         redoc_url=None,
     )
-    api.add_exception_handler(Unauthenticated, arm_aware(problems.unauthenticated))
-    api.add_exception_handler(RequestError, arm_aware(problems.request_error))
-    api.add_exception_handler(RequestValidationError, arm_aware(problems.validation_error))
-    api.add_exception_handler(StarletteHTTPException, arm_aware(problems.http_error))
-    for unavailable in problems.UNAVAILABLE_ERRORS:
-        api.add_exception_handler(unavailable, arm_aware(problems.unavailable))
-    api.add_exception_handler(Exception, arm_aware(problems.unexpected_error))
-    api.add_middleware(TraceRequests)
+    _install_errors(api)
 
     router = APIRouter(prefix="/api", dependencies=[Depends(authorize_route(gate))])
 
@@ -287,7 +297,12 @@ def create_api(
         "/operations/{operation_id}", summary="An operation and its steps", responses=docs.problems(404, 422, 503)
     )
     def get_operation(operation_id: str) -> dict[str, Any]:
-        return operation_document(services().operation(operation_id))
+        view = services().operation(operation_id)
+        document = operation_document(view)
+        ticket = operation_ticket(view.operation.requested_by, operation_id, tickets)
+        if ticket is not None:
+            document["ticket"] = ticket
+        return document
 
     @router.get("/health", summary="Liveness of the store, the queue and the ARM credential")
     def get_health() -> JSONResponse:
@@ -295,12 +310,11 @@ def create_api(
         ok = all(checks.values())
         return JSONResponse({"status": "ok" if ok else "degraded", "checks": checks}, status_code=200 if ok else 503)
 
-    api.include_router(router)
-    api.include_router(access_router(gate))
-    api.include_router(assets_router(gate, assets))
-    if arm is not None:
-        api.include_router(arm_router(services, gate, arm))
-    if console is not None:
-        api.include_router(console_router(console, console_dir))
+    routers = [router, access_router(gate), assets_router(gate, assets)]
+    routers += [hooks_router(tickets, webhook_secrets), tickets_router(gate, tickets)]
+    routers += [arm_router(services, gate, arm)] if arm is not None else []
+    routers += [console_router(console, console_dir)] if console is not None else []
+    for included in routers:
+        api.include_router(included)
     docs.install(api)
     return api

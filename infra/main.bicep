@@ -46,6 +46,18 @@ param consoleScopes string = 'api://regctl/user_impersonation'
 @description('NCRONTAB schedule of the region-sync timer.')
 param regionSyncSchedule string = '0 */30 * * * *'
 
+@description('Jira Cloud site for ticket write-back (https://{site}.atlassian.net); empty: none.')
+param jiraBaseUrl string = ''
+
+@description('Email of the Jira account that writes back (its API token is the Key Vault secret jira-api-token).')
+param jiraUserEmail string = ''
+
+@description('ServiceNow instance for ticket write-back (https://{instance}.service-now.com); empty: none.')
+param servicenowInstanceUrl string = ''
+
+@description('ServiceNow user that writes back (its password is the Key Vault secret servicenow-password).')
+param servicenowUser string = ''
+
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = { 'azd-env-name': environmentName, app: 'regctl' }
 
@@ -71,6 +83,13 @@ module state 'app/storage.bicep' = {
   name: 'storage'
   scope: rg
   params: { name: 'stregctl${resourceToken}', location: location, tags: tags }
+}
+
+// Ticketing secrets (webhook secrets, Jira API token, ServiceNow password): set them in this vault (docs/tickets.md).
+module vault 'app/keyvault.bicep' = {
+  name: 'keyvault'
+  scope: rg
+  params: { name: 'kv-regctl-${take(resourceToken, 13)}', location: location, tags: tags, principalId: identity.outputs.principalId }
 }
 
 module monitoring 'app/monitoring.bicep' = {
@@ -105,6 +124,12 @@ module api 'app/functions.bicep' = {
     consoleClientId: consoleClientId
     consoleAuthority: '${environment().authentication.loginEndpoint}${tenant().tenantId}'
     consoleScopes: consoleScopes
+    ticketWritebackQueueName: messaging.outputs.ticketWritebackQueueName
+    keyVaultName: vault.outputs.name
+    jiraBaseUrl: jiraBaseUrl
+    jiraUserEmail: jiraUserEmail
+    servicenowInstanceUrl: servicenowInstanceUrl
+    servicenowUser: servicenowUser
   }
 }
 

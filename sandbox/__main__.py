@@ -5,6 +5,7 @@ Commands:
   arm   run the ARM simulator in the foreground (docs/sandbox.md)
   entra run the Entra ID stand-in in the foreground (docs/sandbox.md)
   token print an access token of the running sandbox's Entra stand-in
+  tickets run the ticketing simulator (Jira, ServiceNow) in the foreground (docs/tickets.md)
   host  run the local functions host in the foreground (docs/sandbox-host.md)
 
 Each command is one ``add_parser`` + one ``_cmd_*`` function, so more (e.g. ``up``) slot in beside it.
@@ -22,6 +23,7 @@ from sandbox.arm.azurite import DEFAULT_POOL_SIZE
 from sandbox.arm.config import DEFAULT_SUBSCRIPTION_ID, Settings
 from sandbox.arm.server import ServerOptions, run, sandbox_dir_from_env
 from sandbox.entra.cli import add_entra, add_token
+from sandbox.tickets.server import add_tickets
 
 
 def _positive_float(text: str) -> float:
@@ -111,6 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
         _add_arm,
         add_entra,
         add_token,
+        add_tickets,
     ]
     for add in adders:
         add(sub)

@@ -34,7 +34,7 @@ from sandbox.processes import SANDBOX_JSON
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: ``blob-proxy`` serves the simulated storage accounts' blob endpoints; ``blob`` is Azurite's own port;
 #: ``https`` is the API over TLS.
-_PORT_NAMES = ("api", "https", "arm", "entra", "blob", "queue", "table", "blob-proxy")
+_PORT_NAMES = ("api", "https", "arm", "entra", "tickets", "blob", "queue", "table", "blob-proxy")
 
 
 def free_port() -> int:

@@ -1,4 +1,5 @@
-"""``python -m sandbox up``: Azurite, the ARM simulator, the Entra stand-in and the functions host, together.
+"""``python -m sandbox up``: Azurite, the ARM simulator, the Entra stand-in, the ticketing simulator and the
+functions host, together.
 
 Order: Azurite (with the pool of accounts behind the simulated storage accounts' blob endpoints, see
 ``sandbox/arm/azurite.py``), the ARM simulator (which serves those blob endpoints too, on
@@ -55,9 +56,12 @@ from sandbox.processes import (
     wait_until,
     write_json_atomically,
 )
+from sandbox.tickets.server import DEFAULT_PORT as TICKETS_PORT
+from sandbox.tickets.server import TICKETS_JSON
 from shared.adapters.access_tables import TableAccessStore
 from shared.adapters.asset_tables import TableAssetStore
 from shared.adapters.tables import TableStateStore
+from shared.adapters.ticket_tables import TableTicketStore
 from shared.settings import Settings
 
 logger = logging.getLogger("sandbox.up")
@@ -89,6 +93,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--https-port", type=int, default=7072, help="the host's HTTPS listener (sandbox CA)")
     parser.add_argument("--arm-port", type=int, default=8443)
     parser.add_argument("--entra-port", type=int, default=entra_config.DEFAULT_PORT)
+    parser.add_argument("--tickets-port", type=int, default=TICKETS_PORT)
     parser.add_argument("--blob-port", type=int, default=10000)
     parser.add_argument("--queue-port", type=int, default=10001)
     parser.add_argument("--table-port", type=int, default=10002)
@@ -157,6 +162,21 @@ def auth_environment(identity: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
+def ticketing_environment(ticketing: Mapping[str, Any]) -> dict[str, str]:
+    """The app settings that make the host verify the ticketing simulator's webhooks and write back to it."""
+    return {
+        "JIRA_WEBHOOK_SECRETS": str(ticketing["jira"]["webhook_secret"]),
+        "SERVICENOW_WEBHOOK_SECRETS": str(ticketing["servicenow"]["webhook_secret"]),
+        "STD_WEBHOOK_SECRETS": str(ticketing["std"]["webhook_secret"]),
+        "JIRA_BASE_URL": str(ticketing["jira"]["base_url"]),
+        "JIRA_USER_EMAIL": str(ticketing["jira"]["user"]),
+        "JIRA_API_TOKEN": str(ticketing["jira"]["token"]),
+        "SERVICENOW_INSTANCE_URL": str(ticketing["servicenow"]["base_url"]),
+        "SERVICENOW_USER": str(ticketing["servicenow"]["user"]),
+        "SERVICENOW_PASSWORD": str(ticketing["servicenow"]["password"]),
+    }
+
+
 def host_environment(
     base: Mapping[str, str],
     *,
@@ -164,6 +184,7 @@ def host_environment(
     connection: str,
     overrides: Mapping[str, str],
     identity: Mapping[str, Any] | None = None,
+    ticketing: Mapping[str, Any] | None = None,
 ) -> tuple[dict[str, str], Settings]:
     """The host's app settings, validated by the app's own Settings class.
 
@@ -187,6 +208,8 @@ def host_environment(
     )
     if identity is not None:
         env.update(auth_environment(identity))
+    if ticketing is not None:
+        env.update(ticketing_environment(ticketing))
     env.update(overrides)
     settings = Settings.model_validate(env)
     for field in (*queue_fields(), "region_sync_schedule", "outbox_relay_schedule"):
@@ -209,6 +232,7 @@ def provision(connection: str, settings: Settings, extra_queues: Sequence[str] =
     names = TableStateStore(tables, settings.table_prefix).table_names()
     names += TableAccessStore(tables, settings.table_prefix).table_names()
     names += TableAssetStore(tables, settings.table_prefix).table_names()
+    names += TableTicketStore(tables, settings.table_prefix).table_names()
     for table in names:
         tables.create_table_if_not_exists(table)
     return queues
@@ -270,6 +294,7 @@ class Supervisor:
         self.azurite: Azurite | None = None
         self.arm: Child | None = None
         self.entra: Child | None = None
+        self.tickets: Child | None = None
         self.hosts: list[HostInstance] = []
         self.info: dict[str, Any] = {}
         self._logs: list[IO[bytes]] = []
@@ -324,15 +349,35 @@ class Supervisor:
         entra_argv = [sys.executable, "-m", "sandbox", "entra", "--port", str(args.entra_port)]
         self.entra = Child("entra", entra_argv, child_env, self._log("entra"))
         self.entra.start()
+        tickets_json = self.sandbox_dir / TICKETS_JSON
+        tickets_json.unlink(missing_ok=True)
+        tickets_argv = [sys.executable, "-m", "sandbox", "tickets", "--port", str(args.tickets_port)]
+        tickets_argv += ["--hook-url", f"{self.api}/hooks"]
+        if args.time_scale is not None:
+            tickets_argv += ["--time-scale", str(args.time_scale)]
+        self.tickets = Child("tickets", tickets_argv, child_env, self._log("tickets"))
+        self.tickets.start()
         wait_until(lambda: self._check_alive() and _read_json(arm_json) is not None, timeout, self.stop, "ARM")
         wait_until(
             lambda: self._check_alive() and _read_json(entra_json) is not None, timeout, self.stop, "the Entra stand-in"
         )
+        wait_until(
+            lambda: self._check_alive() and _read_json(tickets_json) is not None,
+            timeout,
+            self.stop,
+            "the ticketing simulator",
+        )
         arm = _read_json(arm_json) or {}
+        ticketing = {key: value for key, value in (_read_json(tickets_json) or {}).items() if key != "pid"}
         identity = {key: value for key, value in (_read_json(entra_json) or {}).items() if key != "pid"}
         connection = self.azurite.connection_string
         host_env, settings = host_environment(
-            child_env, arm=arm, connection=connection, overrides=parse_env_pairs(args.env), identity=identity
+            child_env,
+            arm=arm,
+            connection=connection,
+            overrides=parse_env_pairs(args.env),
+            identity=identity,
+            ticketing=ticketing,
         )
         provision(connection, settings, args.queue)
         host_argv = [sys.executable, "-m", "sandbox.host", "--app", args.app, "--app-dir", args.app_dir]
@@ -361,6 +406,7 @@ class Supervisor:
             },
             "arm": {key: arm.get(key) for key in ("endpoint", "blob_endpoint", "ca_bundle", "subscription_id")},
             "identity": identity,
+            "ticketing": ticketing,
             "azurite": {
                 "blob": self.azurite.blob_endpoint,
                 "queue": self.azurite.queue_endpoint,
@@ -375,7 +421,7 @@ class Supervisor:
 
     def _check_alive(self) -> bool:
         """Raise if a service died while starting; restarting the host is only for after startup."""
-        for child in (self.arm, self.entra, *(instance.child for instance in self.hosts)):
+        for child in (self.arm, self.entra, self.tickets, *(instance.child for instance in self.hosts)):
             if child is not None and child.exit_code() is not None:
                 raise SandboxError(f"{child.name} exited with code {child.exit_code()} while starting")
         if self.azurite is not None and not self.azurite.alive():
@@ -385,16 +431,19 @@ class Supervisor:
     def _write_info(self) -> None:
         """``pids``: ``host`` is the first host instance, ``host1``... the others."""
         assert self.azurite is not None and self.arm is not None and self.entra is not None
+        assert self.tickets is not None
         hosts = {instance.child.name: instance.child.pid for instance in self.hosts}
-        services = {"arm": self.arm.pid, "entra": self.entra.pid, "azurite": self.azurite.pid}
+        services = {"arm": self.arm.pid, "entra": self.entra.pid, "tickets": self.tickets.pid}
+        services["azurite"] = self.azurite.pid
         self.info["pids"] = {**hosts, **services, "up": os.getpid()}
         write_json_atomically(self.sandbox_dir / SANDBOX_JSON, self.info)
 
     def _supervise(self) -> int:
         assert self.azurite is not None and self.arm is not None and self.entra is not None
+        stand_ins = [self.arm, self.entra, *([self.tickets] if self.tickets is not None else [])]
         while not self.stop.wait(0.5):
             self._apply_azurite_wish()
-            stand_ins_died = self.arm.exit_code() is not None or self.entra.exit_code() is not None
+            stand_ins_died = any(child.exit_code() is not None for child in stand_ins)
             if (self._azurite_up and not self.azurite.alive()) or stand_ins_died:
                 logger.error("azurite, the ARM simulator or the Entra stand-in died; stopping the sandbox")
                 return 1
@@ -460,7 +509,7 @@ class Supervisor:
             thread.start()
         for thread in stoppers:
             thread.join()
-        for stand_in in (self.arm, self.entra):
+        for stand_in in (self.arm, self.entra, self.tickets):
             if stand_in is not None:
                 stand_in.stop(timeout=10)
         if self.azurite is not None:

@@ -14,7 +14,18 @@ from azure.identity import DefaultAzureCredential
 from shared.adapters.credentials import StaticTokenCredential
 from shared.domain.arm_resource import ArmSite
 from shared.domain.kinds import KINDS
-from shared.ports import AccessStore, ArmGateway, AssetStore, Authenticator, DataPlane, MessagePublisher, StateStore
+from shared.domain.ticket_mapping import Mapping, load_mapping
+from shared.ports import (
+    AccessStore,
+    ArmGateway,
+    AssetStore,
+    Authenticator,
+    DataPlane,
+    MessagePublisher,
+    StateStore,
+    TicketClient,
+    TicketStore,
+)
 from shared.services.access import AccessService
 from shared.services.asset_ledger import AssetLedger
 from shared.services.assets import AssetConfig, AssetService
@@ -26,6 +37,8 @@ from shared.services.region_sync import RegionSync
 from shared.services.registries import RegistryService
 from shared.services.retry import RetryPolicy
 from shared.services.steps import StepRunner
+from shared.services.ticket_writeback import TicketWriteBack
+from shared.services.tickets import TicketService, WriteQueue
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -51,6 +64,8 @@ class Container:
     reconciler: Reconciler
     steps: StepRunner
     region_sync: RegionSync
+    tickets: TicketService
+    ticket_writeback: TicketWriteBack
 
 
 def _credential(settings: Settings) -> TokenCredential:
@@ -120,6 +135,40 @@ def _asset_store(settings: Settings) -> AssetStore:
     return TableAssetStore(_table_service(settings), settings.table_prefix)
 
 
+def _ticket_store(settings: Settings) -> TicketStore:
+    from shared.adapters.ticket_tables import TableTicketStore  # noqa: PLC0415
+
+    return TableTicketStore(_table_service(settings), settings.table_prefix)
+
+
+def ticket_mapping(settings: Settings) -> Mapping:
+    """The ticket mapping of ``TICKET_MAPPING_FILE``, or the built-in defaults."""
+    if not settings.ticket_mapping_file:
+        return load_mapping(None)
+    with open(settings.ticket_mapping_file, encoding="utf-8") as handle:
+        return load_mapping(handle.read())
+
+
+def _ticket_clients(settings: Settings, mapping: Mapping) -> dict[str, TicketClient]:
+    from shared.adapters.ticket_clients import (  # noqa: PLC0415
+        JiraClient,
+        JsonHttp,
+        ServiceNowClient,
+        authorization,
+    )
+
+    clients: dict[str, TicketClient] = {}
+    if settings.jira_base_url:
+        auth = authorization(settings.jira_user_email, settings.jira_api_token)
+        http = JsonHttp(settings.jira_base_url, auth, "jira")
+        clients["jira"] = JiraClient(http, mapping.jira.done_status, mapping.jira.failed_status)
+    if settings.servicenow_instance_url:
+        auth = authorization(settings.servicenow_user, settings.servicenow_password)
+        http = JsonHttp(settings.servicenow_instance_url, auth, "servicenow")
+        clients["servicenow"] = ServiceNowClient(http, mapping.servicenow.done_state, mapping.servicenow.failed_state)
+    return clients
+
+
 def _authenticator(settings: Settings) -> Authenticator:
     from shared.adapters.identity import authenticator_from_settings  # noqa: PLC0415
 
@@ -148,7 +197,8 @@ def build(settings: Settings, **overrides: Any) -> Container:
     """Every dependency from ``settings``; ``overrides`` replace any of ``credential``, ``store``, ``arm``,
     ``data_plane``, ``publisher``, ``access_store`` and ``authenticator`` (the unit tests' fakes), and
     ``kinds`` the kinds of work planned and ``grants`` a GrantSource in place of the access service (the
-    tests' own); everything above them is built on those."""
+    tests' own), ``ticket_store`` and ``ticket_clients`` (source -> TicketClient); everything above them is
+    built on those."""
     unknown = set(overrides) - {
         "credential",
         "store",
@@ -160,6 +210,8 @@ def build(settings: Settings, **overrides: Any) -> Container:
         "publisher",
         "kinds",
         "grants",
+        "ticket_store",
+        "ticket_clients",
     }
     if unknown:
         raise TypeError(f"build() cannot override {sorted(unknown)}")
@@ -219,6 +271,24 @@ def build(settings: Settings, **overrides: Any) -> Container:
     registries = RegistryService(
         store, dispatcher, lifecycle, access, default_resource_group=settings.default_resource_group
     )
+    mapping = ticket_mapping(settings)
+    ticket_store: TicketStore = overrides.get("ticket_store") or _ticket_store(settings)
+    writes = WriteQueue(publisher, settings.ticket_writeback_queue)
+    clients = overrides.get("ticket_clients")
+    tickets = TicketService(
+        ticket_store, registries, access, writes, mapping=mapping, progress_seconds=settings.ticket_progress_seconds
+    )
+    writeback = TicketWriteBack(
+        ticket_store,
+        store,
+        clients if clients is not None else _ticket_clients(settings, mapping),
+        writes,
+        progress_seconds=settings.ticket_progress_seconds,
+        retry_base_seconds=settings.retry_base_seconds,
+        retry_max_seconds=settings.retry_max_seconds,
+        max_attempts=settings.ticket_writeback_max_attempts,
+        starter=tickets.start,
+    )
     return Container(
         settings=settings,
         credential=credential,
@@ -233,11 +303,13 @@ def build(settings: Settings, **overrides: Any) -> Container:
         publisher=publisher,
         dispatcher=dispatcher,
         lifecycle=lifecycle,
-        operation_events=OperationEventConsumer(store),
+        operation_events=OperationEventConsumer(store, [writeback.on_finished]),
         registries=registries,
         reconciler=reconciler,
         steps=StepRunner(store, Actuator(arm, data_plane), dispatcher, reconciler, lifecycle=lifecycle, policy=policy),
         region_sync=RegionSync(store, arm, registries, reconciler),
+        tickets=tickets,
+        ticket_writeback=writeback,
     )
 
 

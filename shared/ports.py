@@ -14,6 +14,7 @@ from shared.domain.manifest import BlobListing
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.roles import RoleDefinition
+from shared.domain.tickets import DeliveryResult, TicketRecord, TicketRef
 from shared.domain.work import Grant, ResourceRef
 
 
@@ -245,3 +246,44 @@ class AccessStore(Protocol):
     def record_activity(self, entry: ActivityEntry) -> None: ...
 
     def list_activity(self, registry: str | None, since: datetime | None, limit: int) -> list[ActivityEntry]: ...
+
+
+class TicketStore(Protocol):
+    """Tickets, the webhook deliveries seen, the operation -> ticket index, and the writes done to tickets
+    (docs/tickets.md). ``save_ticket`` is ETag-checked (``ConcurrentUpdate`` on a lost race; a record without
+    an ETag is inserted, and one already there is a lost race too)."""
+
+    def get_delivery(self, source: str, delivery_id: str) -> DeliveryResult | None: ...
+
+    def record_delivery(
+        self, source: str, delivery_id: str, result: DeliveryResult, ticket: TicketRecord | None = None
+    ) -> DeliveryResult | None:
+        """Keep ``result`` as the first answer to a delivery, with ``ticket`` (when given) saved in the same
+        write: a new ticket is one insert that carries the answer (its ``first_delivery``), an existing one
+        an ETag-checked transaction of the delivery row and the ticket. None when stored; the first answer
+        when the delivery was answered before (nothing written); ``ConcurrentUpdate`` when the ticket was
+        made or changed meanwhile (nothing written)."""
+        ...
+
+    def get_ticket(self, source: str, key: str) -> TicketRecord | None: ...
+
+    def save_ticket(self, record: TicketRecord) -> None: ...
+
+    def link_operation(self, operation_id: str, ref: TicketRef) -> None: ...
+
+    def ticket_of(self, operation_id: str) -> TicketRef | None: ...
+
+    def is_written(self, ref: TicketRef, write_id: str) -> bool: ...
+
+    def mark_written(self, ref: TicketRef, write_id: str) -> None: ...
+
+
+class TicketClient(Protocol):
+    """Writing to a ticket system (Jira Cloud REST v3, the ServiceNow Table API). Errors leave as regctl's:
+    ``TransientError`` (with ``retry_after``) for 429, 5xx and no answer; ``PermanentError`` otherwise."""
+
+    def comment(self, ref: TicketRef, text: str) -> None: ...
+
+    def finish(self, ref: TicketRef, succeeded: bool) -> None:
+        """The final transition (Jira, by name) or state (ServiceNow)."""
+        ...

@@ -22,8 +22,21 @@ param bootstrapOwners string
 param consoleClientId string
 param consoleAuthority string
 param consoleScopes string
+param ticketWritebackQueueName string
+param keyVaultName string
+param jiraBaseUrl string
+param jiraUserEmail string
+param servicenowInstanceUrl string
+param servicenowUser string
 param maximumInstanceCount int = 40
 param instanceMemoryMB int = 2048
+
+// Secrets are Key Vault references, resolved by the platform with the app's identity (keyvault.bicep).
+var jiraWebhookSecretsRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=jira-webhook-secrets)'
+var servicenowWebhookSecretsRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=servicenow-webhook-secrets)'
+var stdWebhookSecretsRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=std-webhook-secrets)'
+var jiraApiTokenRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=jira-api-token)'
+var servicenowPasswordRef = '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=servicenow-password)'
 
 resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' existing = {
   name: storageAccountName
@@ -100,6 +113,19 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'REGCTL_CONSOLE_CLIENT_ID', value: consoleClientId }
         { name: 'REGCTL_CONSOLE_AUTHORITY', value: consoleAuthority }
         { name: 'REGCTL_CONSOLE_SCOPES', value: consoleScopes }
+        { name: 'TICKET_MAPPING_FILE', value: '' }
+        { name: 'TICKET_WRITEBACK_QUEUE_NAME', value: ticketWritebackQueueName }
+        { name: 'TICKET_PROGRESS_SECONDS', value: '60' }
+        { name: 'TICKET_WRITEBACK_MAX_ATTEMPTS', value: '40' }
+        { name: 'JIRA_WEBHOOK_SECRETS', value: jiraWebhookSecretsRef }
+        { name: 'SERVICENOW_WEBHOOK_SECRETS', value: servicenowWebhookSecretsRef }
+        { name: 'STD_WEBHOOK_SECRETS', value: stdWebhookSecretsRef }
+        { name: 'JIRA_BASE_URL', value: jiraBaseUrl }
+        { name: 'JIRA_USER_EMAIL', value: jiraUserEmail }
+        { name: 'JIRA_API_TOKEN', value: jiraApiTokenRef }
+        { name: 'SERVICENOW_INSTANCE_URL', value: servicenowInstanceUrl }
+        { name: 'SERVICENOW_USER', value: servicenowUser }
+        { name: 'SERVICENOW_PASSWORD', value: servicenowPasswordRef }
       ]
     }
   }

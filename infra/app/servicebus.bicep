@@ -6,6 +6,7 @@ param tags object
 param reconcileQueueName string = 'regctl-reconcile'
 param stepsQueueName string = 'regctl-steps'
 param operationEventsQueueName string = 'regctl-operation-events'
+param ticketWritebackQueueName string = 'regctl-ticket-writeback'
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   name: name
@@ -46,6 +47,13 @@ resource operationEvents 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-prev
 
 output name string = namespace.name
 output fullyQualifiedNamespace string = '${namespace.name}.servicebus.windows.net'
+resource ticketWriteback 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+  parent: namespace
+  name: ticketWritebackQueueName
+  properties: queueProperties
+}
+
 output reconcileQueueName string = reconcile.name
 output stepsQueueName string = steps.name
 output operationEventsQueueName string = operationEvents.name
+output ticketWritebackQueueName string = ticketWriteback.name

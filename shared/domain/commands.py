@@ -46,13 +46,18 @@ class CreateRegistry:
     idempotency_key: str | None = None
     caller: Principal | None = None
     resource_group: str | None = None  # the ARM resource group to list it in; None: the configured default
+    operation_id: str | None = None  # chosen by the caller (a ticket answers it before submitting); else new
 
     @classmethod
     def from_document(
-        cls, document: dict[str, Any], idempotency_key: str | None = None, caller: Principal | None = None
+        cls,
+        document: dict[str, Any],
+        idempotency_key: str | None = None,
+        caller: Principal | None = None,
+        operation_id: str | None = None,
     ) -> CreateRegistry:
         parsed = parse_spec(document)
-        return cls(parsed.spec, parsed.warnings, idempotency_key, caller)
+        return cls(parsed.spec, parsed.warnings, idempotency_key, caller, operation_id=operation_id)
 
 
 @dataclass(frozen=True)
@@ -62,13 +67,19 @@ class ReplaceRegistry:
     warnings: list[str] = field(default_factory=list)
     idempotency_key: str | None = None
     caller: Principal | None = None
+    operation_id: str | None = None
 
     @classmethod
     def from_document(
-        cls, name: str, document: dict[str, Any], idempotency_key: str | None = None, caller: Principal | None = None
+        cls,
+        name: str,
+        document: dict[str, Any],
+        idempotency_key: str | None = None,
+        caller: Principal | None = None,
+        operation_id: str | None = None,
     ) -> ReplaceRegistry:
         parsed = parse_spec(document)
-        return cls(name, parsed.spec, parsed.warnings, idempotency_key, caller)
+        return cls(name, parsed.spec, parsed.warnings, idempotency_key, caller, operation_id)
 
 
 @dataclass(frozen=True)
@@ -84,12 +95,14 @@ class DeleteRegistry:
     name: str
     idempotency_key: str | None = None
     caller: Principal | None = None
+    operation_id: str | None = None
 
 
 @dataclass(frozen=True)
 class SyncRegistry:
     name: str
     caller: Principal | None = None
+    operation_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -98,10 +98,13 @@ def _operation(
     generation: int,
     idempotency_key: str | None = None,
     caller: Principal | None = None,
+    *,
+    operation_id: str | None = None,
 ) -> OperationRecord:
-    """A new operation of the registry lane, stamped with who asked and the request's trace."""
+    """A new operation of the registry lane, stamped with who asked and the request's trace; its id is
+    ``operation_id`` when the caller chose one (a ticket answers the id before the operation exists)."""
     return OperationRecord(
-        id=new_operation_id(registry),
+        id=operation_id or new_operation_id(registry),
         registry=registry,
         kind=kind,
         generation=generation,
@@ -183,7 +186,8 @@ class RegistryService:
             previous = self._store.find_idempotent(spec.key, command.idempotency_key)
             if previous is not None:
                 return self._replay(previous, command.warnings)
-        operation = _operation(spec.key, OperationKind.CREATE, 1, command.idempotency_key, command.caller)
+        key, caller = command.idempotency_key, command.caller
+        operation = _operation(spec.key, OperationKind.CREATE, 1, key, caller, operation_id=command.operation_id)
         group = command.resource_group or self._default_group
         record = RegistryRecord(
             key=spec.key, name=spec.name, spec=spec.to_document(), operation_id=operation.id, resource_group=group
@@ -231,7 +235,14 @@ class RegistryService:
     @retry_concurrent_update
     def replace(self, command: ReplaceRegistry) -> Accepted:
         """PUT: the full new spec. Name and primary region are immutable; storage changes as Azure allows."""
-        return self._replace(command.name, command.spec, command.warnings, command.idempotency_key, command.caller)
+        return self._replace(
+            command.name,
+            command.spec,
+            command.warnings,
+            command.idempotency_key,
+            command.caller,
+            operation_id=command.operation_id,
+        )
 
     def _replace(
         self,
@@ -240,6 +251,8 @@ class RegistryService:
         warnings: list[str],
         idempotency_key: str | None,
         caller: Principal | None,
+        *,
+        operation_id: str | None = None,
     ) -> Accepted:
         record = self._existing(name, idempotency_key)
         if isinstance(record, Accepted):
@@ -250,7 +263,9 @@ class RegistryService:
             operation = self._store.get_operation(record.operation_id)
             if operation is not None and operation.status is not OperationStatus.FAILED:
                 return self._replay(operation, warnings)
-        return self._change(record, OperationKind.UPDATE, document, idempotency_key, warnings, caller=caller)
+        return self._change(
+            record, OperationKind.UPDATE, document, idempotency_key, warnings, caller=caller, operation_id=operation_id
+        )
 
     @retry_concurrent_update
     def patch(self, command: PatchRegistry) -> Accepted:
@@ -270,14 +285,23 @@ class RegistryService:
             if operation is not None and not operation.status.terminal:
                 return self._replay(operation, [])
         return self._change(
-            record, OperationKind.DELETE, record.spec, command.idempotency_key, [], caller=command.caller, deleting=True
+            record,
+            OperationKind.DELETE,
+            record.spec,
+            command.idempotency_key,
+            [],
+            caller=command.caller,
+            deleting=True,
+            operation_id=command.operation_id,
         )
 
     @retry_concurrent_update
     def sync(self, command: SyncRegistry) -> Accepted:
         """Reconcile one registry now (what the region-sync timer does for all), as its own operation."""
         record = self.get(command.name)
-        operation = _operation(record.key, OperationKind.SYNC, record.generation, caller=command.caller)
+        operation = _operation(
+            record.key, OperationKind.SYNC, record.generation, caller=command.caller, operation_id=command.operation_id
+        )
         previous = record.operation_id
         record.operation_id = operation.id
         record.updated_at = utcnow()
@@ -321,8 +345,11 @@ class RegistryService:
         *,
         caller: Principal | None,
         deleting: bool = False,
+        operation_id: str | None = None,
     ) -> Accepted:
-        operation = _operation(record.key, kind, record.generation + 1, idempotency_key, caller)
+        operation = _operation(
+            record.key, kind, record.generation + 1, idempotency_key, caller, operation_id=operation_id
+        )
         previous = record.operation_id
         record.generation += 1
         record.spec = spec

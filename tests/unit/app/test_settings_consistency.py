@@ -111,7 +111,8 @@ def test_infra_queue_and_table_names_match_the_settings_defaults():
     assert f"param operationEventsQueueName string = '{defaults.operation_events_queue}'" in servicebus
     storage = (ROOT / "infra" / "app" / "storage.bicep").read_text()
     assert f"param tablePrefix string = '{defaults.table_prefix}'" in storage
-    assert "['Registries', 'Steps', 'Seen', 'Access', 'Activity', 'Assets']" in storage
+    assert "['Registries', 'Steps', 'Seen', 'Access', 'Activity', 'Assets', 'Tickets']" in storage
+    assert f"param ticketWritebackQueueName string = '{defaults.ticket_writeback_queue}'" in servicebus
     settings = _bicep_app_settings()
     assert settings["STATE_TABLE_PREFIX"] == f"'{defaults.table_prefix}'"
     assert settings["REGION_SYNC_SCHEDULE"] == "regionSyncSchedule"
@@ -157,3 +158,12 @@ def test_identity_lists_are_parsed_from_comma_separated_settings():
         "https://sts.windows.net/{tenant}/",
     ]
     assert settings.auth_mode == "jwt"
+
+
+def test_ticketing_secrets_are_key_vault_references_in_infra():
+    settings = _bicep_app_settings()
+    text = (ROOT / "infra" / "app" / "functions.bicep").read_text()
+    for name in ("JIRA_WEBHOOK_SECRETS", "SERVICENOW_WEBHOOK_SECRETS", "STD_WEBHOOK_SECRETS", "JIRA_API_TOKEN"):
+        reference = settings[name]
+        assert re.search(rf"var {reference} = '@Microsoft\.KeyVault\(VaultName=", text), name
+    assert Settings.model_fields["jira_api_token"].repr is False

@@ -25,6 +25,7 @@ from shared.services.registries import Accepted, OperationView, RegistryService
 from shared.settings import Settings
 from tests.unit.services.fake_access import OWNER_ID, FakeAccessStore, FakeAuthenticator
 from tests.unit.services.fake_assets import FakeAssetStore, FakeDataPlane
+from tests.unit.services.fake_tickets import FakeTicketStore, FakeTicketSystem
 from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
 
 MAX_DELIVERIES = 2000
@@ -98,6 +99,8 @@ class World:
         self.arm = arm or FakeArm()
         self.access_store = FakeAccessStore()
         self.authenticator = FakeAuthenticator()
+        self.ticket_store = FakeTicketStore()
+        self.jira = FakeTicketSystem()
         self.container = build(
             SETTINGS,
             store=self.store,
@@ -110,6 +113,8 @@ class World:
             authenticator=self.authenticator,
             data_plane=self.data,
             asset_store=self.asset_store,
+            ticket_store=self.ticket_store,
+            ticket_clients={"jira": self.jira},
         )
         self.assets = self.container.assets
         self.access = self.container.access

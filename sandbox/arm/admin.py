@@ -80,6 +80,8 @@ class ControlSurface:
             ("GET", "health"): lambda _: _ok({"status": "ok"}),
             ("GET", "requests"): self._get_requests,
             ("DELETE", "requests"): self._clear_requests,
+            ("GET", "blob/requests"): lambda _: _ok(self.store.blob_request_counts()),
+            ("DELETE", "blob/requests"): self._clear_blob_requests,
             ("GET", "faults"): self._get_faults,
             ("PUT", "faults"): self._put_faults,
             ("DELETE", "faults"): self._clear_faults,
@@ -120,6 +122,11 @@ class ControlSurface:
         if not since.isdigit():
             raise BadRequest("'since' must be a non-negative integer index")
         return _ok(self.store.requests_since(int(since)))
+
+    def _clear_blob_requests(self, _: Request) -> Response:
+        cleared = sum(self.store.blob_requests.values())
+        self.store.blob_requests.clear()
+        return _ok({"cleared": cleared})
 
     def _clear_requests(self, _: Request) -> Response:
         return _ok({"cleared": self.store.clear_request_log()})

@@ -117,6 +117,13 @@ class SandboxControl:
     def clear_requests(self) -> None:
         self._call("DELETE", "requests")
 
+    def blob_requests(self) -> list[dict[str, Any]]:
+        """Blob data-plane requests the proxy served, by operation (``ListBlobs``, ``CopyBlob``...) and account."""
+        return cast(list[dict[str, Any]], self._call("GET", "blob/requests"))
+
+    def clear_blob_requests(self) -> None:
+        self._call("DELETE", "blob/requests")
+
     # Faults, throttle, latency ------------------------------------------------------------------------
 
     def set_faults(self, rules: Sequence[FaultRule], seed: int | None = None) -> list[FaultRuleState]:

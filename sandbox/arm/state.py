@@ -15,6 +15,7 @@ import secrets
 import threading
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -163,6 +164,8 @@ class Store:
             self.request_log: list[dict[str, Any]] = []
             #: How many of the oldest log entries were dropped (``since`` indexes stay absolute).
             self.request_log_dropped = 0
+            #: Blob data-plane requests by (operation name, account), counted by the blob proxy.
+            self.blob_requests: Counter[tuple[str, str]] = Counter()
             self.started_at = time.monotonic()
             self.blob_pool.reset()
 
@@ -284,6 +287,12 @@ class Store:
             drop = len(log) - limit + limit // 10
             del log[:drop]
             self.request_log_dropped += drop
+
+    def count_blob_request(self, operation: str, account: str) -> None:
+        self.blob_requests[(operation, account)] += 1
+
+    def blob_request_counts(self) -> list[dict[str, Any]]:
+        return [{"operation": op, "account": acct, "count": n} for (op, acct), n in sorted(self.blob_requests.items())]
 
     def requests_since(self, index: int) -> list[dict[str, Any]]:
         """Log entries from absolute index ``index`` on (entries already dropped are skipped)."""

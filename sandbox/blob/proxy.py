@@ -141,6 +141,7 @@ class BlobProxy:
         query = {name.lower(): value for name, value, _ in reversed(items)}
         operation = classify(request.method, target, query, request.headers)
         with self.store.lock:
+            self.store.count_blob_request(operation.name, account.name)
             rule = self.faults.blob_fault(request.method, operation.kind, account.name)
         if rule is not None:
             log.info("blob fault on %s %s: status %s after %ss", operation.name, account.name, rule.status, rule.delay)

@@ -3,9 +3,9 @@
 ``python -m bench`` (``make bench``) runs, one after another and each as its own process with its own
 sandbox: ``provision`` (10 regions), ``api``, ``hooks``, ``sync``, ``burst`` (100 x 5 under ARM throttling),
 ``arm_gets`` and ``assets`` (asset copies). Each prints one JSON object as its last line of stdout (progress
-goes to stderr and is passed through); this collects them, prints a summary to stderr, writes the page, and prints all results
-as one JSON object on its last line. ``--only NAME`` (repeatable) runs a subset; ``--quick`` runs smaller
-sizes (a smoke run: its figures are not the documented ones, and the page says so).
+goes to stderr and is passed through); this collects them, prints a summary to stderr, writes the page,
+and prints all results as one JSON object on its last line. ``--only NAME`` (repeatable) runs a subset;
+``--quick`` runs smaller sizes (a smoke run: its figures are not the documented ones, and the page says so).
 
 Before each benchmark it waits (up to ``--settle`` seconds) for the machine to be quiet: less than a
 quarter of its CPU time busy over two seconds. The busy share it found is recorded next to each figure,

@@ -155,7 +155,16 @@ def _properties(resource: Any) -> dict[str, Any]:
     """The resource's ``properties`` as ARM sent them (wire names), for kinds that read more than the fields
     above. The SDK's models are mappings of the JSON they were read from."""
     raw = resource.get("properties") if isinstance(resource, Mapping) else None
-    return dict(raw) if isinstance(raw, Mapping) else {}
+    return _plain(raw) if isinstance(raw, Mapping) else {}
+
+
+def _plain(value: Any) -> Any:
+    """Nested SDK mappings as plain dicts and lists (``primaryEndpoints`` comes as a model, not a dict)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return value
 
 
 def _state(value: object) -> str:

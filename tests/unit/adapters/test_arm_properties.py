@@ -14,7 +14,10 @@ def test_a_storage_accounts_blob_endpoint_is_read_from_the_sdks_nested_model():
             "name": "acct",
             "location": "eastus",
             "tags": {"regctl-registry": "demo", "regctl-region": "eastus", "regctl-index": "0"},
-            "properties": {"provisioningState": "Succeeded", "primaryEndpoints": Endpoints(blob="https://b/acct/")},
+            "properties": {
+                "provisioningState": "Succeeded",
+                "primaryEndpoints": Endpoints({"blob": "https://b/acct/"}),
+            },
         }
     )
     found = _storage(account)

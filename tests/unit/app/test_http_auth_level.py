@@ -11,7 +11,7 @@ import function_app
 
 def test_the_http_trigger_needs_no_function_key():
     levels = [
-        binding.auth_level
+        binding.get_dict_repr()["authLevel"]
         for function in function_app.app.get_functions()
         for binding in function.get_bindings()
         if binding.type == "httpTrigger"

@@ -198,7 +198,7 @@ class AssetService:
         digest = content_digest(definition.identity(), files)
         existing = self._assets.get(record.key, f"{definition.type.value}:{definition.name}:{definition.version}")
         if existing is not None:
-            with self._discarding(record, upload):
+            with self._discarding(record, upload, existing):
                 return Registered(self._same_again(existing, definition, digest), None)
         version = AssetVersionRecord(
             registry=record.key,
@@ -220,7 +220,7 @@ class AssetService:
             raced = self._assets.get(record.key, version.row)
             if raced is None:
                 raise
-            with self._discarding(record, upload):
+            with self._discarding(record, upload, raced):
                 return Registered(self._same_again(raced, definition, digest), None)
         operation = self._lifecycle.start(record, OperationKind.REGISTER, version.lane, cmd.caller)
         context_log(log, registry=record.key, operation=operation.id, step="register", region="").info(
@@ -234,13 +234,15 @@ class AssetService:
         return Registered(version, operation)
 
     @contextmanager
-    def _discarding(self, record: RegistryRecord, upload: str) -> Iterator[None]:
+    def _discarding(self, record: RegistryRecord, upload: str, existing: AssetVersionRecord) -> Iterator[None]:
         """The pending upload of a registration that starts no work (the same content again, or other
-        content refused) is deleted: nothing will copy from it."""
+        content refused) is deleted: nothing will copy from it. Unless it is the very upload the version
+        was registered from: a client that lost the answer to its PUT sends the same PUT again (found by
+        tests/chaos: deleting it then left the copies without a source)."""
         try:
             yield
         finally:
-            if upload:
+            if upload and upload != existing.upload:
                 _, endpoint = self._primary(record)
                 try:
                     self._data.delete_container(endpoint, upload_container(upload.split("/", 1)[0]))

@@ -66,7 +66,7 @@ def versions(env: Env, registry: str) -> dict[str, dict[str, Any]]:
     }
 
 
-def wait_all_available(env: Env, registry: str, timeout: float = 300) -> dict[str, dict[str, Any]]:
+def wait_all_available(env: Env, registry: str, timeout: float = 180) -> dict[str, dict[str, Any]]:
     deadline = time.monotonic() + timeout
     while True:
         found = versions(env, registry)
@@ -78,7 +78,11 @@ def wait_all_available(env: Env, registry: str, timeout: float = 300) -> dict[st
         if len(found) == VERSIONS and len(done) == VERSIONS:
             return found
         if time.monotonic() > deadline:
-            states = {n: (d["status"], {r: c["state"] for r, c in d["replication"].items()}) for n, d in found.items()}
+            states = {
+                n: (d["status"], d.get("error"), {r: c["state"] for r, c in d["replication"].items()})
+                for n, d in found.items()
+                if d["status"] != "Available"
+            }
             raise AssertionError(f"not all available after {timeout}s: {states}")
         time.sleep(1.0)
 

@@ -68,7 +68,8 @@ class State:
 
     def snapshot(self) -> tuple[object, ...]:
         s = self.store
-        return copy.deepcopy((s.registries, s.operations, s.steps, s.idem, [m.body for m in self.publisher.sent]))
+        sent = [m.body for m in self.publisher.sent]
+        return copy.deepcopy((s.registries, s.operations, s.steps, s.idem, sent, self.world.asset_store.rows))
 
 
 class World:
@@ -77,7 +78,14 @@ class World:
     def __init__(self) -> None:
         self.state = State()
         gate = Gate(authenticator=lambda: self.state.world.authenticator, access=lambda: self.state.world.access)
-        self.app = create_api(self.service, lambda: {"store": True}, gate)
+        self.app = create_api(
+            self.service,
+            lambda: {"store": True},
+            gate,
+            assets=lambda: self.state.world.assets,
+            tickets=lambda: self.state.world.container.tickets,
+            webhook_secrets=lambda source: [],  # no secret: every delivery is refused unsigned
+        )
 
     def service(self) -> RegistryService:
         return self.state.service()

@@ -50,8 +50,9 @@ def until(check: Callable[[], Any], what: str, env: Env, timeout: float = 90.0) 
 
 
 @pytest.fixture
-def sim(env: Env) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=env.sandbox.info["ticketing"]["endpoint"], timeout=30) as client:
+def sim(clean: Env) -> Iterator[httpx.Client]:
+    """The ticketing simulator's client, with no ARM or blob faults left over from another test (``clean``)."""
+    with httpx.Client(base_url=clean.sandbox.info["ticketing"]["endpoint"], timeout=30) as client:
         client.delete("/_sandbox/faults")
         yield client
         client.delete("/_sandbox/faults")

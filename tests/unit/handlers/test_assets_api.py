@@ -13,22 +13,13 @@ from fastapi.testclient import TestClient
 from handlers.http_api import create_api
 from shared.domain.access import Principal
 from shared.domain.roles import READER
+from tests.unit.handlers.test_access_api import ASSET_WRITER
 from tests.unit.services.fake_access import OWNER_TOKEN
 from tests.unit.services.test_provisioning_loop import DEMO1
 from tests.unit.services.world import World
 
 BASE = "/api/registries/DemoRegistry1/models/clf/versions"
 FILES = {"MLmodel": b"flavors: {}\n", "weights/a.bin": b"\x07" * 2048}
-ASSET_WRITER = {
-    "roleName": "Registry asset writer",
-    "description": "create and use assets without managing registries",
-    "actions": [
-        "Microsoft.MachineLearningServices/registries/read",
-        "Microsoft.MachineLearningServices/registries/assets/*",
-    ],
-    "notActions": [],
-    "assignableScopes": ["/"],
-}
 
 
 class Api:

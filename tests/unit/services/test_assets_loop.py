@@ -300,3 +300,17 @@ def test_an_imported_image_is_not_imported_again_by_the_region_sync():
     assert len([w for w in world.arm.writes if w.startswith("import:")]) == 1
     report = world.region_sync.run()
     assert report.in_sync == ["demoregistry1"]  # the recorded import is what is there: nothing to do
+
+
+def test_the_same_registration_sent_again_keeps_the_upload_its_copies_come_from():
+    world = converged_world()
+    content = upload(world)
+    definition = parse_asset(AssetType.MODELS, {"name": "clf", "version": "1", "path": content})
+    first = world.assets.register(RegisterAsset("DemoRegistry1", definition))
+    again = world.assets.register(RegisterAsset("DemoRegistry1", definition))  # the answer was lost: PUT again
+    assert first.operation is not None and again.operation is None
+    world.drain()
+    view = world.assets.get("DemoRegistry1", AssetType.MODELS, "clf", "1")
+    assert view.status is AssetStatus.AVAILABLE
+    for region in REGIONS:
+        assert copies_in(world, region) == FILES

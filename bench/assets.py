@@ -70,7 +70,10 @@ def upload(
     for blob, path, md5 in files:
         with path.open("rb") as handle:
             container.upload_blob(
-                blob, handle, overwrite=True, content_settings=ContentSettings(content_md5=bytearray(base64.b64decode(md5)))
+                blob,
+                handle,
+                overwrite=True,
+                content_settings=ContentSettings(content_md5=bytearray(base64.b64decode(md5))),
             )
     listed = [{"path": blob, "size": path.stat().st_size, "md5": md5} for blob, path, md5 in files]
     return str(reference["blobUri"]), listed

@@ -60,6 +60,7 @@ from sandbox.tickets.server import DEFAULT_PORT as TICKETS_PORT
 from sandbox.tickets.server import TICKETS_JSON
 from shared.adapters.access_tables import TableAccessStore
 from shared.adapters.asset_tables import TableAssetStore
+from shared.adapters.promotion_tables import TablePromotionStore
 from shared.adapters.tables import TableStateStore
 from shared.adapters.ticket_tables import TableTicketStore
 from shared.settings import Settings
@@ -233,6 +234,7 @@ def provision(connection: str, settings: Settings, extra_queues: Sequence[str] =
     names += TableAccessStore(tables, settings.table_prefix).table_names()
     names += TableAssetStore(tables, settings.table_prefix).table_names()
     names += TableTicketStore(tables, settings.table_prefix).table_names()
+    names += TablePromotionStore(tables, settings.table_prefix).table_names()
     for table in names:
         tables.create_table_if_not_exists(table)
     return queues

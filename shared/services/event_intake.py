@@ -5,8 +5,8 @@
 2. Deduplicate by event id (the ``Seen`` table, scope ``event``), besides Service Bus duplicate detection
    on the message id (= the event id). The id is recorded only after the event was handled, so a crash in
    between delivers it again, and handling it again is harmless (promotions are keyed by their cause).
-3. Ignore what regctl itself wrote: blobs in the ``assets`` and ``upload-*`` containers of the registries'
-   accounts, images in ``environments/`` repositories of their ACRs.
+3. Ignore what regctl itself wrote: blobs in containers named ``assets`` or ``upload-*`` (the containers
+   regctl writes in; the account is not checked), images in ``environments/`` repositories.
 4. Route: ``Regctl.Registries.AssetVersionAvailable`` to the promotion rules. Foreign event types are
    dead-lettered (nothing subscribed them).
 """

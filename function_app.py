@@ -28,7 +28,7 @@ api = create_api(
     arm=lambda: arm_site(container().settings),
     console=console_settings,
 )
-app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.FUNCTION)
+app = func.AsgiFunctionApp(app=api, http_auth_level=func.AuthLevel.ANONYMOUS)
 
 
 @app.service_bus_queue_trigger(arg_name="msg", queue_name="%RECONCILE_QUEUE_NAME%", connection="ServiceBusConnection")

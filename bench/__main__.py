@@ -1,11 +1,11 @@
 """Run every benchmark and write docs/performance.md: each figure against its goal (issue 6).
 
 ``python -m bench`` (``make bench``) runs, one after another and each as its own process with its own
-sandbox: ``provision`` (10 regions), ``api``, ``hooks``, ``sync``, ``burst`` (100 x 5 under ARM throttling) and
-``arm_gets``. Each prints one JSON object as its last line of stdout (progress goes to stderr and is
-passed through); this collects them, prints a summary to stderr, writes the page, and prints all results
-as one JSON object on its last line. ``--only NAME`` (repeatable) runs a subset; ``--quick`` runs smaller
-sizes (a smoke run: its figures are not the documented ones, and the page says so).
+sandbox: ``provision`` (10 regions), ``api``, ``hooks``, ``sync``, ``burst`` (100 x 5 under ARM throttling),
+``arm_gets`` and ``assets`` (asset copies). Each prints one JSON object as its last line of stdout (progress
+goes to stderr and is passed through); this collects them, prints a summary to stderr, writes the page,
+and prints all results as one JSON object on its last line. ``--only NAME`` (repeatable) runs a subset;
+``--quick`` runs smaller sizes (a smoke run: its figures are not the documented ones, and the page says so).
 
 Before each benchmark it waits (up to ``--settle`` seconds) for the machine to be quiet: less than a
 quarter of its CPU time busy over two seconds. The busy share it found is recorded next to each figure,
@@ -243,6 +243,32 @@ BENCHMARKS = [
         quick_args=["--requests", "300", "--warmup", "50"],
         timeout=300,
         figures=["gets_per_s", "http_client", "requests_session"],
+    ),
+    Benchmark(
+        name="assets",
+        what="asset versions registered at once into a 3-region registry, copied to every region, against the "
+        "same copies made directly (issue 12)",
+        args=["--versions", "10", "--regions", "3", "--files", "8", "--size-mb", "8"],
+        quick_args=["--versions", "3", "--regions", "2", "--files", "4", "--size-mb", "1"],
+        timeout=900,
+        goals=[
+            Goal(
+                "`ratio_to_copy_bound` <= 1.3",
+                lambda r: r.get("ratio_to_copy_bound"),
+                lambda r: _num(r, "ratio_to_copy_bound") <= 1.3,
+            ),
+            Goal(
+                "`data_requests_per_file_region` <= 1.5",
+                lambda r: r.get("data_requests_per_file_region"),
+                lambda r: _num(r, "data_requests_per_file_region") <= 1.5,
+            ),
+            Goal(
+                "`arm_requests_per_version` == 0",
+                lambda r: r.get("arm_requests_per_version"),
+                lambda r: _num(r, "arm_requests_per_version") == 0,
+            ),
+        ],
+        figures=["statuses", "makespan_s", "copy_bound_s", "data_requests_by_operation", "arm_requests"],
     ),
 ]
 

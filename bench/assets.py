@@ -40,7 +40,7 @@ from azure.storage.blob import (
     generate_container_sas,
 )
 
-from bench.common import api_client, machine, progress, registry_yaml, sandbox, wait_for
+from bench.common import api_client, machine, progress, registry_yaml, request_kinds, sandbox, wait_for
 from shared.adapters.credentials import StaticTokenCredential
 from shared.domain.manifest import SYNC_COPY_LIMIT
 
@@ -85,12 +85,16 @@ def accounts(api: Any, registry: str) -> dict[str, str]:
     return {a["region"]: a["blob_endpoint"] for a in record["resources"]["storage_accounts"] if a["index"] == 0}
 
 
-def copy_bound(endpoints: dict[str, str], sources: list[str], files: list[tuple[str, Path, str]], ca: str) -> float:
-    """The same copies without regctl: every file of every upload into every region, PER_ACCOUNT at a time
-    per destination account, then one LIST per account and version to verify."""
+def copy_bound(
+    endpoints: dict[str, str], primary: str, sources: list[str], files: list[tuple[str, Path, str]], ca: str
+) -> float:
+    """The same copies without regctl: every file of every version into every region, PER_ACCOUNT at a time
+    per destination account, then one LIST per account and version to verify. ``sources`` are the versions'
+    folders in the primary's ``assets`` container (regctl has deleted the pending uploads by then; the
+    copies are the same server-side copies of the same bytes)."""
     credential = StaticTokenCredential("bench")
     clients = {r: BlobServiceClient(e, credential=credential, connection_verify=ca) for r, e in endpoints.items()}
-    primary_client = next(iter(clients.values()))
+    primary_client = clients[primary]
     now = datetime.now(UTC)
     key = primary_client.get_user_delegation_key(now - timedelta(minutes=5), now + timedelta(hours=1))
     for client in clients.values():
@@ -98,19 +102,20 @@ def copy_bound(endpoints: dict[str, str], sources: list[str], files: list[tuple[
             client.create_container("bound")
     slots = {r: threading.BoundedSemaphore(PER_ACCOUNT) for r in clients}
 
+    sas = generate_container_sas(
+        primary_client.account_name or "",
+        "assets",
+        user_delegation_key=key,
+        permission=ContainerSasPermissions(read=True),
+        expiry=now + timedelta(hours=1),
+    )
+    base = primary_client.url.rstrip("/") + "/assets/"
+
     def one(task: tuple[str, str, str, int]) -> None:
         region, source, blob, size = task
-        container = source.rsplit("/", 1)[1]
-        sas = generate_container_sas(
-            primary_client.account_name or "",
-            container,
-            user_delegation_key=key,
-            permission=ContainerSasPermissions(read=True),
-            expiry=now + timedelta(hours=1),
-        )
-        target = clients[region].get_blob_client("bound", f"{container}/{blob}")
+        target = clients[region].get_blob_client("bound", f"{source}{blob}")
         with slots[region]:
-            result = target.start_copy_from_url(f"{source}/{blob}?{sas}", requires_sync=size <= SYNC_COPY_LIMIT)
+            result = target.start_copy_from_url(f"{base}{source}{blob}?{sas}", requires_sync=size <= SYNC_COPY_LIMIT)
             status = str(result.get("copy_status") or "")
             while status == "pending":
                 time.sleep(0.5)
@@ -121,9 +126,8 @@ def copy_bound(endpoints: dict[str, str], sources: list[str], files: list[tuple[
     with ThreadPoolExecutor(max_workers=PER_ACCOUNT * len(clients)) as pool:
         list(pool.map(one, tasks))
     for source in sources:
-        prefix = source.rsplit("/", 1)[1] + "/"
         for client in clients.values():
-            listed = list(client.get_container_client("bound").list_blobs(name_starts_with=prefix))
+            listed = list(client.get_container_client("bound").list_blobs(name_starts_with=source))
             assert len(listed) == len(files)
     return time.monotonic() - started
 
@@ -159,14 +163,16 @@ def run(versions: int, regions: int, files: int, size_mb: float, time_scale: flo
             finished = [wait_for(api, loc, timeout=600, interval=0.2) for loc in locations]
             ended = max(datetime.fromisoformat(op["updatedAt"]).timestamp() for op in finished)
             makespan = ended - started
-            arm = len(control.requests())
+            arm_log = control.requests()
+            arm = len(arm_log)
             data = sum(int(r["count"]) for r in control.blob_requests())
             by_operation: dict[str, int] = {}
             for r in control.blob_requests():
                 by_operation[r["operation"]] = by_operation.get(r["operation"], 0) + int(r["count"])
             statuses = sorted({op["status"] for op in finished})
             progress(f"regctl: {makespan:.2f} s; now the bound")
-            bound = copy_bound(accounts(api, "BenchAssets"), [u[0] for u in uploads], local, ca)
+            sources = [f"models/m{i:03d}/1/" for i in range(versions)]
+            bound = copy_bound(accounts(api, "BenchAssets"), chosen[0], sources, local, ca)
     copies = versions * files * regions
     return {
         "benchmark": "assets",
@@ -183,6 +189,7 @@ def run(versions: int, regions: int, files: int, size_mb: float, time_scale: flo
         "data_requests_per_file_region": round(data / copies, 3),
         "arm_requests": arm,
         "arm_requests_per_version": round(arm / versions, 3),
+        "arm_requests_by_kind": request_kinds(arm_log),
         "machine": machine(),
     }
 

@@ -131,6 +131,10 @@ async def _read_json(request: Request) -> dict[str, Any]:
     return load_json(b"".join(chunks))
 
 
+read_arm_json = _read_json
+"""For the registry data plane (handlers/registry_dataplane.py): its bodies are ARM's JSON too."""
+
+
 def _scope(request: Request, site: ArmSite) -> ArmScope:
     return site.at(str(request.base_url).rstrip("/") + ARM_PREFIX)
 
@@ -320,4 +324,4 @@ def arm_router(
     return router
 
 
-__all__ = ["ARM_PREFIX", "arm_aware", "arm_router"]
+__all__ = ["ARM_PREFIX", "arm_aware", "arm_router", "read_arm_json"]

@@ -145,6 +145,36 @@ ROUTE_ACTIONS |= {
 }
 
 
+def registry_dataplane_route_actions() -> dict[tuple[str, str], tuple[str, Rule]]:
+    """Azure ML's registry data plane (handlers/registry_dataplane.py): discovery is a registry read, uploads
+    and registrations ``assets/write``, everything else (a download credential too) ``assets/read``."""
+    mfe = "/api/arm/mferp/managementfrontend"
+    registry = mfe + _ARM_REGISTRY.removeprefix("/api/arm")
+    discovery = "/api/arm/registrymanagement/v1.0/registries/{name}/discovery"
+    routes: dict[tuple[str, str], tuple[str, Rule]] = {
+        ("GET", discovery): (Action.REGISTRIES_READ, Rule.REGISTRY),
+        ("PUT", registry + "/tempdatarefs/{asset}/versions/{version}"): (Action.ASSETS_WRITE, Rule.REGISTRY),
+        ("POST", registry + "/datarefs/{asset}/versions/{version}"): (Action.ASSETS_READ, Rule.REGISTRY),
+        ("GET", mfe + _ARM_OPERATIONS.removeprefix("/api/arm") + "/mfeOperationsStatus/{operation_id}"): (
+            Action.ASSETS_READ,
+            Rule.OPERATION,
+        ),
+    }
+    for plural in ("models", "data"):
+        base = f"{registry}/{plural}"
+        routes |= {
+            ("GET", base): (Action.ASSETS_READ, Rule.REGISTRY),
+            ("GET", base + "/{asset}"): (Action.ASSETS_READ, Rule.REGISTRY),
+            ("GET", base + "/{asset}/versions"): (Action.ASSETS_READ, Rule.REGISTRY),
+            ("GET", base + "/{asset}/versions/{version}"): (Action.ASSETS_READ, Rule.REGISTRY),
+            ("PUT", base + "/{asset}/versions/{version}"): (Action.ASSETS_WRITE, Rule.REGISTRY),
+        }
+    return routes
+
+
+ROUTE_ACTIONS |= registry_dataplane_route_actions()
+
+
 @dataclass(frozen=True)
 class Gate:
     """What the API's dependencies need: who is calling, and the access decisions."""

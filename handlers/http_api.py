@@ -31,6 +31,7 @@ from handlers.bodies import read_document
 from handlers.console_site import CONSOLE_DIR, ConsoleConfig, console_router
 from handlers.hooks import hooks_router, operation_ticket, tickets_router
 from handlers.promotions_api import promotions_router
+from handlers.registry_dataplane import registry_dataplane_router
 from shared.domain.access import registry_scope
 from shared.domain.arm_resource import ArmSite
 from shared.domain.commands import (
@@ -320,6 +321,7 @@ def create_api(
     routers = [router, access_router(gate), assets_router(gate, assets)]
     routers += [hooks_router(tickets, webhook_secrets), tickets_router(gate, tickets)]
     routers += [arm_router(services, gate, arm)] if arm is not None else []
+    routers += [registry_dataplane_router(services, assets, gate, arm)] if arm is not None else []
     routers += [console_router(console, console_dir)] if console is not None else []
     routers += [promotions_router(gate, promotions)]
     for included in routers:

@@ -33,10 +33,9 @@ param authJwksUri string = 'https://login.microsoftonline.com/common/discovery/v
 // The web console (console/, built into console/dist by `make setup`) ships in the app package and is served
 // by this Function App at /console, next to the API it calls; /console/config.json gives it the sign-in
 // settings below. Its sign-in needs an Entra app registration of type single-page application (redirect URI
-// https://<app host>/console/) allowed to ask for the API's scope. Caveat: function_app.py binds HTTP with
-// AuthLevel.FUNCTION, so in Azure a browser without the function key is refused before the app runs; until
-// that changes (the API checks every caller's Entra token itself), serve console/dist from Azure Static Web
-// Apps instead, with a config.json written beside index.html (not provisioned here).
+// https://<app host>/console/) allowed to ask for the API's scope. function_app.py binds HTTP with
+// AuthLevel.ANONYMOUS (no function key): the API checks every caller's Entra token itself and the hooks their
+// signatures, so a browser loads /console from this app directly; Static Web Apps is not needed.
 @description('Application (client) id of the console single-page app registration; empty leaves the console unable to sign in.')
 param consoleClientId string = ''
 

@@ -24,7 +24,8 @@ from shared.domain.asset_spec import AssetType
 DEFAULT_ENDPOINT = "http://127.0.0.1:7071"
 ENDPOINT_ENV = "REGCTL_ENDPOINT"
 FUNCTION_KEY_ENV = "REGCTL_FUNCTION_KEY"
-"""Sent as ``x-functions-key``: the deployed Function App requires a function key; the local host does not."""
+"""Sent as ``x-functions-key`` when set. regctl's own Function App needs none (its HTTP trigger is anonymous
+and the API authenticates the bearer token), so this only serves an app deployed with keys."""
 CONNECT_TIMEOUT = 5.0
 REQUEST_TIMEOUT = 30.0
 MAX_DETAIL = 300

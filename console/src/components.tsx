@@ -58,6 +58,8 @@ const COLORS: Record<string, BadgeProps["color"]> = {
   Succeeded: "success",
   Ready: "success",
   Applied: "success",
+  Available: "success",
+  Creating: "brand",
   Running: "brand",
   Accepted: "informative",
   Provisioning: "brand",

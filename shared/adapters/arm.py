@@ -151,11 +151,22 @@ def _wire(document: dict[str, Any]) -> IO[bytes]:
     return io.BytesIO(json.dumps(document, separators=(",", ":")).encode("utf-8"))
 
 
+def _plain(value: Any) -> Any:
+    """JSON of an SDK model: nested models (``Endpoints``...) are mappings but not dicts, as kinds expect."""
+    if isinstance(value, Mapping):
+        return {str(key): _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    return value
+
+
 def _properties(resource: Any) -> dict[str, Any]:
     """The resource's ``properties`` as ARM sent them (wire names), for kinds that read more than the fields
-    above. The SDK's models are mappings of the JSON they were read from."""
+    above. The SDK's models are mappings of the JSON they were read from; nested ones become plain dicts
+    (``primaryEndpoints.blob`` was read as "" while it was an ``Endpoints`` model)."""
     raw = resource.get("properties") if isinstance(resource, Mapping) else None
-    return dict(raw) if isinstance(raw, Mapping) else {}
+    plain = _plain(raw) if isinstance(raw, Mapping) else {}
+    return plain if isinstance(plain, dict) else {}
 
 
 def _state(value: object) -> str:

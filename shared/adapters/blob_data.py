@@ -70,6 +70,7 @@ class AzureBlobDataPlane:
         self._clients: dict[str, BlobServiceClient] = {}
         self._keys: dict[str, tuple[UserDelegationKey, datetime]] = {}
         self._slots: dict[str, threading.BoundedSemaphore] = {}
+        self._made: set[tuple[str, str]] = set()  # containers known to exist
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="blobcopy")
 
@@ -135,6 +136,15 @@ class AzureBlobDataPlane:
         sas = self._sas(endpoint, container, permission, minutes)
         return f"{endpoint.rstrip('/')}/{container}?{sas}"
 
+    def _ensure_container(self, endpoint: str, container: str) -> None:
+        """Create a copy's destination container once per account and process (one request, not a failed
+        copy per file when it is missing)."""
+        if (endpoint, container) in self._made:
+            return
+        self.create_container(endpoint, container)
+        with self._lock:
+            self._made.add((endpoint, container))
+
     def create_container(self, endpoint: str, container: str) -> None:
         try:
             self._call(lambda: self._service(endpoint).create_container(container))
@@ -173,6 +183,7 @@ class AzureBlobDataPlane:
             source["endpoint"], source["container"], ContainerSasPermissions(read=True), _SOURCE_SAS_MINUTES
         )
         base = f"{source['endpoint'].rstrip('/')}/{source['container']}/"
+        self._ensure_container(target["endpoint"], target["container"])
         destination = self._service(target["endpoint"]).get_container_client(target["container"])
 
         def one(entry: dict[str, Any]) -> tuple[str, str] | None:
@@ -190,10 +201,9 @@ class AzureBlobDataPlane:
         try:
             pending = self._call(run)
         except Exception as exc:
-            if not isinstance(exc.__cause__, ResourceNotFoundError) or "ContainerNotFound" not in str(exc):
-                raise
-            self.create_container(target["endpoint"], target["container"])
-            pending = self._call(run)
+            if isinstance(exc.__cause__, ResourceNotFoundError) and "ContainerNotFound" in str(exc):
+                self._made.discard((target["endpoint"], target["container"]))  # deleted meanwhile: next time
+            raise
         if not pending:
             return LroState(done=True)
         state = {

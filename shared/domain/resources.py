@@ -6,6 +6,7 @@ storage names walk a fallback sequence when a name is taken elsewhere in Azure.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -64,7 +65,7 @@ class ObservedStorage:
     def blob_endpoint(self) -> str:
         """Its blob service URL (ARM's ``primaryEndpoints.blob``), or "" before ARM reports one."""
         endpoints = self.properties.get("primaryEndpoints")
-        value = endpoints.get("blob") if isinstance(endpoints, dict) else None
+        value = endpoints.get("blob") if isinstance(endpoints, Mapping) else None  # the SDK's models are Mappings
         return value if isinstance(value, str) else ""
 
 

@@ -113,6 +113,11 @@ class AssetService:
     def _primary(self, record: RegistryRecord) -> tuple[str, str]:
         return self._account(record, str(record.spec["location"]))
 
+    def primary_storage(self, registry: str) -> tuple[str, str]:
+        """(name, blob endpoint) of the account of the registry's primary region: where its versions' content
+        is named from (the registry data plane's ``modelUri``/``dataUri``)."""
+        return self._primary(self._registry(registry))
+
     # -- uploads and registration ------------------------------------------------------------------
 
     def start_upload(self, registry: str, asset_type: AssetType, name: str, version: str) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-// A registry: overview, resources per region, drift, history and access, with its actions; refreshed every
+// A registry: overview, resources per region, drift, history, assets and access, with its actions; refreshed every
 // few seconds so a sync or a drift shows without a reload.
 import { Spinner, Tab, TabList, Title2 } from "@fluentui/react-components";
 import { Suspense, lazy, useState } from "react";
@@ -10,11 +10,13 @@ import { RegistryActions } from "../registry/Actions";
 import { Drift, History, Overview, Resources } from "../registry/Panels";
 
 const Access = lazy(() => import("./Access"));
+const Assets = lazy(() => import("./Assets"));
 const TABS = [
   ["overview", "Overview"],
   ["resources", "Resources"],
   ["drift", "Drift"],
   ["history", "History"],
+  ["assets", "Assets"],
   ["access", "Access"],
 ] as const;
 
@@ -71,6 +73,11 @@ export default function RegistryPage({ name, tab }: { name: string; tab: string 
         {tab === "resources" && <Resources registry={registry} />}
         {tab === "drift" && <Drift registry={registry} />}
         {tab === "history" && <History name={registry.name} />}
+        {tab === "assets" && (
+          <Suspense fallback={<Spinner label="Loading assets" />}>
+            <Assets registry={registry} />
+          </Suspense>
+        )}
         {tab === "access" && (
           <Suspense fallback={<Spinner label="Loading access" />}>
             <Access name={registry.name} />

@@ -55,3 +55,25 @@ def ml_client(sandbox: Sandbox, resource_group: str, *, token: str | None = None
         },
         **options,
     )
+
+
+def registry_client(sandbox: Sandbox, registry: str, *, token: str | None = None) -> MLClient:
+    """``MLClient(registry_name=...)``: it discovers the registry at construction (regctl's discovery route),
+    then calls the registry data plane where discovery points (docs/azure-ml-compatibility.md, part B)."""
+    arm_api = sandbox.arm_api
+    root = str(arm_api["endpoint"]) + "/"
+    return MLClient(
+        SandboxCredential(token or sandbox.owner_token()),
+        registry_name=registry,
+        enable_telemetry=False,
+        connection_verify=str(arm_api["ca_bundle"]),
+        cloud="regctl-" + hashlib.sha256(root.encode()).hexdigest()[:12],
+        cloud_metadata={
+            "azure_portal": "https://portal.regctl.invalid/",
+            "resource_manager": root,
+            "active_directory": str(sandbox.identity["endpoint"]) + "/",
+            "aml_resource_id": "https://ml.regctl.invalid/",
+            "storage_endpoint": "core.regctl.invalid",
+            "registry_discovery_endpoint": root,
+        },
+    )

@@ -95,9 +95,20 @@ def account_client(env: Env, registry: str, region: str) -> tuple[BlobServiceCli
     record = env.api.get(f"/api/registries/{registry}").json()
     account = next(a for a in record["resources"]["storage_accounts"] if a["region"] == region and a["index"] == 0)
     group = f"regctl-{registry.lower()}"
-    key = env.arm.storage.storage_accounts.list_keys(group, account["name"]).keys[0].value
+    key = env.arm.storage.storage_accounts.list_keys(group, account["name"])["keys"][0]["value"]  # models are Mappings
     client = BlobServiceClient(account["blob_endpoint"], credential=key, connection_verify=env.sandbox.ca_bundle)
     return client, account["name"]
+
+
+def wait_for_blob(client: BlobServiceClient, name: str, timeout: float = 120) -> bytes:
+    """The blob's content once it exists (a copy being restored)."""
+    deadline = time.monotonic() + timeout
+    blob = client.get_blob_client("assets", name)
+    while not blob.exists():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{name} not restored after {timeout}s")
+        time.sleep(0.5)
+    return bytes(blob.download_blob().readall())
 
 
 def test_a_model_goes_to_every_region_is_backfilled_healed_and_deleted(clean: Env, tmp_path: Path):
@@ -153,9 +164,11 @@ def test_a_model_goes_to_every_region_is_backfilled_healed_and_deleted(clean: En
     client, _ = account_client(clean, registry, "westus")
     client.get_blob_client("assets", "models/big-clf/1/MLmodel").delete_blob()
     assert clean.sandbox.run_function("region_sync") == 202
-    wait_replicated(clean, registry, "models", "big-clf", "1", regions | {"centralus"})
-    restored = client.get_blob_client("assets", "models/big-clf/1/MLmodel").download_blob().readall()
+    restored = wait_for_blob(client, "models/big-clf/1/MLmodel")
     assert hashlib.sha256(restored).hexdigest() == expected["MLmodel"]
+    healed = wait_replicated(clean, registry, "models", "big-clf", "1", regions | {"centralus"})
+    operation = clean.api.get(healed["operation"]).json()
+    assert operation["kind"] == "replicate" and operation["status"] == "Succeeded"
 
     # deleting the version removes every copy
     gone = regctl(clean, "model", "delete", "--registry", registry, "-n", "big-clf", "-v", "1", "--yes", "--wait")

@@ -1,7 +1,7 @@
 """Promotion on a running sandbox, by events alone: two rules chain dev (two regions) -> staging -> prod (three
 regions); the model is downloaded byte-identical from every region of every registry, with lineage on each
-hop; a second delivery of every event (new message ids, so only the handler's own deduplication stands)
-makes no new promotion; a malformed event is dead-lettered with its reason."""
+hop; every event delivered three times more (new message ids, so only the handler's own deduplication stands)
+makes no new promotion. Malformed and foreign events are dead-lettered with their reasons, never retried."""
 
 from __future__ import annotations
 
@@ -59,6 +59,14 @@ def promotions(env: Env, rule_name: str) -> list[dict[str, Any]]:
     return found
 
 
+def wait_promoted(env: Env, registry: str) -> None:
+    """Until the promotion registered fraud 1 in ``registry`` (the event announcing its source is on its way)."""
+    deadline = time.monotonic() + 120
+    while env.api.get(f"/api/registries/{registry}/models/fraud/versions/1").status_code == 404:
+        assert time.monotonic() < deadline, env.sandbox.logs()
+        time.sleep(0.5)
+
+
 def test_two_rules_chain_a_model_through_three_registries_by_events_alone(env: Env, tmp_path: Path):
     dev, staging, prod = unique("dev"), unique("staging"), unique("prod")
     registry(env, dev, "eastus", "eastus2")
@@ -77,7 +85,9 @@ def test_two_rules_chain_a_model_through_three_registries_by_events_alone(env: E
     assert made.returncode == 0, made.stderr + made.stdout
 
     wait_replicated(env, dev, "models", "fraud", "1", {"eastus", "eastus2"})
+    wait_promoted(env, staging)
     wait_replicated(env, staging, "models", "fraud", "1", {"westus"})
+    wait_promoted(env, prod)
     prod_doc = wait_replicated(env, prod, "models", "fraud", "1", {"centralus", "westus2", "northeurope"})
     staging_doc = env.api.get(f"/api/registries/{staging}/models/fraud/versions/1").json()
     assert staging_doc["properties"]["promotedFrom"] == f"azureml://registries/{dev}/models/fraud/versions/1"
@@ -135,18 +145,52 @@ def test_two_rules_chain_a_model_through_three_registries_by_events_alone(env: E
     ]
     publisher.publish(
         [OutboundMessage(EVENTS_QUEUE, f"again-{i}-{e['id']}", json.dumps(e)) for i in range(3) for e in available]
-        + [OutboundMessage(EVENTS_QUEUE, f"bad-{dev}", "this is not an event")]
     )
-    queue = QueueClient.from_connection_string(connection, EVENTS_QUEUE)
-    deadline = time.monotonic() + 60
-    while not any(d["messageId"] == f"bad-{dev}" for d in env.api.get("/api/events/deadLetters").json()["value"]):
-        assert time.monotonic() < deadline, env.sandbox.logs()
-        time.sleep(0.5)
-    while queue.get_queue_properties().approximate_message_count:
-        assert time.monotonic() < deadline, env.sandbox.logs()
-        time.sleep(0.5)
-    [dead] = [d for d in env.api.get("/api/events/deadLetters").json()["value"] if d["messageId"] == f"bad-{dev}"]
-    assert dead["reason"].startswith("not JSON")
+    drain(env)
     assert len(promotions(env, f"{dev}-up")) == 1 and len(promotions(env, f"{staging}-up")) == 1
     versions = env.api.get(f"/api/registries/{prod}/models/fraud/versions").json()["value"]
     assert [v["version"] for v in versions] == ["1"]
+
+
+def drain(env: Env) -> None:
+    """Until the events queue is empty (visible or in flight: the approximate count holds both)."""
+    queue = QueueClient.from_connection_string(env.sandbox.info["azurite"]["connection_string"], EVENTS_QUEUE)
+    deadline = time.monotonic() + 60
+    while queue.get_queue_properties().approximate_message_count:
+        assert time.monotonic() < deadline, env.sandbox.logs()
+        time.sleep(0.5)
+
+
+def test_malformed_and_foreign_events_are_dead_lettered_with_their_reason_and_never_retried(env: Env):
+    tag = unique("bad")
+    grid = {"id": f"{tag}-e", "subject": "/x", "eventTime": "2026-01-01T00:00:00Z", "data": {}, "dataVersion": "1"}
+    bad = {
+        "not-json": ("this is not an event", "not JSON"),
+        "no-schema": (json.dumps({"hello": "world"}), "neither Event Grid schema (eventType) nor CloudEvents 1.0"),
+        "two-events": (json.dumps([grid, grid]), "a message carries one event, this one 2"),
+        "cloudevents-0.3": (
+            json.dumps({"specversion": "0.3", "id": "x", "type": "t", "source": "s"}),
+            "CloudEvents specversion '0.3' is not 1.0",
+        ),
+        "foreign": (
+            json.dumps({**grid, "id": f"{tag}-foreign", "eventType": "Contoso.Build.Finished"}),
+            "foreign event type Contoso.Build.Finished",
+        ),
+        "no-asset-subject": (
+            json.dumps({**grid, "id": f"{tag}-subject", "eventType": "Regctl.Registries.AssetVersionAvailable"}),
+            "not an asset subject: /x",
+        ),
+    }
+    publisher = StorageQueuePublisher(env.sandbox.info["azurite"]["connection_string"])
+    publisher.publish([OutboundMessage(EVENTS_QUEUE, f"{tag}-{key}", body) for key, (body, _) in bad.items()])
+    deadline = time.monotonic() + 60
+    while True:
+        dead = {d["messageId"]: d for d in env.api.get("/api/events/deadLetters").json()["value"]}
+        if all(f"{tag}-{key}" in dead for key in bad):
+            break
+        assert time.monotonic() < deadline, (sorted(dead), env.sandbox.logs())
+        time.sleep(0.5)
+    drain(env)  # completed, not left to be delivered again
+    for key, (body, reason) in bad.items():
+        assert dead[f"{tag}-{key}"]["reason"].startswith(reason), (key, dead[f"{tag}-{key}"])
+        assert dead[f"{tag}-{key}"]["body"] == body

@@ -42,8 +42,9 @@ from shared.services.region_sync import RegionSync
 from shared.services.registries import RegistryService
 from shared.services.retry import RetryPolicy
 from shared.services.steps import StepRunner
+from shared.services.ticket_queue import WriteQueue
 from shared.services.ticket_writeback import TicketWriteBack
-from shared.services.tickets import TicketService, WriteQueue
+from shared.services.tickets import TicketService
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -303,8 +304,16 @@ def build(settings: Settings, **overrides: Any) -> Container:
     ticket_store: TicketStore = overrides.get("ticket_store") or _ticket_store(settings)
     writes = WriteQueue(publisher, settings.ticket_writeback_queue)
     clients = overrides.get("ticket_clients")
+    promotion_store: PromotionStore = overrides.get("promotion_store") or _promotion_store(settings)
+    promotions = PromotionService(store, asset_store, promotion_store, access, lifecycle)
     tickets = TicketService(
-        ticket_store, registries, access, writes, mapping=mapping, progress_seconds=settings.ticket_progress_seconds
+        ticket_store,
+        registries,
+        access,
+        writes,
+        promotions=promotions,
+        mapping=mapping,
+        progress_seconds=settings.ticket_progress_seconds,
     )
     writeback = TicketWriteBack(
         ticket_store,
@@ -317,8 +326,6 @@ def build(settings: Settings, **overrides: Any) -> Container:
         max_attempts=settings.ticket_writeback_max_attempts,
         starter=tickets.start,
     )
-    promotion_store: PromotionStore = overrides.get("promotion_store") or _promotion_store(settings)
-    promotions = PromotionService(store, asset_store, promotion_store, access, lifecycle)
     return Container(
         settings=settings,
         credential=credential,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import azure.functions as func
 
-from handlers import queue_operation_events, queue_reconcile, queue_ticket_writeback, timer_region_sync
+from handlers import queue_events, queue_operation_events, queue_reconcile, queue_ticket_writeback, timer_region_sync
 from handlers.auth import Gate
 from handlers.console_site import ConsoleConfig
 from handlers.http_api import create_api
@@ -24,6 +24,7 @@ api = create_api(
     health,
     gate,
     assets=lambda: container().assets,
+    promotions=lambda: container().promotions,
     arm=lambda: arm_site(container().settings),
     console=console_settings,
 )
@@ -52,6 +53,11 @@ def operation_finished(msg: func.ServiceBusMessage) -> None:
 )
 def ticket_write(msg: func.ServiceBusMessage) -> None:
     queue_ticket_writeback.ticket_write(msg.get_body(), msg.application_properties or {}, msg.message_id)
+
+
+@app.service_bus_queue_trigger(arg_name="msg", queue_name="%EVENTS_QUEUE_NAME%", connection="ServiceBusConnection")
+def events(msg: func.ServiceBusMessage) -> None:
+    queue_events.event(msg.get_body(), msg.application_properties or {}, msg.message_id)
 
 
 @app.timer_trigger(schedule="%REGION_SYNC_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)

@@ -2,10 +2,11 @@
 
 ``python -m bench`` (``make bench``) runs, one after another and each as its own process with its own
 sandbox: ``provision`` (10 regions), ``api``, ``hooks``, ``sync``, ``burst`` (100 x 5 under ARM throttling),
-``arm_gets`` and ``assets`` (asset copies). Each prints one JSON object as its last line of stdout (progress
-goes to stderr and is passed through); this collects them, prints a summary to stderr, writes the page,
-and prints all results as one JSON object on its last line. ``--only NAME`` (repeatable) runs a subset;
-``--quick`` runs smaller sizes (a smoke run: its figures are not the documented ones, and the page says so).
+``arm_gets``, ``assets`` (asset copies) and ``promote`` (promotion by events). Each prints one JSON object
+as its last line of stdout (progress goes to stderr and is passed through); this collects them, prints a
+summary to stderr, writes the page, and prints all results as one JSON object on its last line. ``--only
+NAME`` (repeatable) runs a subset; ``--quick`` runs smaller sizes (a smoke run: its figures are not the
+documented ones, and the page says so).
 
 Before each benchmark it waits (up to ``--settle`` seconds) for the machine to be quiet: less than a
 quarter of its CPU time busy over two seconds. The busy share it found is recorded next to each figure,
@@ -269,6 +270,44 @@ BENCHMARKS = [
             ),
         ],
         figures=["statuses", "makespan_s", "copy_bound_s", "data_requests_by_operation", "arm_requests"],
+    ),
+    Benchmark(
+        name="promote",
+        what="versions promoted by events alone into a 3-region registry, event to Available per region, against "
+        "the same copies made directly; then 1,000 events at once, 30 % duplicates, against bench.api's store+"
+        "queue ceiling (issue 13)",
+        args=["--versions", "10", "--regions", "3"],
+        quick_args=["--versions", "3", "--regions", "2", "--files", "2", "--size-mb", "0.5", "--events", "200"],
+        timeout=900,
+        goals=[
+            Goal(
+                "`latency_p99_s` <= 1.5 x `copy_bound_s` + one poll interval (`latency_p99_limit_s`)",
+                lambda r: f"{r.get('latency_p99_s')} (limit {r.get('latency_p99_limit_s')})",
+                lambda r: _num(r, "latency_p99_s") <= _num(r, "latency_p99_limit_s"),
+            ),
+            Goal(
+                "no duplicate promotions (`duplicate_promotions` == 0, `promotions` == `target_versions` == V)",
+                lambda r: f"{r.get('duplicate_promotions')}; {r.get('promotions')}/{r.get('target_versions')}",
+                lambda r: (
+                    r.get("duplicate_promotions") == 0
+                    and r.get("promotions") == r.get("target_versions") == r.get("versions")
+                ),
+            ),
+            Goal(
+                "`events_per_s` >= 0.7 x `ceiling_ops_per_s` (`ratio_to_ceiling` >= 0.7)",
+                lambda r: r.get("ratio_to_ceiling"),
+                lambda r: _num(r, "ratio_to_ceiling") >= 0.7,
+            ),
+        ],
+        figures=[
+            "latency_p50_s",
+            "copy_bound_s",
+            "makespan_s",
+            "events_per_s",
+            "ceiling_ops_per_s",
+            "dedupe_ratio",
+            "duplicates_dropped_by_seen_record",
+        ],
     ),
 ]
 

@@ -86,18 +86,26 @@ def accounts(api: Any, registry: str) -> dict[str, str]:
 
 
 def copy_bound(
-    endpoints: dict[str, str], primary: str, sources: list[str], files: list[tuple[str, Path, str]], ca: str
+    endpoints: dict[str, str],
+    primary: str,
+    sources: list[str],
+    files: list[tuple[str, Path, str]],
+    ca: str,
+    *,
+    targets: list[str] | None = None,
 ) -> float:
     """The same copies without regctl: every file of every version into every region, PER_ACCOUNT at a time
     per destination account, then one LIST per account and version to verify. ``sources`` are the versions'
     folders in the primary's ``assets`` container (regctl has deleted the pending uploads by then; the
-    copies are the same server-side copies of the same bytes)."""
+    copies are the same server-side copies of the same bytes). ``targets``: the regions copied into (default:
+    every region of ``endpoints``, the primary included)."""
     credential = StaticTokenCredential("bench")
     clients = {r: BlobServiceClient(e, credential=credential, connection_verify=ca) for r, e in endpoints.items()}
     primary_client = clients[primary]
     now = datetime.now(UTC)
     key = primary_client.get_user_delegation_key(now - timedelta(minutes=5), now + timedelta(hours=1))
-    for client in clients.values():
+    into = {r: clients[r] for r in (targets if targets is not None else list(clients))}
+    for client in into.values():
         with contextlib.suppress(ResourceExistsError):
             client.create_container("bound")
     slots = {r: threading.BoundedSemaphore(PER_ACCOUNT) for r in clients}
@@ -121,12 +129,12 @@ def copy_bound(
                 time.sleep(0.5)
                 status = str(target.get_blob_properties().copy.status or "")
 
-    tasks = [(r, s, blob, path.stat().st_size) for s in sources for r in clients for blob, path, _ in files]
+    tasks = [(r, s, blob, path.stat().st_size) for s in sources for r in into for blob, path, _ in files]
     started = time.monotonic()
-    with ThreadPoolExecutor(max_workers=PER_ACCOUNT * len(clients)) as pool:
+    with ThreadPoolExecutor(max_workers=PER_ACCOUNT * len(into)) as pool:
         list(pool.map(one, tasks))
     for source in sources:
-        for client in clients.values():
+        for client in into.values():
             listed = list(client.get_container_client("bound").list_blobs(name_starts_with=source))
             assert len(listed) == len(files)
     return time.monotonic() - started

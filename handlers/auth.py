@@ -126,6 +126,24 @@ def asset_route_actions() -> dict[tuple[str, str], tuple[str, Rule]]:
 
 ROUTE_ACTIONS |= asset_route_actions()
 
+#: Promotions (handlers/promotions_api.py): the target's write is checked on the path; the source's read, a
+#: rule's registries and an approval's target by the service, once it knows them.
+ROUTE_ACTIONS |= {
+    ("POST", "/api/registries/{name}/{asset_type}/{asset}/versions/{version}/promote"): (
+        Action.ASSETS_WRITE,
+        Rule.REGISTRY,
+    ),
+    ("PUT", "/api/promotionRules/{rule}"): (Action.ASSETS_WRITE, Rule.IN_HANDLER),
+    ("GET", "/api/promotionRules"): (Action.ASSETS_READ, Rule.ANYWHERE),
+    ("GET", "/api/promotionRules/{rule}"): (Action.ASSETS_READ, Rule.ANYWHERE),
+    ("DELETE", "/api/promotionRules/{rule}"): (Action.ASSETS_WRITE, Rule.IN_HANDLER),
+    ("GET", "/api/promotions"): (Action.ASSETS_READ, Rule.ANYWHERE),
+    ("GET", "/api/promotions/{promotion_id}"): (Action.ASSETS_READ, Rule.ANYWHERE),
+    ("POST", "/api/promotions/{promotion_id}/approve"): (Action.ASSETS_WRITE, Rule.IN_HANDLER),
+    ("POST", "/api/promotions/{promotion_id}/reject"): (Action.ASSETS_WRITE, Rule.IN_HANDLER),
+    ("GET", "/api/events/deadLetters"): (Action.REGISTRIES_READ, Rule.ROOT),
+}
+
 
 def registry_dataplane_route_actions() -> dict[tuple[str, str], tuple[str, Rule]]:
     """Azure ML's registry data plane (handlers/registry_dataplane.py): discovery is a registry read, uploads

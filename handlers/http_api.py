@@ -30,6 +30,7 @@ from handlers.auth import Gate, authorize_route, caller, require_at
 from handlers.bodies import read_document
 from handlers.console_site import CONSOLE_DIR, ConsoleConfig, console_router
 from handlers.hooks import hooks_router, operation_ticket, tickets_router
+from handlers.promotions_api import promotions_router
 from handlers.registry_dataplane import registry_dataplane_router
 from shared.domain.access import registry_scope
 from shared.domain.arm_resource import ArmSite
@@ -48,6 +49,7 @@ from shared.domain.regions import REGIONS
 from shared.domain.roles import Action
 from shared.observability import continued
 from shared.services.assets import AssetService
+from shared.services.promotions import PromotionService
 from shared.services.registries import OperationView, RegistryService
 from shared.services.tickets import TicketService
 
@@ -151,6 +153,10 @@ def _no_assets() -> AssetService:
     raise RuntimeError("this app was built without the asset service")
 
 
+def _no_promotions() -> PromotionService:
+    raise RuntimeError("this app was built without the promotion service")
+
+
 def _install_errors(api: FastAPI) -> None:
     """problem+json for every error (ARM's envelope under ``/api/arm``), and the trace of each request."""
     api.add_exception_handler(Unauthenticated, arm_aware(problems.unauthenticated))
@@ -174,6 +180,7 @@ def create_api(
     console_dir: Path = CONSOLE_DIR,
     tickets: Callable[[], TicketService] | None = None,
     webhook_secrets: Callable[[str], list[str]] | None = None,
+    promotions: Callable[[], PromotionService] = _no_promotions,
 ) -> FastAPI:
     """The API; with ``arm``, the Azure-compatible surface under ``/api/arm`` too (handlers/arm_api.py); with
     ``console``, the web console's files and sign-in settings at ``/console``. ``tickets`` and
@@ -316,6 +323,7 @@ def create_api(
     routers += [arm_router(services, gate, arm)] if arm is not None else []
     routers += [registry_dataplane_router(services, assets, gate, arm)] if arm is not None else []
     routers += [console_router(console, console_dir)] if console is not None else []
+    routers += [promotions_router(gate, promotions)]
     for included in routers:
         api.include_router(included)
     docs.install(api)

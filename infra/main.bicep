@@ -78,6 +78,20 @@ module messaging 'app/servicebus.bicep' = {
   params: { name: 'sb-regctl-${resourceToken}', location: location, tags: tags }
 }
 
+// regctl's own events (docs/events.md): a custom topic other teams subscribe to; one subscription delivers
+// them to regctl's events queue, which is what chains promotions.
+module events 'app/eventgrid.bicep' = {
+  name: 'eventgrid'
+  scope: rg
+  params: {
+    name: 'evgt-regctl-${resourceToken}'
+    location: location
+    tags: tags
+    principalId: identity.outputs.principalId
+    eventsQueueId: messaging.outputs.eventsQueueId
+  }
+}
+
 module state 'app/storage.bicep' = {
   name: 'storage'
   scope: rg
@@ -124,6 +138,8 @@ module api 'app/functions.bicep' = {
     consoleAuthority: '${environment().authentication.loginEndpoint}${tenant().tenantId}'
     consoleScopes: consoleScopes
     ticketWritebackQueueName: messaging.outputs.ticketWritebackQueueName
+    eventsQueueName: messaging.outputs.eventsQueueName
+    eventsTopicEndpoint: events.outputs.endpoint
     keyVaultName: vault.outputs.name
     jiraBaseUrl: jiraBaseUrl
     jiraUserEmail: jiraUserEmail

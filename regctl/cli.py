@@ -3,7 +3,8 @@
 Commands are grouped by noun, as in ``az ml registry``: ``regctl registry <verb>``, ``regctl operation
 show``, ``regctl access grant|revoke|list``, ``regctl role create|list|delete``, ``regctl activity list``, and
 for registry assets ``regctl model|data|component|environment create|show|list|update|archive|restore|
-delete|download``.
+delete|download|promote``, ``regctl rule create|list|delete`` and ``regctl promotion list|show|approve|
+reject`` (docs/events.md).
 They talk to the HTTP API (``regctl.client``) at ``--endpoint`` or ``$REGCTL_ENDPOINT`` (default
 http://127.0.0.1:7071; the CLI adds ``/api``), sending ``$REGCTL_TOKEN`` as a bearer token, or one for
 ``$REGCTL_SCOPE`` from ``DefaultAzureCredential`` (``regctl.auth``); ``registry validate`` works offline.
@@ -19,6 +20,7 @@ from regctl import (
     commands_activity,
     commands_asset,
     commands_operation,
+    commands_promotion,
     commands_registry,
     commands_role,
 )
@@ -51,12 +53,16 @@ access_app = typer.Typer(
 )
 role_app = typer.Typer(help="Role definitions: create a custom role, list roles, delete one.", no_args_is_help=True)
 activity_app = typer.Typer(help="The activity log: who did what, where, and how it ended.", no_args_is_help=True)
+rule_app = typer.Typer(help="Promotion rules: what becomes available where is promoted where.", no_args_is_help=True)
+promotion_app = typer.Typer(help="Promotions: list, show, approve, reject.", no_args_is_help=True)
 
 app.add_typer(registry_app, name="registry")
 app.add_typer(operation_app, name="operation")
 app.add_typer(access_app, name="access")
 app.add_typer(role_app, name="role")
 app.add_typer(activity_app, name="activity")
+app.add_typer(rule_app, name="rule")
+app.add_typer(promotion_app, name="promotion")
 
 registry_app.command("validate")(commands_registry.validate)
 registry_app.command("create", epilog=EXIT_CODES)(commands_registry.create)
@@ -74,6 +80,13 @@ role_app.command("create", epilog=EXIT_CODES)(commands_role.create)
 role_app.command("list", epilog=EXIT_CODES)(commands_role.list_)
 role_app.command("delete", epilog=EXIT_CODES)(commands_role.delete)
 activity_app.command("list", epilog=EXIT_CODES)(commands_activity.list_)
+rule_app.command("create", epilog=EXIT_CODES)(commands_promotion.rule_create)
+rule_app.command("list", epilog=EXIT_CODES)(commands_promotion.rule_list)
+rule_app.command("delete", epilog=EXIT_CODES)(commands_promotion.rule_delete)
+promotion_app.command("list", epilog=EXIT_CODES)(commands_promotion.promotion_list)
+promotion_app.command("show", epilog=EXIT_CODES)(commands_promotion.promotion_decide(""))
+promotion_app.command("approve", epilog=EXIT_CODES)(commands_promotion.promotion_decide("approve"))
+promotion_app.command("reject", epilog=EXIT_CODES)(commands_promotion.promotion_decide("reject"))
 
 for asset_type in AssetType:
     asset_app = typer.Typer(
@@ -85,6 +98,7 @@ for asset_type in AssetType:
     app.add_typer(asset_app, name=asset_type.singular)
     for verb, command in commands_asset.COMMANDS.items():
         asset_app.command(verb, epilog=EXIT_CODES + "\n" + commands_asset.ASSET_NOTES)(command)
+    asset_app.command("promote", epilog=EXIT_CODES)(commands_promotion.promote)
 
 
 def main() -> None:

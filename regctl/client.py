@@ -286,6 +286,31 @@ class ApiClient:
 
     # -- plumbing ------------------------------------------------------------------------------------------
 
+    # -- promotions (docs/events.md) ---------------------------------------------------------------
+
+    def promote(self, target: str, asset_type: AssetType, name: str, version: str, source: str) -> dict[str, Any]:
+        path = self._asset(target, asset_type, name, version) + "/promote"
+        return self._document("POST", path, json={"source": source})
+
+    def get_promotion(self, promotion_id: str) -> dict[str, Any]:
+        return self._document("GET", f"/api/promotions/{segment(promotion_id)}")
+
+    def list_promotions(self, rule: str | None = None, status: str | None = None) -> dict[str, Any]:
+        params = {k: v for k, v in (("rule", rule), ("status", status)) if v}
+        return self._listing("/api/promotions", params, "promotions")
+
+    def decide_promotion(self, promotion_id: str, verb: str) -> dict[str, Any]:
+        return self._document("POST", f"/api/promotions/{segment(promotion_id)}/{verb}")
+
+    def put_rule(self, name: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        return self._document("PUT", f"/api/promotionRules/{segment(name)}", json=dict(body))
+
+    def list_rules(self) -> dict[str, Any]:
+        return self._listing("/api/promotionRules", {}, "promotion rules")
+
+    def delete_rule(self, name: str) -> dict[str, Any] | None:
+        return self._optional_document("DELETE", f"/api/promotionRules/{segment(name)}")
+
     def _accepted(
         self,
         method: str,

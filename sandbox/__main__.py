@@ -61,6 +61,12 @@ def _add_arm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="port of the storage accounts' blob endpoints (the blob proxy); 0 picks a free one (default 8445)",
     )
     arm.add_argument(
+        "--events-connection",
+        default=os.environ.get("SANDBOX_EVENTS_CONNECTION", ""),
+        help="Azurite's connection string: the Event Grid stand-in sends BlobCreated onto its queues for the "
+        "system topics' event subscriptions (default $SANDBOX_EVENTS_CONNECTION; empty: no deliveries)",
+    )
+    arm.add_argument(
         "--blob-pool-size",
         type=int,
         default=DEFAULT_POOL_SIZE,
@@ -101,7 +107,12 @@ def _cmd_arm(args: argparse.Namespace) -> int:
         taken_registry_names={n.lower() for n in args.taken_registry_name},
     )
     options = ServerOptions(
-        host=args.host, port=args.port, sandbox_dir=sandbox_dir_from_env(), settings=settings, blob_port=args.blob_port
+        host=args.host,
+        port=args.port,
+        sandbox_dir=sandbox_dir_from_env(),
+        settings=settings,
+        blob_port=args.blob_port,
+        events_connection=args.events_connection,
     )
     return run(options)
 

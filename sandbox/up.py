@@ -60,6 +60,7 @@ from sandbox.tickets.server import DEFAULT_PORT as TICKETS_PORT
 from sandbox.tickets.server import TICKETS_JSON
 from shared.adapters.access_tables import TableAccessStore
 from shared.adapters.asset_tables import TableAssetStore
+from shared.adapters.promotion_tables import TablePromotionStore
 from shared.adapters.tables import TableStateStore
 from shared.adapters.ticket_tables import TableTicketStore
 from shared.settings import Settings
@@ -233,6 +234,7 @@ def provision(connection: str, settings: Settings, extra_queues: Sequence[str] =
     names += TableAccessStore(tables, settings.table_prefix).table_names()
     names += TableAssetStore(tables, settings.table_prefix).table_names()
     names += TableTicketStore(tables, settings.table_prefix).table_names()
+    names += TablePromotionStore(tables, settings.table_prefix).table_names()
     for table in names:
         tables.create_table_if_not_exists(table)
     return queues
@@ -337,12 +339,14 @@ class Supervisor:
         arm_json = self.sandbox_dir / ARM_JSON
         arm_json.unlink(missing_ok=True)
         child_env = {**os.environ, "SANDBOX_DIR": str(self.sandbox_dir)}
+        # the Event Grid stand-in's queues: Azurite's connection, in the environment (never on a command line)
+        arm_env = {**child_env, "SANDBOX_EVENTS_CONNECTION": self.azurite.connection_string}
         arm_argv = [sys.executable, "-m", "sandbox", "arm", "--port", str(args.arm_port)]
         arm_argv += ["--azurite-blob-endpoint", self.azurite.blob_endpoint, "--blob-port", str(args.blob_proxy_port)]
         arm_argv += ["--blob-pool-size", str(DEFAULT_POOL_SIZE)]
         if args.time_scale is not None:
             arm_argv += ["--time-scale", str(args.time_scale)]
-        self.arm = Child("arm", arm_argv, child_env, self._log("arm"))
+        self.arm = Child("arm", arm_argv, arm_env, self._log("arm"))
         self.arm.start()
         entra_json = self.sandbox_dir / entra_config.ENTRA_JSON
         entra_json.unlink(missing_ok=True)

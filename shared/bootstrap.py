@@ -21,7 +21,9 @@ from shared.ports import (
     AssetStore,
     Authenticator,
     DataPlane,
+    EventPublisher,
     MessagePublisher,
+    PromotionStore,
     StateStore,
     TicketClient,
     TicketStore,
@@ -29,16 +31,20 @@ from shared.ports import (
 from shared.services.access import AccessService
 from shared.services.asset_ledger import AssetLedger
 from shared.services.assets import AssetConfig, AssetService
+from shared.services.event_intake import EventIntake
 from shared.services.lifecycle import OperationEventConsumer, OperationLifecycle
 from shared.services.observer import Actuator, Observer
+from shared.services.promotions import PromotionService
 from shared.services.queueing import Dispatcher, Queues
 from shared.services.reconcile import ReconcileConfig, Reconciler
+from shared.services.regctl_events import RegctlEvents
 from shared.services.region_sync import RegionSync
 from shared.services.registries import RegistryService
 from shared.services.retry import RetryPolicy
 from shared.services.steps import StepRunner
+from shared.services.ticket_queue import WriteQueue
 from shared.services.ticket_writeback import TicketWriteBack
-from shared.services.tickets import TicketService, WriteQueue
+from shared.services.tickets import TicketService
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -66,6 +72,8 @@ class Container:
     region_sync: RegionSync
     tickets: TicketService
     ticket_writeback: TicketWriteBack
+    promotions: PromotionService
+    event_intake: EventIntake
 
 
 def _credential(settings: Settings) -> TokenCredential:
@@ -141,6 +149,21 @@ def _ticket_store(settings: Settings) -> TicketStore:
     return TableTicketStore(_table_service(settings), settings.table_prefix)
 
 
+def _promotion_store(settings: Settings) -> PromotionStore:
+    from shared.adapters.promotion_tables import TablePromotionStore  # noqa: PLC0415
+
+    return TablePromotionStore(_table_service(settings), settings.table_prefix)
+
+
+def _event_publisher(settings: Settings, credential: TokenCredential, publisher: MessagePublisher) -> EventPublisher:
+    """The Event Grid custom topic when its endpoint is set; else the sandbox's stand-in topic."""
+    from shared.adapters.eventgrid import EventGridTopicPublisher, QueueTopicPublisher  # noqa: PLC0415
+
+    if settings.events_topic_endpoint:
+        return EventGridTopicPublisher(settings.events_topic_endpoint, credential)
+    return QueueTopicPublisher(publisher, settings.events_queue)
+
+
 def ticket_mapping(settings: Settings) -> Mapping:
     """The ticket mapping of ``TICKET_MAPPING_FILE``, or the built-in defaults."""
     if not settings.ticket_mapping_file:
@@ -197,8 +220,8 @@ def build(settings: Settings, **overrides: Any) -> Container:
     """Every dependency from ``settings``; ``overrides`` replace any of ``credential``, ``store``, ``arm``,
     ``data_plane``, ``publisher``, ``access_store`` and ``authenticator`` (the unit tests' fakes), and
     ``kinds`` the kinds of work planned and ``grants`` a GrantSource in place of the access service (the
-    tests' own), ``ticket_store`` and ``ticket_clients`` (source -> TicketClient); everything above them is
-    built on those."""
+    tests' own), ``ticket_store`` and ``ticket_clients`` (source -> TicketClient), ``promotion_store`` and
+    ``event_publisher``; everything above them is built on those."""
     unknown = set(overrides) - {
         "credential",
         "store",
@@ -212,6 +235,8 @@ def build(settings: Settings, **overrides: Any) -> Container:
         "grants",
         "ticket_store",
         "ticket_clients",
+        "promotion_store",
+        "event_publisher",
     }
     if unknown:
         raise TypeError(f"build() cannot override {sorted(unknown)}")
@@ -244,7 +269,11 @@ def build(settings: Settings, **overrides: Any) -> Container:
         bootstrap_owners=settings.bootstrap_owner_list,
         refresh_seconds=settings.access_refresh_seconds,
     )
-    ledger = AssetLedger(store, asset_store, data_plane)
+    event_publisher: EventPublisher = overrides.get("event_publisher") or _event_publisher(
+        settings, credential, publisher
+    )
+    regctl_events = RegctlEvents(event_publisher)
+    ledger = AssetLedger(store, asset_store, data_plane, regctl_events)
     reconciler = Reconciler(
         store,
         Observer(arm, data_plane),
@@ -275,8 +304,16 @@ def build(settings: Settings, **overrides: Any) -> Container:
     ticket_store: TicketStore = overrides.get("ticket_store") or _ticket_store(settings)
     writes = WriteQueue(publisher, settings.ticket_writeback_queue)
     clients = overrides.get("ticket_clients")
+    promotion_store: PromotionStore = overrides.get("promotion_store") or _promotion_store(settings)
+    promotions = PromotionService(store, asset_store, promotion_store, access, lifecycle)
     tickets = TicketService(
-        ticket_store, registries, access, writes, mapping=mapping, progress_seconds=settings.ticket_progress_seconds
+        ticket_store,
+        registries,
+        access,
+        writes,
+        promotions=promotions,
+        mapping=mapping,
+        progress_seconds=settings.ticket_progress_seconds,
     )
     writeback = TicketWriteBack(
         ticket_store,
@@ -303,13 +340,15 @@ def build(settings: Settings, **overrides: Any) -> Container:
         publisher=publisher,
         dispatcher=dispatcher,
         lifecycle=lifecycle,
-        operation_events=OperationEventConsumer(store, [writeback.on_finished]),
+        operation_events=OperationEventConsumer(store, [writeback.on_finished, regctl_events.on_finished]),
         registries=registries,
         reconciler=reconciler,
         steps=StepRunner(store, Actuator(arm, data_plane), dispatcher, reconciler, lifecycle=lifecycle, policy=policy),
         region_sync=RegionSync(store, arm, registries, reconciler),
         tickets=tickets,
         ticket_writeback=writeback,
+        promotions=promotions,
+        event_intake=EventIntake(store, promotions, promotion_store),
     )
 
 

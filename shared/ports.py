@@ -11,6 +11,7 @@ from shared.domain.access import Principal, RoleAssignment
 from shared.domain.activity import ActivityEntry
 from shared.domain.asset_records import AssetVersionRecord
 from shared.domain.manifest import BlobListing
+from shared.domain.promotions import Promotion, PromotionRule
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
 from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.roles import RoleDefinition
@@ -287,3 +288,38 @@ class TicketClient(Protocol):
     def finish(self, ref: TicketRef, succeeded: bool) -> None:
         """The final transition (Jira, by name) or state (ServiceNow)."""
         ...
+
+
+class EventPublisher(Protocol):
+    """regctl's own events out (docs/events.md): Event Grid schema dicts, each with a stable ``id``. An Event
+    Grid custom topic in Azure; in the sandbox a stand-in topic that delivers them to the events queue.
+    Raises ``TransientError`` when the topic cannot take them (the caller retries; ids deduplicate)."""
+
+    def publish(self, events: Sequence[dict[str, Any]]) -> None: ...
+
+
+class PromotionStore(Protocol):
+    """Promotion rules, promotions and dead-lettered events. ``create_promotion`` raises ``Conflict`` when
+    the id exists (at most one promotion per id); saves are ETag-checked (``ConcurrentUpdate``)."""
+
+    def get_rule(self, name: str) -> PromotionRule | None: ...
+
+    def list_rules(self) -> list[PromotionRule]: ...
+
+    def save_rule(self, rule: PromotionRule) -> None: ...
+
+    def delete_rule(self, name: str) -> None: ...
+
+    def get_promotion(self, promotion_id: str) -> Promotion | None: ...
+
+    def list_promotions(self) -> list[Promotion]: ...
+
+    def create_promotion(self, promotion: Promotion) -> None: ...
+
+    def save_promotion(self, promotion: Promotion) -> None: ...
+
+    def dead_letter(self, message_id: str, reason: str, body: str) -> None:
+        """Keep an event that could not be used, with the reason (never retried)."""
+        ...
+
+    def dead_letters(self) -> list[dict[str, str]]: ...

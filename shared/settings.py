@@ -124,6 +124,20 @@ class Settings(BaseSettings):
         description="Queue of OperationFinished events (one per terminal transition of an operation).",
     )
 
+    events_queue: str = Field(
+        default="regctl-events",
+        validation_alias="EVENTS_QUEUE_NAME",
+        description="Queue of events in (Event Grid system topics, regctl's own custom topic): the events "
+        "handler parses, deduplicates and turns them into promotions (docs/events.md).",
+    )
+    events_topic_endpoint: str = Field(
+        default="",
+        validation_alias="REGCTL_EVENTS_TOPIC_ENDPOINT",
+        description="Endpoint of the Event Grid custom topic regctl publishes its own events to "
+        "(https://{topic}.{region}-1.eventgrid.azure.net/api/events). Empty: the sandbox's stand-in topic, "
+        "which delivers them straight to EVENTS_QUEUE_NAME.",
+    )
+
     # --- State ------------------------------------------------------------------------------------
     state_table_endpoint: str | None = Field(
         default=None,

@@ -23,6 +23,8 @@ param consoleClientId string
 param consoleAuthority string
 param consoleScopes string
 param ticketWritebackQueueName string
+param eventsQueueName string
+param eventsTopicEndpoint string
 param keyVaultName string
 param jiraBaseUrl string
 param jiraUserEmail string
@@ -95,6 +97,8 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'RECONCILE_QUEUE_NAME', value: reconcileQueueName }
         { name: 'STEPS_QUEUE_NAME', value: stepsQueueName }
         { name: 'OPERATION_EVENTS_QUEUE_NAME', value: operationEventsQueueName }
+        { name: 'EVENTS_QUEUE_NAME', value: eventsQueueName }
+        { name: 'REGCTL_EVENTS_TOPIC_ENDPOINT', value: eventsTopicEndpoint }
         { name: 'StateStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
         { name: 'STATE_TABLE_PREFIX', value: 'regctl' }
         { name: 'REGION_SYNC_SCHEDULE', value: regionSyncSchedule }

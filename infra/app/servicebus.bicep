@@ -7,6 +7,7 @@ param reconcileQueueName string = 'regctl-reconcile'
 param stepsQueueName string = 'regctl-steps'
 param operationEventsQueueName string = 'regctl-operation-events'
 param ticketWritebackQueueName string = 'regctl-ticket-writeback'
+param eventsQueueName string = 'regctl-events'
 
 resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   name: name
@@ -53,6 +54,17 @@ resource ticketWriteback 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-prev
   properties: queueProperties
 }
 
+// Events in (docs/events.md): Event Grid delivers one event per message, message id = the event id. Event
+// Grid retries for up to 24 hours, so duplicate detection looks back a day; a session-enabled queue cannot
+// be an Event Grid handler, so this one has none.
+resource events 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
+  parent: namespace
+  name: eventsQueueName
+  properties: union(queueProperties, { duplicateDetectionHistoryTimeWindow: 'P1D' })
+}
+
+output eventsQueueName string = events.name
+output eventsQueueId string = events.id
 output reconcileQueueName string = reconcile.name
 output stepsQueueName string = steps.name
 output operationEventsQueueName string = operationEvents.name

@@ -33,7 +33,7 @@ resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-0
   name: 'default'
 }
 
-resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in ['Registries', 'Steps', 'Seen', 'Access', 'Activity', 'Assets', 'Tickets']: {
+resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-01' = [for table in ['Registries', 'Steps', 'Seen', 'Access', 'Activity', 'Assets', 'Tickets', 'Promotions']: {
   parent: tableService
   name: '${tablePrefix}${table}'
 }]

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 from urllib.parse import quote
 
-from sandbox.arm import acr, acr_import, authz, replications, resources, storage
+from sandbox.arm import acr, acr_import, authz, eventgrid, replications, resources, storage
 from sandbox.arm.admin import ControlSurface
 from sandbox.arm.config import Settings
 from sandbox.arm.context import Ctx
@@ -59,6 +59,11 @@ HANDLERS: dict[RouteName, Handler] = {
     RouteName.REPL_LIST: replications.handle_list,
     RouteName.REPL_ITEM: replications.handle_item,
     RouteName.REPL_STATUS: replications.handle_status,
+    RouteName.EG_TOPIC_LIST: eventgrid.handle_topic_list,
+    RouteName.EG_TOPIC_ITEM: eventgrid.handle_topic_item,
+    RouteName.EG_SUB_LIST: eventgrid.handle_subscription_list,
+    RouteName.EG_SUB_ITEM: eventgrid.handle_subscription_item,
+    RouteName.EG_MONITOR: eventgrid.handle_monitor,
     RouteName.RA_LIST: authz.handle_list,
     RouteName.RA_ITEM: authz.handle_item,
 }

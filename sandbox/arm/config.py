@@ -35,6 +35,10 @@ class OpKind(StrEnum):
     HOME_REPLICATION_CREATE = "home_replication_create"
     IMPORT_IMAGE = "import_image"
     RESOURCE_GROUP_DELETE = "resource_group_delete"
+    SYSTEM_TOPIC_CREATE = "system_topic_create"
+    SYSTEM_TOPIC_DELETE = "system_topic_delete"
+    EVENT_SUBSCRIPTION_CREATE = "event_subscription_create"
+    EVENT_SUBSCRIPTION_DELETE = "event_subscription_delete"
 
 
 #: Seconds at time scale 1.0. Sources: storage create 20-30 s and registry create "seconds" (issue 3),
@@ -49,6 +53,10 @@ DEFAULT_DURATIONS: dict[OpKind, float] = {
     OpKind.HOME_REPLICATION_CREATE: 10.0,
     OpKind.IMPORT_IMAGE: 5.0,
     OpKind.RESOURCE_GROUP_DELETE: 30.0,
+    OpKind.SYSTEM_TOPIC_CREATE: 5.0,
+    OpKind.SYSTEM_TOPIC_DELETE: 5.0,
+    OpKind.EVENT_SUBSCRIPTION_CREATE: 10.0,
+    OpKind.EVENT_SUBSCRIPTION_DELETE: 5.0,
 }
 
 #: The polling interval each status response advertises (Retry-After) at time scale 1.0, capped by the
@@ -63,6 +71,10 @@ DEFAULT_POLL_HINTS: dict[OpKind, float] = {
     OpKind.HOME_REPLICATION_CREATE: 10.0,
     OpKind.IMPORT_IMAGE: 5.0,
     OpKind.RESOURCE_GROUP_DELETE: 15.0,
+    OpKind.SYSTEM_TOPIC_CREATE: 5.0,
+    OpKind.SYSTEM_TOPIC_DELETE: 5.0,
+    OpKind.EVENT_SUBSCRIPTION_CREATE: 5.0,
+    OpKind.EVENT_SUBSCRIPTION_DELETE: 5.0,
 }
 
 

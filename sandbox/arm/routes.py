@@ -34,6 +34,11 @@ class RouteName(StrEnum):
     REPL_LIST = "repl_list"
     REPL_ITEM = "repl_item"
     REPL_STATUS = "repl_status"
+    EG_TOPIC_LIST = "eg_topic_list"
+    EG_TOPIC_ITEM = "eg_topic_item"
+    EG_SUB_LIST = "eg_sub_list"
+    EG_SUB_ITEM = "eg_sub_item"
+    EG_MONITOR = "eg_monitor"
     RA_LIST = "ra_list"
     RA_ITEM = "ra_item"
 
@@ -44,6 +49,8 @@ REGISTRY_TYPE = "Microsoft.ContainerRegistry/registries"
 REPLICATION_TYPE = "Microsoft.ContainerRegistry/registries/replications"
 ROLE_ASSIGNMENT_TYPE = "Microsoft.Authorization/roleAssignments"
 PROVIDER_TYPE = "Microsoft.Resources/providers"
+SYSTEM_TOPIC_TYPE = "Microsoft.EventGrid/systemTopics"
+EVENT_SUBSCRIPTION_TYPE = "Microsoft.EventGrid/systemTopics/eventSubscriptions"
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ _RG = (*_SUB, "resourcegroups", "{rg}")
 _STORAGE = ("providers", "microsoft.storage")
 _ACR = ("providers", "microsoft.containerregistry")
 _REG = (*_RG, *_ACR, "registries", "{reg}")
+_EG = ("providers", "microsoft.eventgrid")
+_TOPIC = (*_RG, *_EG, "systemtopics", "{topic}")
 
 _PATTERNS: list[tuple[tuple[str, ...], RouteName, str | None]] = [
     ((*_SUB, "resourcegroups"), RouteName.RG_LIST, RG_TYPE),
@@ -84,6 +93,12 @@ _PATTERNS: list[tuple[tuple[str, ...], RouteName, str | None]] = [
     ((*_REG, "replications"), RouteName.REPL_LIST, REPLICATION_TYPE),
     ((*_REG, "replications", "{repl}"), RouteName.REPL_ITEM, REPLICATION_TYPE),
     ((*_REG, "replications", "{repl}", "operationstatuses", "{op}"), RouteName.REPL_STATUS, REPLICATION_TYPE),
+    ((*_RG, *_EG, "systemtopics"), RouteName.EG_TOPIC_LIST, SYSTEM_TOPIC_TYPE),
+    (_TOPIC, RouteName.EG_TOPIC_ITEM, SYSTEM_TOPIC_TYPE),
+    ((*_TOPIC, "eventsubscriptions"), RouteName.EG_SUB_LIST, EVENT_SUBSCRIPTION_TYPE),
+    ((*_TOPIC, "eventsubscriptions", "{name}"), RouteName.EG_SUB_ITEM, EVENT_SUBSCRIPTION_TYPE),
+    ((*_SUB, *_EG, "locations", "{loc}", "operationsstatus", "{op}"), RouteName.EG_MONITOR, None),
+    ((*_SUB, *_EG, "locations", "{loc}", "operationresults", "{op}"), RouteName.EG_MONITOR, None),
     # Generic provider routes last: their ``{ns}`` would also match the literal routes above.
     ((*_SUB, "providers", "{ns}"), RouteName.PROVIDER, PROVIDER_TYPE),
     ((*_SUB, "providers", "{ns}", "register"), RouteName.PROVIDER_REGISTER, PROVIDER_TYPE),

@@ -38,6 +38,8 @@ class ServerOptions:
     sandbox_dir: Path
     settings: Settings
     blob_port: int = 8445
+    #: Azurite's connection string for the Event Grid stand-in's deliveries ("": it delivers nothing).
+    events_connection: str = ""
 
 
 class PortDispatcher:
@@ -85,6 +87,14 @@ def run(options: ServerOptions) -> int:
     certs = make_certs(sandbox_dir)
     arm_app = ArmApp(options.settings)
     blob_proxy = BlobProxy(arm_app.store, arm_app.faults)
+    standin = None
+    if options.events_connection:
+        from sandbox.eventgrid import EventGridStandIn  # noqa: PLC0415
+        from shared.adapters.storage_queue import StorageQueuePublisher  # noqa: PLC0415
+
+        standin = EventGridStandIn(arm_app.store, StorageQueuePublisher(options.events_connection))
+        blob_proxy.hooks.subscribe(standin.blob_committed)
+        standin.start()
     config = uvicorn.Config(
         PortDispatcher(arm_app, blob_proxy, blob_port),
         ssl_certfile=str(certs.cert_chain),
@@ -129,6 +139,8 @@ def run(options: ServerOptions) -> int:
         with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
             runner.run(serve())
     finally:
+        if standin is not None:
+            standin.stop()
         certs.forget_key()
         remove_if_ours(arm_json, info)
         sock.close()

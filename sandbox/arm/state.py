@@ -18,11 +18,14 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sandbox.arm.azurite import BlobPool
 from sandbox.arm.config import OpKind, Settings
 from sandbox.arm.lro import Operation, OpError, Protocol, utc_now
+
+if TYPE_CHECKING:
+    from sandbox.arm.eventgrid import SystemTopic
 
 
 @dataclass(eq=False)
@@ -159,6 +162,8 @@ class Store:
             self.accounts: dict[str, StorageAccount] = {}
             self.registries: dict[str, Registry] = {}
             self.role_assignments: dict[str, RoleAssignment] = {}
+            #: Event Grid system topics by their resource id, lowercased (``sandbox/arm/eventgrid.py``).
+            self.system_topics: dict[str, SystemTopic] = {}
             self.operations: dict[str, Operation] = {}
             self._due: list[tuple[float, int, Operation]] = []
             self.request_log: list[dict[str, Any]] = []
@@ -272,6 +277,8 @@ class Store:
             r for r in self.registries.values() if (r.subscription.lower(), r.resource_group.lower()) == (sub, rg)
         ]:
             self.remove_registry(reg)
+        for key in [k for k in self.system_topics if is_within(k, group.id.lower())]:
+            del self.system_topics[key]
         self.remove_role_assignments_within(group.id)
         if self.groups.get((sub, rg)) is group:
             del self.groups[(sub, rg)]

@@ -1,10 +1,11 @@
-"""Where the proxy announces committed writes, for a future Event Grid stand-in (issue 13).
+"""Where the proxy announces committed writes, for the Event Grid stand-in (issue 13).
 
 Azure's ``Microsoft.Storage.BlobCreated`` fires for Put Blob, Put Block List and Copy Blob once the block
 blob is committed. The proxy calls every subscribed callback with a ``BlobCommitted`` after such a
 request succeeded: Put Blob and Put Block List (201), Copy Blob From URL (202, sync) and Copy Blob when
-Azurite answers ``x-ms-copy-status: success`` (it always finishes copies before answering). Nothing is
-delivered anywhere yet; a callback's exception is logged and does not affect the request.
+Azurite answers ``x-ms-copy-status: success`` (it always finishes copies before answering). The Event Grid
+stand-in (``sandbox/eventgrid.py``) subscribes when the simulator is given an events queue connection; a
+callback's exception is logged and does not affect the request.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class BlobCommitted:
     url: str
     etag: str | None
     content_length: int | None
+    #: The blob's content type, the request ids (``x-ms-request-id``, ``x-ms-client-request-id``).
+    content_type: str = "application/octet-stream"
+    request_id: str = ""
+    client_request_id: str = ""
 
 
 Subscriber = Callable[[BlobCommitted], None]

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -313,11 +313,20 @@ class BlobProxy:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         committed = operation.name != "CopyBlob" or headers.get("x-ms-copy-status") == "success"
         if ok and committed and operation.name in _COMMITS:
-            self._announce(operation, target, account, headers)
+            self._announce(operation, target, account, headers, request.headers)
 
-    def _announce(self, operation: Operation, target: Target, account: _Account, headers: dict[str, str]) -> None:
+    def _announce(
+        self,
+        operation: Operation,
+        target: Target,
+        account: _Account,
+        headers: dict[str, str],
+        sent: Mapping[str, str],
+    ) -> None:
+        """Announce a committed write (``headers``: the answer's, ``sent``: the request's)."""
         assert target.container is not None and target.blob is not None
-        length = headers.get("content-length") if operation.name == "PutBlob" else None
+        length = sent.get("content-length") if operation.name == "PutBlob" else None
+        content_type = sent.get("x-ms-blob-content-type") or (sent.get("content-type") if length else None)
         self.hooks.announce(
             BlobCommitted(
                 account=account.name,
@@ -327,6 +336,9 @@ class BlobProxy:
                 url=f"{self.store.settings.blob_endpoint.rstrip('/')}/{account.name}{target.rest}",
                 etag=headers.get("etag"),
                 content_length=int(length) if length and length.isdigit() else None,
+                content_type=content_type or "application/octet-stream",
+                request_id=headers.get("x-ms-request-id", ""),
+                client_request_id=headers.get("x-ms-client-request-id", ""),
             )
         )
 

@@ -77,6 +77,7 @@ def _entity(r: AssetVersionRecord, chunks: int) -> dict[str, Any]:
         "ledger": json.dumps({k: v.to_dict() for k, v in r.ledger.items()}),
         "error": r.error or "",
         "imported": r.imported,
+        "origin": json.dumps(r.origin) if r.origin else "",
         "files_chunks": chunks,
         "files_count": len(r.files),
     }
@@ -104,6 +105,7 @@ def _record(e: Any, files: list[FileEntry]) -> AssetVersionRecord:
         ledger={k: RegionCopy.from_dict(v) for k, v in json.loads(e.get("ledger") or "{}").items()},
         error=e.get("error") or None,
         imported=e.get("imported") or "",
+        origin=json.loads(e.get("origin") or "{}"),
         etag=e.metadata.get("etag") if hasattr(e, "metadata") else None,
     )
 

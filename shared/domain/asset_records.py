@@ -105,6 +105,7 @@ class AssetVersionRecord:
     operation_id: str = ""
     ledger: dict[str, RegionCopy] = field(default_factory=dict)
     imported: str = ""  # an environment's image, once imported into the ACR: where ("repo:tag")
+    origin: dict[str, str] = field(default_factory=dict)  # a promotion's source copy (kinds/assets.py Place)
     error: str | None = None
     etag: str | None = None
 

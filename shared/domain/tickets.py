@@ -17,6 +17,7 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
+from shared.domain.asset_spec import parse_asset_id
 from shared.domain.commands import CreateRegistry
 from shared.domain.documents import load_yaml
 from shared.domain.errors import FieldError, InvalidSpec
@@ -224,8 +225,15 @@ def parse_request(document: object) -> TicketRequest:
     if action == "promote":
         source = _required(document, "source", errors)
         target = _required(document, "target", errors)
-        if source and not source.startswith("azureml://"):
-            errors.append(FieldError("source", "an azureml:// asset URI"))
+        if source:
+            try:
+                parse_asset_id(source)
+            except InvalidSpec:
+                errors.append(FieldError("source", "an azureml:// asset URI"))
+        for optional in ("promotion", "name", "version"):
+            value = document.get(optional, "given")
+            if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
+                errors.append(FieldError(optional, "a non-empty string when given"))
         if errors:
             raise InvalidSpec("the promotion request is invalid", errors)
         return TicketRequest("promote", target, dict(document))

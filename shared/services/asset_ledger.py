@@ -5,11 +5,14 @@ the registry: ``Replicated`` when every file of the manifest is there with its s
 ``Copying`` while a step of the lane's operation is at work, ``Failed`` when that step gave up, else
 ``Pending``. The version is ``Available`` once every region is replicated; its pending upload is deleted
 then (the copies are the source from now on). A version being deleted is forgotten once no copy is left.
+Becoming Available and being forgotten are announced (``RegctlEvents``) before they are recorded, so a
+crash in between announces them again, with the same event id.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 
 from shared.domain.asset_records import (
     ASSET_LANE,
@@ -31,6 +34,7 @@ from shared.domain.spec import RegistrySpec
 from shared.domain.work import REGISTRY_LANE, Context
 from shared.observability import context_log
 from shared.ports import AssetStore, DataPlane, StateStore
+from shared.services.regctl_events import RegctlEvents
 
 log = logging.getLogger(__name__)
 COPY_KIND = COPY.name
@@ -70,10 +74,13 @@ def _combined(parts: list[RegionCopy]) -> RegionCopy:
 
 
 class AssetLedger:
-    def __init__(self, store: StateStore, assets: AssetStore, data: DataPlane) -> None:
+    def __init__(
+        self, store: StateStore, assets: AssetStore, data: DataPlane, events: RegctlEvents | None = None
+    ) -> None:
         self._store = store
         self._assets = assets
         self._data = data
+        self._events = events
 
     def versions(self, registry: str, lane: str) -> tuple[AssetVersionRecord, ...]:
         if lane == REGISTRY_LANE:
@@ -108,6 +115,8 @@ class AssetLedger:
         status = AssetStatus.AVAILABLE if complete else version.status
         changed = ledger != version.ledger or status is not version.status or imported != version.imported
         upload = version.upload_source if complete else None
+        if status is AssetStatus.AVAILABLE and version.status is not AssetStatus.AVAILABLE and self._events:
+            self._events.available(record.name, replace(version, ledger=ledger))
         if changed or upload is not None:
             version.ledger = ledger
             version.status = status
@@ -164,6 +173,8 @@ class AssetLedger:
         upload = version.upload_source
         if upload is not None:
             self._drop_upload(observed, spec, upload[0])
+        if self._events is not None:
+            self._events.deleted(record.name, version)
         self._assets.delete(version)
 
     def _drop_upload(self, observed: Observed, spec: RegistrySpec | None, container: str) -> None:

@@ -28,7 +28,7 @@ from shared.domain.ticket_writes import TicketWrite, final_text, progress_text, 
 from shared.domain.tickets import TicketRef
 from shared.observability import context_log
 from shared.ports import StateStore, TicketClient, TicketStore
-from shared.services.tickets import WriteQueue
+from shared.services.ticket_queue import WriteQueue
 
 log = logging.getLogger(__name__)
 

@@ -45,9 +45,12 @@ from shared.domain.tickets import (
     parse_request,
 )
 from shared.observability import context_log
-from shared.ports import MessagePublisher, OutboundMessage, TicketStore
+from shared.ports import TicketStore
 from shared.services.access import AccessService
+from shared.services.promotions import PromotionService
 from shared.services.registries import RegistryService
+from shared.services.ticket_promotions import ticket_promotion
+from shared.services.ticket_queue import WriteQueue
 
 log = logging.getLogger(__name__)
 
@@ -55,10 +58,9 @@ log = logging.getLogger(__name__)
 CLAIM_TIMEOUT = timedelta(seconds=60)
 ATTEMPTS = 8
 NAMESPACE = uuid.UUID("5b0b7a34-6f0c-4c0e-9f0a-7e1c2d3b4a59")
-PROMOTIONS_UNAVAILABLE = "promotions are not available yet"
 
 
-INLINE_ACTIONS = ("grant", "revoke")
+INLINE_ACTIONS = ("grant", "revoke", "promote")
 TICKET_CALLER_PREFIX = "ticket "  # the name of a ticket's principal as a caller: "ticket {source} {display}"
 
 
@@ -72,6 +74,8 @@ def summary(request: TicketRequest) -> str:
         return f"create or update registry {request.registry}"
     if request.action in ("grant", "revoke"):
         return f"{request.action} {doc['role']} on {request.registry} to {doc['principalId']}"
+    if request.action == "promote":
+        return f"promote {doc['source']} into {request.registry}"
     return f"{request.action} registry {request.registry}"
 
 
@@ -103,28 +107,6 @@ class Delivery:
     payload: object
 
 
-class WriteQueue:
-    """Enqueues ticket writes (the write-back queue), each with its message id."""
-
-    def __init__(self, publisher: MessagePublisher, queue: str) -> None:
-        self._publisher = publisher
-        self._queue = queue
-
-    def send(self, write: TicketWrite, delay_seconds: float = 0.0) -> None:
-        self._publisher.publish(
-            [
-                OutboundMessage(
-                    queue=self._queue,
-                    message_id=write.message_id,
-                    body=write.model_dump_json(),
-                    subject=write.type,
-                    application_properties={"source": write.source, "ticket": write.key, "write": write.write},
-                    delay_seconds=delay_seconds,
-                )
-            ]
-        )
-
-
 class TicketService:
     def __init__(
         self,
@@ -133,12 +115,14 @@ class TicketService:
         access: AccessService,
         writes: WriteQueue,
         *,
+        promotions: PromotionService,
         mapping: Mapping,
         progress_seconds: float,
     ) -> None:
         self._store = store
         self._registries = registries
         self._access = access
+        self._promotions = promotions
         self._writes = writes
         self._mapping = mapping
         self._progress = progress_seconds
@@ -161,8 +145,6 @@ class TicketService:
         event = self.event(delivery.source, delivery.payload)
         if isinstance(event, str):
             return self._answer_only(delivery, DeliveryResult(202, {"ignored": event}))
-        if event.request is not None and event.request.action == "promote":
-            return self._answer_only(delivery, DeliveryResult(202, {"ignored": PROMOTIONS_UNAVAILABLE}))
         ref, key = event.ref, delivery_key(delivery.delivery_id)
         record = None if event.created else self._store.get_ticket(ref.source, ref.key)
         for attempt in range(1, ATTEMPTS + 1):
@@ -327,6 +309,8 @@ class TicketService:
         elif request.action in ("delete", "sync"):
             wanted = Action.REGISTRIES_DELETE if request.action == "delete" else Action.REGISTRIES_WRITE
             self._access.require_registry(caller, wanted, name)
+        elif request.action == "promote":
+            self._access.require_registry(caller, Action.ASSETS_WRITE, name)
         elif request.action == "grant":
             self._access.require(caller, Action.ROLE_ASSIGNMENTS_WRITE, scope)
         else:
@@ -336,6 +320,8 @@ class TicketService:
         """Submit the request's command as ``caller``: the operation id (None when nothing runs)."""
         doc, name = request.document, request.registry
         self._authorize(request, caller)  # again: the roles may have changed since the intake
+        if request.action in INLINE_ACTIONS:
+            return self._inline(request, caller, key)
         if request.action == "apply":
             try:
                 return self._registries.create(CreateRegistry.from_document(doc, key, caller, operation)).operation.id
@@ -350,6 +336,11 @@ class TicketService:
             if operation is not None and _exists(self._registries, operation):
                 return operation  # a start redelivered after its submit
             return self._registries.sync(SyncRegistry(name, caller, operation)).operation.id
+        raise AssertionError(f"unknown action {request.action}")
+
+    def _inline(self, request: TicketRequest, caller: Principal, key: str) -> str | None:
+        if request.action == "promote":
+            return ticket_promotion(self._promotions, request, caller)
         return self._assignment(request, caller, key)
 
     def _assignment(self, request: TicketRequest, caller: Principal, key: str) -> str | None:

@@ -10,7 +10,8 @@ deleted or changed by hand, a new region, or a copy that failed half-way is simp
 and the same step copies what lacks.
 
 The source of a copy is a verified copy (the primary region's first, then any other region's) or, before
-any exists, the pending upload the version was registered from: every region copies from it at once.
+any exists, the pending upload the version was registered from, or for a promoted version the source
+registry's verified copy (``origin``): every region copies from it at once.
 A copy lands under its final name only through Copy Blob From URL (atomic per blob) or Copy Blob (the
 destination reads as ``pending`` until it completes, which ``needs`` does not count as there), and a
 region counts as replicated only after a LIST shows every file with its size and MD5.
@@ -105,6 +106,9 @@ def source_for(version: AssetVersionRecord, region: str, ctx: Context) -> Place 
     if upload is not None and primary in by_region:
         account = by_region[primary]
         return Place(account.name, account.blob_endpoint, upload[0], upload[1])
+    origin = version.origin
+    if origin:  # a promotion: the source registry's verified copy
+        return Place(origin["account"], origin["endpoint"], origin["container"], origin["prefix"])
     return None
 
 

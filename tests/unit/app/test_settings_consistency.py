@@ -111,8 +111,9 @@ def test_infra_queue_and_table_names_match_the_settings_defaults():
     assert f"param operationEventsQueueName string = '{defaults.operation_events_queue}'" in servicebus
     storage = (ROOT / "infra" / "app" / "storage.bicep").read_text()
     assert f"param tablePrefix string = '{defaults.table_prefix}'" in storage
-    assert "['Registries', 'Steps', 'Seen', 'Access', 'Activity', 'Assets', 'Tickets']" in storage
+    assert "['Registries', 'Steps', 'Seen', 'Access', 'Activity', 'Assets', 'Tickets', 'Promotions']" in storage
     assert f"param ticketWritebackQueueName string = '{defaults.ticket_writeback_queue}'" in servicebus
+    assert f"param eventsQueueName string = '{defaults.events_queue}'" in servicebus
     settings = _bicep_app_settings()
     assert settings["STATE_TABLE_PREFIX"] == f"'{defaults.table_prefix}'"
     assert settings["REGION_SYNC_SCHEDULE"] == "regionSyncSchedule"

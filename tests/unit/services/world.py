@@ -25,6 +25,7 @@ from shared.services.registries import Accepted, OperationView, RegistryService
 from shared.settings import Settings
 from tests.unit.services.fake_access import OWNER_ID, FakeAccessStore, FakeAuthenticator
 from tests.unit.services.fake_assets import FakeAssetStore, FakeDataPlane
+from tests.unit.services.fake_promotions import FakeEventPublisher, FakePromotionStore
 from tests.unit.services.fake_tickets import FakeTicketStore, FakeTicketSystem
 from tests.unit.services.fakes import FakeArm, FakePublisher, FakeStore
 
@@ -101,6 +102,8 @@ class World:
         self.authenticator = FakeAuthenticator()
         self.ticket_store = FakeTicketStore()
         self.jira = FakeTicketSystem()
+        self.promotion_store = FakePromotionStore()
+        self.grid = FakeEventPublisher()
         self.container = build(
             SETTINGS,
             store=self.store,
@@ -115,6 +118,8 @@ class World:
             asset_store=self.asset_store,
             ticket_store=self.ticket_store,
             ticket_clients={"jira": self.jira},
+            promotion_store=self.promotion_store,
+            event_publisher=self.grid,
         )
         self.assets = self.container.assets
         self.access = self.container.access

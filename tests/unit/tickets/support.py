@@ -114,8 +114,8 @@ def std_headers(body: bytes, delivery: str | None = None, at: int | None = None)
 class TicketWorld:
     """The World, its API with the hooks (the test secrets), and the ticket principal holding ``role``."""
 
-    def __init__(self, role: str | None = "Owner") -> None:
-        self.world = World()
+    def __init__(self, role: str | None = "Owner", world: World | None = None) -> None:
+        self.world = world if world is not None else World()
         secrets = {"jira": [JIRA_SECRET, "an-older-secret"], "servicenow": [SN_SECRET], "std": [SN_SECRET]}
         self.app = create_api(
             lambda: self.world.api.service,

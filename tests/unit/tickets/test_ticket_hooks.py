@@ -110,11 +110,9 @@ def test_a_grant_request_gives_the_role_and_its_data_plane_work(tw):
     assert ("REG-2", True) in tw.world.jira.finished
 
 
-def test_a_promotion_is_parsed_and_not_run_yet(tw):
-    promote = "action: promote\nsource: azureml://registries/a/models/m/versions/1\ntarget: TicketReg\n"
-    assert tw.jira(jira_issue(status="Approved", yaml_text=promote)).json() == {
-        "ignored": "promotions are not available yet"
-    }
+def test_a_promotion_is_parsed_and_refused_with_the_reason_when_it_cannot_run(tw):
+    promote = "action: promote\nsource: azureml://registries/dev/models/m/versions/1\ntarget: TicketReg\n"
+    assert tw.jira(jira_issue(status="Approved", yaml_text=promote)).json()["refused"].startswith("RegistryNotFound")
     bad = "action: promote\nsource: https://elsewhere\ntarget: TicketReg\n"
     assert "source" in tw.jira(jira_issue(key="REG-3", status="Approved", yaml_text=bad)).json()["refused"]
 

@@ -1,0 +1,368 @@
+"""Event Grid system topics and their event subscriptions (Microsoft.EventGrid, api 2025-02-15).
+
+- ``systemTopics/{name}`` in a resource group: PUT (201 + ``Azure-AsyncOperation``, ``Creating`` ->
+  ``Succeeded``), GET, LIST per resource group, DELETE (202 + ``Location``, then 204). Properties: ``source``
+  (the resource id the topic is about: a storage account or container registry that exists here),
+  ``topicType`` (``Microsoft.Storage.StorageAccounts`` or ``Microsoft.ContainerRegistry.Registries``),
+  ``metricResourceId`` and ``provisioningState``. ``source`` and ``topicType`` cannot change; a second
+  topic for the same source is refused (Azure allows one system topic per source; the code is UNVERIFIED).
+- ``systemTopics/{t}/eventSubscriptions/{name}``: PUT (201 + ``Azure-AsyncOperation``), GET, LIST, DELETE
+  (202 + ``Location``). Properties: ``destination`` (``endpointType: ServiceBusQueue`` with
+  ``properties.resourceId``; other endpoint types are kept as sent), ``filter`` (``includedEventTypes``,
+  ``subjectBeginsWith``, ``subjectEndsWith``, ``isSubjectCaseSensitive``, ``advancedFilters`` kept),
+  ``eventDeliverySchema`` (``EventGridSchema`` by default, or ``CloudEventSchemaV1_0``), ``retryPolicy``
+  (defaults 30 attempts, 1440 minutes), ``labels``, ``topic`` and ``provisioningState``.
+- Deleting the topic deletes its subscriptions; deleting the resource group deletes its topics.
+
+Nothing is delivered from here: the simulator only holds the resources (delivery is "Not built yet" in
+docs/events.md). ``matches`` is the filter semantics a stand-in would apply.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from sandbox.arm.acr_body import system_data
+from sandbox.arm.config import OpKind
+from sandbox.arm.context import Ctx
+from sandbox.arm.envelope import (
+    ArmError,
+    Response,
+    invalid_request_content,
+    location_not_available,
+    method_not_allowed,
+    operation_not_found,
+    resource_not_found,
+)
+from sandbox.arm.lro import Operation, Outcome, Protocol, iso, monitor_response, utc_now
+from sandbox.arm.resources import validate_tags
+from sandbox.arm.routes import EVENT_SUBSCRIPTION_TYPE, SYSTEM_TOPIC_TYPE
+from shared.domain.regions import is_known_region
+
+TOPIC_TYPES = {
+    "microsoft.storage.storageaccounts": "Microsoft.Storage.StorageAccounts",
+    "microsoft.containerregistry.registries": "Microsoft.ContainerRegistry.Registries",
+}
+SCHEMAS = ("EventGridSchema", "CloudEventSchemaV1_0")
+_OPS = (
+    OpKind.SYSTEM_TOPIC_CREATE,
+    OpKind.SYSTEM_TOPIC_DELETE,
+    OpKind.EVENT_SUBSCRIPTION_CREATE,
+    OpKind.EVENT_SUBSCRIPTION_DELETE,
+)
+
+
+@dataclass(eq=False)
+class EventSubscription:
+    name: str
+    properties: dict[str, Any]
+    state: str = "Creating"
+    op: Operation | None = None
+    created: str = field(default_factory=lambda: iso(utc_now()))
+
+
+@dataclass(eq=False)
+class SystemTopic:
+    id: str
+    name: str
+    location: str
+    tags: dict[str, str]
+    source: str
+    topic_type: str
+    state: str = "Creating"
+    op: Operation | None = None
+    created: str = field(default_factory=lambda: iso(utc_now()))
+    subscriptions: dict[str, EventSubscription] = field(default_factory=dict)
+
+
+def matches(subscription: EventSubscription, event_type: str, subject: str) -> bool:
+    """Whether Event Grid delivers an event of ``event_type`` about ``subject`` to ``subscription``."""
+    flt = subscription.properties.get("filter", {})
+    included = flt.get("includedEventTypes")
+    if included and event_type.lower() not in {str(t).lower() for t in included}:
+        return False
+    sensitive = bool(flt.get("isSubjectCaseSensitive"))
+    text = subject if sensitive else subject.lower()
+    begins, ends = str(flt.get("subjectBeginsWith") or ""), str(flt.get("subjectEndsWith") or "")
+    if not sensitive:
+        begins, ends = begins.lower(), ends.lower()
+    return text.startswith(begins) and text.endswith(ends)
+
+
+def topic_body(topic: SystemTopic) -> dict[str, Any]:
+    return {
+        "id": topic.id,
+        "name": topic.name,
+        "type": SYSTEM_TOPIC_TYPE,
+        "location": topic.location,
+        "tags": dict(topic.tags),
+        "systemData": system_data(topic.created),
+        "properties": {
+            "source": topic.source,
+            "topicType": topic.topic_type,
+            "metricResourceId": str(uuid.uuid5(uuid.NAMESPACE_URL, topic.id.lower())),
+            "provisioningState": topic.state,
+        },
+    }
+
+
+def subscription_body(topic: SystemTopic, sub: EventSubscription) -> dict[str, Any]:
+    return {
+        "id": f"{topic.id}/eventSubscriptions/{sub.name}",
+        "name": sub.name,
+        "type": EVENT_SUBSCRIPTION_TYPE,
+        "systemData": system_data(sub.created),
+        "properties": {**sub.properties, "topic": topic.id, "provisioningState": sub.state},
+    }
+
+
+def _topic_id(ctx: Ctx, name: str) -> str:
+    group = ctx.group()
+    return f"{group.id}/providers/Microsoft.EventGrid/systemTopics/{name}"
+
+
+def _topic(ctx: Ctx) -> SystemTopic:
+    topic = ctx.store.system_topics.get(_topic_id(ctx, ctx.param("topic")).lower())
+    if topic is None:
+        raise resource_not_found(SYSTEM_TOPIC_TYPE, ctx.param("topic"), ctx.param("rg"))
+    return topic
+
+
+def _start(ctx: Ctx, kind: OpKind, location: str, protocol: Protocol, resource_type: str) -> Operation:
+    op_id = str(uuid.uuid4())
+    monitor = "operationsStatus" if protocol is Protocol.ASYNC else "operationResults"
+    op = ctx.store.start_operation(
+        kind,
+        protocol,
+        resource_type,
+        ctx.subscription,
+        f"/subscriptions/{ctx.subscription}/providers/Microsoft.EventGrid/locations/{location}/{monitor}/{op_id}"
+        f"?api-version={ctx.request.api_version}",
+        now=ctx.now,
+        failure=ctx.lro_failure(),
+        op_id=op_id,
+    )
+    if protocol is Protocol.LOCATION:
+        op.final_status = 204
+    return op
+
+
+def _async_headers(ctx: Ctx, op: Operation) -> dict[str, str]:
+    return {"azure-asyncoperation": op.monitor_url(ctx.request.base_url), **op.retry_headers(ctx.now)}
+
+
+def _source_exists(ctx: Ctx, source: str) -> bool:
+    parts = source.strip("/").split("/")
+    if len(parts) != 8 or parts[0].lower() != "subscriptions" or parts[2].lower() != "resourcegroups":
+        return False
+    sub, rg, provider, kind, name = parts[1], parts[3], parts[5].lower(), parts[6].lower(), parts[7]
+    if (provider, kind) == ("microsoft.storage", "storageaccounts"):
+        return ctx.store.account(sub, rg, name) is not None
+    if (provider, kind) == ("microsoft.containerregistry", "registries"):
+        return ctx.store.registry(sub, rg, name) is not None
+    return False
+
+
+# -- system topics ---------------------------------------------------------------------------------
+
+
+def handle_topic_list(ctx: Ctx) -> Response:
+    if ctx.method != "GET":
+        raise method_not_allowed(ctx.method)
+    prefix = f"{ctx.group().id}/providers/Microsoft.EventGrid/systemTopics/".lower()
+    found = [t for key, t in ctx.store.system_topics.items() if key.startswith(prefix)]
+    return ctx.paged([topic_body(t) for t in found])
+
+
+def handle_topic_item(ctx: Ctx) -> Response:
+    if ctx.method == "GET":
+        return Response.json(200, topic_body(_topic(ctx)))
+    if ctx.method == "PUT":
+        return _put_topic(ctx)
+    if ctx.method == "DELETE":
+        return _delete_topic(ctx)
+    raise method_not_allowed(ctx.method)
+
+
+def _put_topic(ctx: Ctx) -> Response:
+    ctx.group_for_write()
+    name = ctx.param("topic")
+    body = ctx.request.json_body()
+    location = body.get("location")
+    if not isinstance(location, str) or not location:
+        raise invalid_request_content("'location' is required")
+    if location.lower() != "global" and not is_known_region(location):
+        raise location_not_available(location, SYSTEM_TOPIC_TYPE)
+    props = body.get("properties") or {}
+    if not isinstance(props, dict):
+        raise invalid_request_content("'properties' must be an object")
+    source, topic_type = props.get("source"), TOPIC_TYPES.get(str(props.get("topicType", "")).lower())
+    if not isinstance(source, str) or not _source_exists(ctx, source):
+        raise ArmError(400, "InvalidRequest", f"The source resource '{source}' of the system topic does not exist.")
+    if topic_type is None:
+        raise ArmError(400, "InvalidRequest", f"The topic type '{props.get('topicType')}' is not supported.")
+    tags = validate_tags(body.get("tags"))
+    key = _topic_id(ctx, name).lower()
+    topic = ctx.store.system_topics.get(key)
+    if topic is not None:
+        if topic.source.lower() != source.lower() or topic.topic_type != topic_type:
+            raise ArmError(400, "InvalidRequest", "The source and topic type of a system topic cannot be changed.")
+        if topic.state == "Deleting":
+            raise ArmError(409, "Conflict", f"The system topic '{name}' is being deleted.")
+        topic.tags = tags
+        if topic.state == "Creating" and topic.op is not None:
+            return Response.json(201, topic_body(topic), _async_headers(ctx, topic.op))
+        return Response.json(200, topic_body(topic))
+    clash = next((t for t in ctx.store.system_topics.values() if t.source.lower() == source.lower()), None)
+    if clash is not None:
+        raise ArmError(400, "InvalidRequest", f"Only one system topic is allowed per source: '{clash.name}' exists.")
+    topic = SystemTopic(_topic_id(ctx, name), name, location.lower(), tags, source, topic_type)
+    op = _start(ctx, OpKind.SYSTEM_TOPIC_CREATE, topic.location, Protocol.ASYNC, SYSTEM_TOPIC_TYPE)
+
+    def effect(outcome: Outcome) -> None:
+        if topic.op is op:
+            topic.state = "Succeeded" if outcome is Outcome.SUCCEEDED else "Failed"
+
+    op.effect, topic.op = effect, op
+    ctx.store.system_topics[key] = topic
+    return Response.json(201, topic_body(topic), _async_headers(ctx, op))
+
+
+def _delete_topic(ctx: Ctx) -> Response:
+    key = _topic_id(ctx, ctx.param("topic")).lower()
+    topic = ctx.store.system_topics.get(key)
+    if topic is None:
+        return Response.empty(204)
+    if topic.state != "Deleting" or topic.op is None:
+        op = _start(ctx, OpKind.SYSTEM_TOPIC_DELETE, topic.location, Protocol.LOCATION, SYSTEM_TOPIC_TYPE)
+
+        def effect(outcome: Outcome) -> None:
+            if outcome is Outcome.SUCCEEDED and ctx.store.system_topics.get(key) is topic:
+                del ctx.store.system_topics[key]
+            elif topic.op is op:
+                topic.state = "Failed"
+
+        op.effect, topic.op, topic.state = effect, op, "Deleting"
+    assert topic.op is not None
+    headers = {"location": topic.op.monitor_url(ctx.request.base_url), **topic.op.retry_headers(ctx.now)}
+    return Response.empty(202, headers)
+
+
+# -- event subscriptions ---------------------------------------------------------------------------
+
+
+def handle_subscription_list(ctx: Ctx) -> Response:
+    if ctx.method != "GET":
+        raise method_not_allowed(ctx.method)
+    topic = _topic(ctx)
+    return ctx.paged([subscription_body(topic, s) for s in topic.subscriptions.values()])
+
+
+def handle_subscription_item(ctx: Ctx) -> Response:
+    topic = _topic(ctx)
+    name = ctx.param("name")
+    if ctx.method == "GET":
+        sub = topic.subscriptions.get(name.lower())
+        if sub is None:
+            raise resource_not_found(EVENT_SUBSCRIPTION_TYPE, name, ctx.param("rg"))
+        return Response.json(200, subscription_body(topic, sub))
+    if ctx.method == "PUT":
+        return _put_subscription(ctx, topic, name)
+    if ctx.method == "DELETE":
+        return _delete_subscription(ctx, topic, name)
+    raise method_not_allowed(ctx.method)
+
+
+def subscription_properties(raw: object) -> dict[str, Any]:
+    """The stored properties of an event subscription PUT body's ``properties``; 400 for what Azure refuses."""
+    if not isinstance(raw, dict):
+        raise invalid_request_content("'properties' must be an object")
+    destination = raw.get("destination")
+    if not isinstance(destination, dict) or not isinstance(destination.get("endpointType"), str):
+        raise ArmError(400, "InvalidRequest", "The destination of the event subscription is required.")
+    endpoint = destination.get("properties") or {}
+    if destination["endpointType"] == "ServiceBusQueue" and not (
+        isinstance(endpoint, dict) and isinstance(endpoint.get("resourceId"), str) and endpoint["resourceId"]
+    ):
+        raise ArmError(400, "InvalidRequest", "A ServiceBusQueue destination needs properties.resourceId.")
+    flt = raw.get("filter") or {}
+    if not isinstance(flt, dict):
+        raise invalid_request_content("'filter' must be an object")
+    included = flt.get("includedEventTypes")
+    if included is not None and not (isinstance(included, list) and all(isinstance(t, str) for t in included)):
+        raise invalid_request_content("'filter.includedEventTypes' must be a list of strings")
+    schema = raw.get("eventDeliverySchema") or "EventGridSchema"
+    if schema not in SCHEMAS:
+        raise ArmError(400, "InvalidRequest", f"The event delivery schema '{schema}' is not supported here.")
+    retry = raw.get("retryPolicy") or {}
+    return {
+        "destination": destination,
+        "filter": {
+            "includedEventTypes": included,
+            "subjectBeginsWith": str(flt.get("subjectBeginsWith") or ""),
+            "subjectEndsWith": str(flt.get("subjectEndsWith") or ""),
+            "isSubjectCaseSensitive": bool(flt.get("isSubjectCaseSensitive", False)),
+            "advancedFilters": list(flt.get("advancedFilters") or []),
+            "enableAdvancedFilteringOnArrays": bool(flt.get("enableAdvancedFilteringOnArrays", False)),
+        },
+        "labels": list(raw.get("labels") or []),
+        "eventDeliverySchema": schema,
+        "retryPolicy": {
+            "maxDeliveryAttempts": int(retry.get("maxDeliveryAttempts", 30)),
+            "eventTimeToLiveInMinutes": int(retry.get("eventTimeToLiveInMinutes", 1440)),
+        },
+    }
+
+
+def _put_subscription(ctx: Ctx, topic: SystemTopic, name: str) -> Response:
+    if topic.state != "Succeeded":
+        raise ArmError(409, "Conflict", f"The system topic '{topic.name}' is {topic.state}.")
+    props = subscription_properties(ctx.request.json_body().get("properties"))
+    sub = topic.subscriptions.get(name.lower())
+    if sub is not None and sub.state == "Deleting":
+        raise ArmError(409, "Conflict", f"The event subscription '{name}' is being deleted.")
+    if sub is not None and sub.state == "Succeeded":
+        sub.properties = props  # an update: Azure runs it as an operation too; here it applies at once
+        return Response.json(200, subscription_body(topic, sub))
+    sub = sub or EventSubscription(name, props)
+    sub.properties, sub.state = props, "Creating"
+    op = _start(ctx, OpKind.EVENT_SUBSCRIPTION_CREATE, topic.location, Protocol.ASYNC, EVENT_SUBSCRIPTION_TYPE)
+
+    def effect(outcome: Outcome) -> None:
+        if sub.op is op:
+            sub.state = "Succeeded" if outcome is Outcome.SUCCEEDED else "Failed"
+
+    op.effect, sub.op = effect, op
+    topic.subscriptions[name.lower()] = sub
+    return Response.json(201, subscription_body(topic, sub), _async_headers(ctx, op))
+
+
+def _delete_subscription(ctx: Ctx, topic: SystemTopic, name: str) -> Response:
+    sub = topic.subscriptions.get(name.lower())
+    if sub is None:
+        return Response.empty(204)
+    if sub.state != "Deleting" or sub.op is None:
+        kind = OpKind.EVENT_SUBSCRIPTION_DELETE
+        op = _start(ctx, kind, topic.location, Protocol.LOCATION, EVENT_SUBSCRIPTION_TYPE)
+
+        def effect(outcome: Outcome) -> None:
+            if outcome is Outcome.SUCCEEDED and topic.subscriptions.get(name.lower()) is sub:
+                del topic.subscriptions[name.lower()]
+            elif sub.op is op:
+                sub.state = "Failed"
+
+        op.effect, sub.op, sub.state = effect, op, "Deleting"
+    assert sub.op is not None
+    headers = {"location": sub.op.monitor_url(ctx.request.base_url), **sub.op.retry_headers(ctx.now)}
+    return Response.empty(202, headers)
+
+
+def handle_monitor(ctx: Ctx) -> Response:
+    if ctx.method != "GET":
+        raise method_not_allowed(ctx.method)
+    op = ctx.store.operations.get(ctx.param("op"))
+    if op is None or op.kind not in _OPS or op.subscription.lower() != ctx.subscription.lower():
+        raise operation_not_found(ctx.param("op"))
+    return monitor_response(op, ctx.request.base_url, ctx.now)

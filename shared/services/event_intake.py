@@ -1,0 +1,95 @@
+"""The events handler's service: every event on the events queue, once (docs/events.md).
+
+1. Parse: Event Grid schema or CloudEvents 1.0, one event per message. Anything else is dead-lettered
+   with its reason (kept in the promotion store) and completed: retrying cannot fix it.
+2. Deduplicate by event id (the ``Seen`` table, scope ``event``), besides Service Bus duplicate detection
+   on the message id (= the event id). The id is recorded only after the event was handled, so a crash in
+   between delivers it again, and handling it again is harmless (promotions are keyed by their cause).
+3. Ignore what regctl itself wrote: blobs in containers named ``assets`` or ``upload-*`` (the containers
+   regctl writes in; the account is not checked), images in ``environments/`` repositories.
+4. Route: ``Regctl.Registries.AssetVersionAvailable`` to the promotion rules. Foreign event types are
+   dead-lettered (nothing subscribed them).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from shared.domain.events import (
+    ASSET_VERSION_AVAILABLE,
+    BLOB_CREATED,
+    BLOB_DELETED,
+    IMAGE_DELETED,
+    IMAGE_PUSHED,
+    REGCTL_TYPES,
+    Event,
+    MalformedEvent,
+    parse_asset_subject,
+    parse_event,
+)
+from shared.observability import context_log
+from shared.ports import PromotionStore, StateStore
+from shared.services.promotions import PromotionService
+
+log = logging.getLogger(__name__)
+SEEN_SCOPE = "event"
+_WATCHED = frozenset({BLOB_CREATED, BLOB_DELETED, IMAGE_PUSHED, IMAGE_DELETED})
+
+
+@dataclass(frozen=True)
+class Outcome:
+    what: str  # dead-lettered, duplicate, ignored, handled
+    detail: str = ""
+
+
+def regctl_wrote(event: Event) -> bool:
+    """Whether ``event`` is about regctl's own writes (its copies, uploads and image imports)."""
+    if event.type in (BLOB_CREATED, BLOB_DELETED):
+        return "/containers/assets/" in event.subject or "/containers/upload-" in event.subject
+    if event.type in (IMAGE_PUSHED, IMAGE_DELETED):
+        target = event.data.get("target")
+        repository = target.get("repository", "") if isinstance(target, dict) else ""
+        return str(repository).startswith("environments/")
+    return False
+
+
+class EventIntake:
+    def __init__(self, store: StateStore, promotions: PromotionService, dead: PromotionStore) -> None:
+        self._store = store
+        self._promotions = promotions
+        self._dead = dead
+
+    def _dead_letter(self, message_id: str | None, reason: str, body: bytes) -> Outcome:
+        key = message_id or hashlib.sha256(body).hexdigest()
+        self._dead.dead_letter(key, reason, body.decode("utf-8", errors="replace"))
+        context_log(log, step="events").warning("dead-lettered event %s: %s", key, reason)
+        return Outcome("dead-lettered", reason)
+
+    def handle(self, body: bytes, message_id: str | None = None) -> Outcome:
+        try:
+            event = parse_event(body)
+        except MalformedEvent as exc:
+            return self._dead_letter(message_id, exc.reason, body)
+        logger = context_log(log, step="events", operation=event.id)
+        seen = hashlib.sha256(event.id.encode()).hexdigest()
+        if self._store.is_seen(SEEN_SCOPE, seen):
+            logger.info("duplicate event %s (%s); dropped", event.id, event.type)
+            return Outcome("duplicate", event.type)
+        if event.type not in REGCTL_TYPES | _WATCHED:
+            return self._dead_letter(message_id or event.id, f"foreign event type {event.type[:100]}", body)
+        if event.type == ASSET_VERSION_AVAILABLE and parse_asset_subject(event.subject) is None:
+            return self._dead_letter(message_id or event.id, f"not an asset subject: {event.subject[:200]}", body)
+        outcome = self._route(event)
+        self._store.mark_seen(SEEN_SCOPE, seen)
+        logger.info("event %s %s: %s %s", event.type, event.subject, outcome.what, outcome.detail)
+        return outcome
+
+    def _route(self, event: Event) -> Outcome:
+        if regctl_wrote(event):
+            return Outcome("ignored", "regctl's own write")
+        if event.type == ASSET_VERSION_AVAILABLE:
+            made = self._promotions.on_available(event)
+            return Outcome("handled", f"{len(made)} promotion(s)")
+        return Outcome("ignored", "no rule acts on it")

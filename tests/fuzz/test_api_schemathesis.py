@@ -83,6 +83,7 @@ class World:
             lambda: {"store": True},
             gate,
             assets=lambda: self.state.world.assets,
+            promotions=lambda: self.state.world.container.promotions,
             tickets=lambda: self.state.world.container.tickets,
             webhook_secrets=lambda source: [],  # no secret: every delivery is refused unsigned
         )

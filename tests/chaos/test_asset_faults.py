@@ -19,7 +19,7 @@ from tests.chaos.test_host_crashes import kill_host
 from tests.integration.e2e.conftest import Env, start_env
 from tests.integration.e2e.test_provisioning import renamed, unique
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # several phases, each a sandbox workload
 VERSIONS = 20
 REGIONS = ("eastus", "eastus2", "westus")
 

@@ -29,7 +29,7 @@ from tests.integration.e2e.conftest import Env, start_env
 from tests.integration.e2e.test_promotion import EVENTS_QUEUE, drain, promotions, registry
 from tests.integration.e2e.test_provisioning import unique
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(600)]  # several phases, each a sandbox workload
 SOURCE_REGIONS = ("eastus", "eastus2")
 TARGET_REGIONS = ("westus", "centralus")
 

@@ -139,6 +139,7 @@ module api 'app/functions.bicep' = {
     consoleScopes: consoleScopes
     ticketWritebackQueueName: messaging.outputs.ticketWritebackQueueName
     eventsQueueName: messaging.outputs.eventsQueueName
+    eventsQueueResourceId: messaging.outputs.eventsQueueId
     eventsTopicEndpoint: events.outputs.endpoint
     keyVaultName: vault.outputs.name
     jiraBaseUrl: jiraBaseUrl

@@ -13,7 +13,7 @@ from azure.identity import DefaultAzureCredential
 
 from shared.adapters.credentials import StaticTokenCredential
 from shared.domain.arm_resource import ArmSite
-from shared.domain.kinds import KINDS
+from shared.domain.kinds import KINDS, eventgrid
 from shared.domain.ticket_mapping import Mapping, load_mapping
 from shared.ports import (
     AccessStore,
@@ -274,6 +274,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
     )
     regctl_events = RegctlEvents(event_publisher)
     ledger = AssetLedger(store, asset_store, data_plane, regctl_events)
+    eventgrid.configure(settings.events_queue_resource_id)  # the Event Grid kinds are inert without it
     reconciler = Reconciler(
         store,
         Observer(arm, data_plane),

@@ -130,6 +130,13 @@ class Settings(BaseSettings):
         description="Queue of events in (Event Grid system topics, regctl's own custom topic): the events "
         "handler parses, deduplicates and turns them into promotions (docs/events.md).",
     )
+    events_queue_resource_id: str = Field(
+        default="",
+        validation_alias="EVENTS_QUEUE_RESOURCE_ID",
+        description="ARM id of the events queue (/subscriptions/.../providers/Microsoft.ServiceBus/namespaces/"
+        "{ns}/queues/{EVENTS_QUEUE_NAME}): the destination of the Event Grid subscriptions regctl provisions on "
+        "every registry's storage accounts and ACR (kinds system_topic and event_subscription). Empty: none.",
+    )
     events_topic_endpoint: str = Field(
         default="",
         validation_alias="REGCTL_EVENTS_TOPIC_ENDPOINT",

@@ -24,6 +24,8 @@ param consoleAuthority string
 param consoleScopes string
 param ticketWritebackQueueName string
 param eventsQueueName string
+@description('ARM id of the events queue: where the Event Grid subscriptions regctl provisions on registries deliver.')
+param eventsQueueResourceId string
 param eventsTopicEndpoint string
 param keyVaultName string
 param jiraBaseUrl string
@@ -98,6 +100,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'STEPS_QUEUE_NAME', value: stepsQueueName }
         { name: 'OPERATION_EVENTS_QUEUE_NAME', value: operationEventsQueueName }
         { name: 'EVENTS_QUEUE_NAME', value: eventsQueueName }
+        { name: 'EVENTS_QUEUE_RESOURCE_ID', value: eventsQueueResourceId }
         { name: 'REGCTL_EVENTS_TOPIC_ENDPOINT', value: eventsTopicEndpoint }
         { name: 'StateStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
         { name: 'STATE_TABLE_PREFIX', value: 'regctl' }

@@ -9,13 +9,14 @@
 - ``systemTopics/{t}/eventSubscriptions/{name}``: PUT (201 + ``Azure-AsyncOperation``), GET, LIST, DELETE
   (202 + ``Location``). Properties: ``destination`` (``endpointType: ServiceBusQueue`` with
   ``properties.resourceId``; other endpoint types are kept as sent), ``filter`` (``includedEventTypes``,
-  ``subjectBeginsWith``, ``subjectEndsWith``, ``isSubjectCaseSensitive``, ``advancedFilters`` kept),
+  ``subjectBeginsWith``, ``subjectEndsWith``, ``isSubjectCaseSensitive``, ``advancedFilters`` kept; of
+  these, ``StringBeginsWith`` and ``StringNotBeginsWith`` on ``subject`` are applied by ``matches``),
   ``eventDeliverySchema`` (``EventGridSchema`` by default, or ``CloudEventSchemaV1_0``), ``retryPolicy``
   (defaults 30 attempts, 1440 minutes), ``labels``, ``topic`` and ``provisioningState``.
 - Deleting the topic deletes its subscriptions; deleting the resource group deletes its topics.
 
-Nothing is delivered from here: the simulator only holds the resources (delivery is "Not built yet" in
-docs/events.md). ``matches`` is the filter semantics a stand-in would apply.
+Nothing is delivered from here: the simulator only holds the resources; ``matches`` is the filter
+semantics the Event Grid stand-in (``sandbox/eventgrid.py``) applies.
 """
 
 from __future__ import annotations
@@ -88,7 +89,21 @@ def matches(subscription: EventSubscription, event_type: str, subject: str) -> b
     begins, ends = str(flt.get("subjectBeginsWith") or ""), str(flt.get("subjectEndsWith") or "")
     if not sensitive:
         begins, ends = begins.lower(), ends.lower()
-    return text.startswith(begins) and text.endswith(ends)
+    return text.startswith(begins) and text.endswith(ends) and _advanced_subject(flt, subject)
+
+
+def _advanced_subject(flt: dict[str, Any], subject: str) -> bool:
+    """The advanced filters on ``subject`` with ``StringBeginsWith`` / ``StringNotBeginsWith`` (any value,
+    case-insensitive, as Event Grid compares strings there); other keys and operators are kept, not applied."""
+    for rule in flt.get("advancedFilters") or []:
+        if not isinstance(rule, dict) or str(rule.get("key", "")).lower() != "subject":
+            continue
+        values = [str(v).lower() for v in rule.get("values") or []]
+        hit = any(subject.lower().startswith(v) for v in values)
+        operator = rule.get("operatorType")
+        if (operator == "StringBeginsWith" and not hit) or (operator == "StringNotBeginsWith" and hit):
+            return False
+    return True
 
 
 def topic_body(topic: SystemTopic) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from typing import IO, Any, TypeVar
 
 from azure.core.credentials import TokenCredential
@@ -36,6 +37,7 @@ from shared.adapters.arm_assignments import (
     scope_key,
 )
 from shared.adapters.arm_errors import classify, classify_poll
+from shared.adapters.arm_eventgrid import EVENTGRID_API, eventgrid_id, observe_eventgrid
 from shared.adapters.arm_polling import StepPolling
 from shared.adapters.transport import transport_options
 from shared.domain.errors import PermanentError, TransientError
@@ -239,13 +241,17 @@ class AzureArmGateway:
                 if Part.STORAGE in parts and parts & {Part.ACR, Part.REPLICAS}:
                     own = {scope_key(s.id) for s in storage} | ({scope_key(acr.id)} if acr else set())
                 assignments = in_group(listed, group_scope(self._c.subscription_id, resource_group), own)
+            events = self._events(resource_group, key) if Part.EVENTS in parts else ((), ())
         except ResourceNotFoundError:
             return Observed()  # the group (or, racing a delete, the ACR) is gone
         except AzureError as exc:
             raise classify(exc) from exc
         if group is None:
             group = ObservedGroup(name=resource_group, location="")  # exists; its details were not read
-        return Observed(group, storage, acr if Part.ACR in parts else None, replicas, assignments)
+        acr = acr if Part.ACR in parts else None
+        return Observed(
+            group, storage, acr, replicas, assignments, system_topics=events[0], event_subscriptions=events[1]
+        )
 
     def observe_all(self, parts: frozenset[Part] = ALL_PARTS) -> dict[str, Observed]:
         """Every registry regctl manages in the subscription, keyed by registry: 3 subscription-wide LIST
@@ -272,12 +278,18 @@ class AzureArmGateway:
         for key in set(groups) | set(storage) | set(acrs):
             acr_entry = acrs.get(key)
             replicas = self._replicas(acr_entry[0], acr_entry[1].name) if acr_entry else ()
+            found_group = groups.get(key)
+            events = ((), ())
+            if found_group is not None and Part.EVENTS in parts:
+                events = self._read(partial(self._events, found_group.name, key))
             result[key] = Observed(
-                groups.get(key),
+                found_group,
                 tuple(storage.get(key, ())),
                 acr_entry[1] if acr_entry else None,
                 replicas,
                 tuple(assignments.get(key, ())),
+                system_topics=events[0],
+                event_subscriptions=events[1],
             )
         return result
 
@@ -288,6 +300,10 @@ class AzureArmGateway:
         owner = {scope_key(s.id): key for key, accounts in storage.items() for s in accounts if s.id}
         owner.update({scope_key(acr.id): key for key, (_, acr) in acrs.items() if acr.id})
         return by_owner(self._read(lambda: list(self._c.authz.role_assignments.list_for_subscription())), owner)
+
+    def _events(self, resource_group: str, key: str) -> Any:
+        """The registry's Event Grid system topics and their subscriptions (``Part.EVENTS``)."""
+        return observe_eventgrid(self._c.resources, self._c.subscription_id, resource_group, key)
 
     def _replicas(self, resource_group: str, acr: str) -> tuple[ObservedReplica, ...]:
         listed = self._read(lambda: list(self._c.acr.replications.list(resource_group, acr)))
@@ -312,6 +328,11 @@ class AzureArmGateway:
             ResourceType.REPLICA: lambda p: c.acr.replications.begin_create(g, ref.parent, n, body, polling=p),
             ResourceType.IMAGE_IMPORT: lambda p: c.acr.registries.begin_import_image(g, ref.parent, body, polling=p),
         }
+        if ref.type in (ResourceType.SYSTEM_TOPIC, ResourceType.EVENT_SUBSCRIPTION):  # generic: no Event Grid SDK
+            rid = eventgrid_id(c.subscription_id, ref)
+            starts[ref.type] = lambda p: c.resources.resources.begin_create_or_update_by_id(
+                rid, body, api_version=EVENTGRID_API, polling=p
+            )
         return self._start(ref, "put", self._pick(starts, ref))
 
     def patch(self, ref: ResourceRef, document: dict[str, Any]) -> LroState:
@@ -350,6 +371,11 @@ class AzureArmGateway:
             ResourceType.ACR: lambda p: c.acr.registries.begin_delete(g, n, polling=p),
             ResourceType.REPLICA: lambda p: c.acr.replications.begin_delete(g, ref.parent, n, polling=p),
         }
+        if ref.type in (ResourceType.SYSTEM_TOPIC, ResourceType.EVENT_SUBSCRIPTION):
+            rid = eventgrid_id(c.subscription_id, ref)
+            starts[ref.type] = lambda p: c.resources.resources.begin_delete_by_id(
+                rid, api_version=EVENTGRID_API, polling=p
+            )
         try:
             return self._start(ref, "delete", self._pick(starts, ref))
         except TransientError as exc:
@@ -418,6 +444,10 @@ class AzureArmGateway:
             (ResourceType.REPLICA, "delete"): lambda: c.acr.replications.begin_delete(g, parent, n, **common),
             (ResourceType.IMAGE_IMPORT, "put"): lambda: c.acr.registries.begin_import_image(g, parent, empty, **common),
         }
+        if ref.type in (ResourceType.SYSTEM_TOPIC, ResourceType.EVENT_SUBSCRIPTION):
+            rid, api = eventgrid_id(c.subscription_id, ref), {"api_version": EVENTGRID_API, **common}
+            table[(ref.type, "put")] = lambda: c.resources.resources.begin_create_or_update_by_id(rid, empty, **api)
+            table[(ref.type, "delete")] = lambda: c.resources.resources.begin_delete_by_id(rid, **api)
         if (ref.type, method) not in table:
             raise ValueError(f"unknown long-running operation {method} of {ref.type}")
         return table[(ref.type, method)]

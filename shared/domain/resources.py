@@ -34,6 +34,7 @@ class Part(StrEnum):
     REPLICAS = "replicas"
     ROLE_ASSIGNMENTS = "role_assignments"  # the data-plane role assignments in the registry's group
     BLOBS = "blobs"  # the asset copies in each region's storage (a data-plane LIST, not ARM)
+    EVENTS = "events"  # the Event Grid system topics in the registry's group and their event subscriptions
 
 
 ALL_PARTS = frozenset({Part.GROUP, Part.STORAGE, Part.ACR, Part.REPLICAS})
@@ -99,6 +100,28 @@ class ObservedRoleAssignment:
 
 
 @dataclass(frozen=True)
+class ObservedSystemTopic:
+    """An Event Grid system topic regctl made (recognised by its management tags), ``source`` an ARM id."""
+
+    name: str
+    location: str
+    source: str
+    topic_type: str
+    tags: dict[str, str] = field(default_factory=dict)
+    state: str = SUCCEEDED
+
+
+@dataclass(frozen=True)
+class ObservedEventSubscription:
+    """An event subscription of one of those topics; ``properties`` as ARM shows them (wire names)."""
+
+    name: str
+    topic: str  # the system topic's name
+    properties: dict[str, Any] = field(default_factory=dict)
+    state: str = SUCCEEDED
+
+
+@dataclass(frozen=True)
 class Observed:
     """Everything regctl manages for one registry, as last listed from ARM."""
 
@@ -110,6 +133,8 @@ class Observed:
     blobs: dict[str, dict[str, BlobListing]] = field(default_factory=dict)
     """Per storage account name, the blobs of its ``assets`` container that were listed, by full name
     (``Part.BLOBS``; an account absent here was not listed)."""
+    system_topics: tuple[ObservedSystemTopic, ...] = ()  # Part.EVENTS
+    event_subscriptions: tuple[ObservedEventSubscription, ...] = ()  # Part.EVENTS
 
     @property
     def empty(self) -> bool:

@@ -58,6 +58,8 @@ class ResourceType(StrEnum):
     REPLICA = "replica"
     ROLE_ASSIGNMENT = "role_assignment"  # ``parent``: the scope below the group (``providers/{type}/{name}``)
     IMAGE_IMPORT = "image_import"  # ACR importImage; ``name``: the target tag, ``parent``: the registry's ACR
+    SYSTEM_TOPIC = "system_topic"  # Microsoft.EventGrid/systemTopics in the registry's group
+    EVENT_SUBSCRIPTION = "event_subscription"  # ``parent``: its system topic's name
     BLOBS = "blobs"  # an asset version's files in one storage account (the data plane, not ARM)
     TEST = "test"  # unit tests' own kinds only; no adapter writes it
 

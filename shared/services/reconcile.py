@@ -21,7 +21,7 @@ from shared.domain.asset_records import ASSET_LANE, AssetVersionRecord
 from shared.domain.decide import StepContext, decide
 from shared.domain.drift import drift, summarize
 from shared.domain.errors import ConcurrentUpdate, PermanentError, TransientError
-from shared.domain.kinds import KINDS
+from shared.domain.kinds import KINDS, eventgrid
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import resource_group_name
 from shared.domain.plan import Plan, PlannedStep, diff
@@ -161,6 +161,8 @@ class Reconciler:
         if lane.startswith(ASSET_LANE):
             return ASSET_PARTS
         parts = ALL_PARTS | {Part.BLOBS} if assets else ALL_PARTS
+        if eventgrid.destination():
+            parts |= {Part.EVENTS}  # the Event Grid topics and subscriptions, once regctl provisions them
         if grants or lane.startswith(PRINCIPAL_LANE):
             return parts | {Part.ROLE_ASSIGNMENTS}
         return parts

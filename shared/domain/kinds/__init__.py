@@ -1,7 +1,7 @@
 """The kinds of work, in the order planning and drift walk them (DESIGN.md section 7).
 
-Adding a kind is one module in this folder (defining ``KIND``) plus its name in ``MODULES`` below
-(docs/architecture.md, "Adding a kind of work").
+Adding a kind is one module in this folder (defining ``KIND``, or ``KINDS`` for a module of several) plus
+its name in ``MODULES`` below (docs/architecture.md, "Adding a kind of work").
 """
 
 from __future__ import annotations
@@ -10,9 +10,15 @@ from importlib import import_module
 
 from shared.domain.work import Kind
 
-MODULES = ("group", "storage", "acr", "replica", "network", "dataplane", "assets", "images")
+MODULES = ("group", "storage", "acr", "replica", "network", "dataplane", "assets", "images", "eventgrid")
 
-KINDS: tuple[Kind, ...] = tuple(import_module(f"{__name__}.{module}").KIND for module in MODULES)
+
+def _kinds_of(module: str) -> tuple[Kind, ...]:
+    loaded = import_module(f"{__name__}.{module}")
+    return tuple(loaded.KINDS) if hasattr(loaded, "KINDS") else (loaded.KIND,)
+
+
+KINDS: tuple[Kind, ...] = tuple(kind for module in MODULES for kind in _kinds_of(module))
 
 _BY_NAME: dict[str, Kind] = {k.name: k for k in KINDS}
 

@@ -18,7 +18,7 @@ class AcrKind(KindBase):
     noun = "container registry"
     reads = frozenset({Part.ACR})
     unblocks = True  # the geo-replicas wait on it
-    teardown_after: tuple[str, ...] = ("replica",)
+    teardown_after: tuple[str, ...] = ("replica", "system_topic")
 
     def _subject(self, ctx: Context, acr: ObservedAcr | None = None) -> Subject:
         if ctx.spec is not None:

@@ -15,7 +15,7 @@ class GroupKind(KindBase):
     noun = "resource group"
     reads = frozenset({Part.GROUP})
     unblocks = True  # storage accounts and the ACR are created in it
-    teardown_after: tuple[str, ...] = ("storage", "acr", "replica")
+    teardown_after: tuple[str, ...] = ("storage", "acr", "replica", "system_topic", "event_subscription")
 
     def _subject(self, ctx: Context, group: ObservedGroup | None = None) -> Subject:
         if ctx.spec is not None:

@@ -38,6 +38,7 @@ class StorageKind(KindBase):
     name = "storage"
     noun = "storage account"
     reads = frozenset({Part.STORAGE})
+    teardown_after: tuple[str, ...] = ("system_topic",)  # its Event Grid topic first
 
     def desired(self, ctx: Context) -> Mapping[Subject, WantStorage]:
         spec = ctx.desired_spec

@@ -7,6 +7,11 @@ import pytest
 from sandbox.arm.eventgrid import EventSubscription, matches, subscription_properties
 
 BLOB = "/blobServices/default/containers/models/blobs/fraud/asset.yml"
+NOT_OWN = {
+    "operatorType": "StringNotBeginsWith",
+    "key": "subject",
+    "values": ["/blobServices/default/containers/assets/", "/blobServices/default/containers/upload-"],
+}
 DESTINATION = {"endpointType": "ServiceBusQueue", "properties": {"resourceId": "/x/queues/q"}}
 
 
@@ -27,6 +32,11 @@ def subscribed(**flt: object) -> EventSubscription:
         ({"subjectEndsWith": "/ASSET.YML"}, "t", BLOB, True),
         ({"subjectEndsWith": "/ASSET.YML", "isSubjectCaseSensitive": True}, "t", BLOB, False),
         ({"subjectEndsWith": ".bin"}, "t", BLOB, False),
+        ({"advancedFilters": [NOT_OWN]}, "t", BLOB, True),
+        ({"advancedFilters": [NOT_OWN]}, "t", "/blobServices/default/containers/assets/blobs/models/f/1/w.bin", False),
+        ({"advancedFilters": [NOT_OWN]}, "t", "/blobServices/default/containers/upload-3f/blobs/w.bin", False),
+        ({"advancedFilters": [{**NOT_OWN, "operatorType": "StringBeginsWith"}]}, "t", BLOB, False),
+        ({"advancedFilters": [{**NOT_OWN, "key": "data.url"}]}, "t", "/blobServices/default/containers/assets/b", True),
     ],
 )
 def test_the_filter_delivers_by_event_type_and_subject(flt, event_type, subject, delivered):

@@ -26,6 +26,7 @@ from shared.domain.resources import (
 from shared.domain.roles import role_definition_guid
 from shared.domain.work import ResourceRef, ResourceType
 from shared.ports import LroState, OutboundMessage
+from tests.unit.services.fake_eventgrid import FakeEventGrid
 
 
 class FakeStore:
@@ -161,6 +162,7 @@ class FakeArm:
     registry: str = "demoregistry1"  # the one registry this fake ARM holds
     subscription: str = "00000000-0000-0000-0000-000000000000"
     role_assignments: dict[str, ObservedRoleAssignment] = field(default_factory=dict)  # by lowercase name
+    eventgrid: FakeEventGrid = field(default_factory=FakeEventGrid)  # system topics and event subscriptions
     _lros: dict[str, _Lro] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -171,22 +173,28 @@ class FakeArm:
         if self.group is None:
             return Observed()
         group = self.group if Part.GROUP in parts else ObservedGroup(name=resource_group, location="")
+        topics, subscriptions = self.eventgrid.observed() if Part.EVENTS in parts else ((), ())
         return Observed(
             group,
             tuple(self.storage.values()) if Part.STORAGE in parts else (),
             self.acr if Part.ACR in parts else None,
             tuple(self.replicas.values()) if Part.REPLICAS in parts and self.acr is not None else (),
             tuple(self.role_assignments.values()) if Part.ROLE_ASSIGNMENTS in parts else (),
+            system_topics=topics,
+            event_subscriptions=subscriptions,
         )
 
     def observe_all(self, parts: frozenset[Part] = ALL_PARTS) -> dict[str, Observed]:
-        self.reads += 2 if Part.ROLE_ASSIGNMENTS in parts else 1
+        self.reads += (2 if Part.ROLE_ASSIGNMENTS in parts else 1) + (1 if Part.EVENTS in parts else 0)
+        topics, subscriptions = self.eventgrid.observed() if Part.EVENTS in parts else ((), ())
         observed = Observed(
             self.group,
             tuple(self.storage.values()),
             self.acr,
             tuple(self.replicas.values()),
             tuple(self.role_assignments.values()) if Part.ROLE_ASSIGNMENTS in parts else (),
+            system_topics=topics,
+            event_subscriptions=subscriptions,
         )
         return {} if observed.empty else {self.registry: observed}
 
@@ -228,6 +236,8 @@ class FakeArm:
                 else:
                     assert isinstance(value, ObservedReplica)
                     self.replicas[name] = value
+            elif kind in ("topic", "subscription"):
+                self.eventgrid.finish(kind, name, value)
             elif kind == "probe":
                 self.probes[name] = str(value)
             elif kind == "image":
@@ -235,6 +245,7 @@ class FakeArm:
             elif kind == "group" and value is None:
                 self.group, self.storage, self.acr, self.replicas = None, {}, None, {}
                 self.role_assignments = {}
+                self.eventgrid.clear()
 
     def poll(self, continuation: str) -> LroState:
         lro = self._lros[continuation]
@@ -276,6 +287,11 @@ class FakeArm:
                 f"import:{ref.parent}:{ref.name}:{body['source']['registryUri']}/{body['source']['sourceImage']}"
             )
             return self._lro("image", {"image:" + ref.name: body})
+        if ref.type in (ResourceType.SYSTEM_TOPIC, ResourceType.EVENT_SUBSCRIPTION):
+            sources = {a.id.lower() for a in self.storage.values()} | ({self.acr.id.lower()} if self.acr else set())
+            write, apply = self.eventgrid.put(ref, body, sources)
+            self.writes.append(write)
+            return self._lro("eventgrid", apply)
         if ref.type is ResourceType.TEST:
             self.writes.append(f"probe:{ref.name}")
             self.probes[ref.name] = "Creating"
@@ -307,6 +323,10 @@ class FakeArm:
             return self.delete_acr(ref.group, ref.name)
         if ref.type is ResourceType.REPLICA:
             return self.delete_replica(ref.group, ref.parent, ref.name)
+        if ref.type in (ResourceType.SYSTEM_TOPIC, ResourceType.EVENT_SUBSCRIPTION):
+            write, apply = self.eventgrid.delete(ref)
+            self.writes.append(write)
+            return self._lro("eventgrid", apply)
         raise AssertionError(f"FakeArm cannot delete {ref}")
 
     def ensure_group(self, name: str, location: str, tags: dict[str, str]) -> None:

@@ -92,6 +92,7 @@ class World:
         kinds: tuple[Kind, ...] | None = None,
         grants: GrantSource | None = None,
         data: FakeDataPlane | None = None,
+        settings: Settings = SETTINGS,
     ) -> None:
         self.store = store or FakeStore()
         self.data = data or FakeDataPlane()
@@ -105,7 +106,7 @@ class World:
         self.promotion_store = FakePromotionStore()
         self.grid = FakeEventPublisher()
         self.container = build(
-            SETTINGS,
+            settings,
             store=self.store,
             arm=self.arm,
             publisher=self.publisher,

@@ -1,8 +1,9 @@
 // An operation, live: its steps grouped by region (state, attempts, last error, resource), polled once a second
-// until it is final; no page reloads.
+// until it is final; no page reloads. A link to the ticket when a ticket requested it.
 import {
   Card,
   CardHeader,
+  Link,
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
@@ -66,6 +67,7 @@ export default function OperationPage({ id }: { id: string }) {
           Operation <code>{operation.id}</code>, requested by {operation.requestedBy?.name ?? "unknown"}
         </Text>
         <AppLink to={`/registries/${encodeURIComponent(operation.registry)}`}>Open the registry</AppLink>
+        {operation.ticket && <TicketLink ticket={operation.ticket} />}
       </div>
       {operation.error && (
         <MessageBar intent="error">
@@ -106,5 +108,23 @@ export default function OperationPage({ id }: { id: string }) {
         </Card>
       ))}
     </section>
+  );
+}
+
+/** The ticket that requested the operation: a link to it in its tracker, or its name when no address is known. */
+function TicketLink({ ticket }: { ticket: NonNullable<Operation["ticket"]> }) {
+  const label = ticket.display || ticket.key;
+  return (
+    <Text data-testid="operation-ticket">
+      Requested by ticket{" "}
+      {ticket.url ? (
+        <Link href={ticket.url} target="_blank" rel="noreferrer">
+          {label}
+        </Link>
+      ) : (
+        <strong>{label}</strong>
+      )}{" "}
+      ({ticket.source})
+    </Text>
   );
 }

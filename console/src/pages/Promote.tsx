@@ -75,6 +75,14 @@ export function Promote({ version, registry, type }: { version: AssetVersion; re
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
   const [ended, setEnded] = useState<PromotionDocument | null>(null);
+  const [next, setNext] = useState<string | null>(null);
+  // leave for the operation page only once the dialog has closed and let go of the page: a modal dialog
+  // unmounted while open (or in the same moment it closes) leaves the rest of the page aria-hidden
+  useEffect(() => {
+    if (next === null || open) return;
+    const timer = window.setTimeout(() => navigate(next), 100);
+    return () => window.clearTimeout(timer);
+  }, [next, open]);
   const writable = (candidates ?? []).filter((c) => c.writable);
   const reason =
     candidates === null
@@ -95,7 +103,8 @@ export function Promote({ version, registry, type }: { version: AssetVersion; re
       const path = `/api/registries/${encodeURIComponent(target)}/${type}/${encodeURIComponent(version.name)}/versions/${encodeURIComponent(version.version)}/promote`;
       const made = await call<PromotionDocument>("POST", path, { source: version.id });
       if (made.operation && made.status !== "Failed") {
-        navigate(`/operations/${encodeURIComponent(made.operation.split("/").pop() ?? "")}`);
+        setOpen(false);
+        setNext(`/operations/${encodeURIComponent(made.operation.split("/").pop() ?? "")}`);
         return;
       }
       setEnded(made);
@@ -129,7 +138,7 @@ export function Promote({ version, registry, type }: { version: AssetVersion; re
           </Text>
         )}
       </div>
-      <Dialog open={open} onOpenChange={(_, data) => setOpen(data.open)}>
+      <Dialog open={open} onOpenChange={(_, data) => setOpen(data.open)} surfaceMotion={null}>
         <DialogSurface aria-describedby="promote-what">
           <DialogBody>
             <DialogTitle>{`Promote ${version.name} version ${version.version}`}</DialogTitle>

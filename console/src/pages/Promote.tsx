@@ -76,12 +76,20 @@ export function Promote({ version, registry, type }: { version: AssetVersion; re
   const [error, setError] = useState<unknown>(null);
   const [ended, setEnded] = useState<PromotionDocument | null>(null);
   const [next, setNext] = useState<string | null>(null);
-  // leave for the operation page only once the dialog has closed and let go of the page: a modal dialog
-  // unmounted while open (or in the same moment it closes) leaves the rest of the page aria-hidden
+  // leave for the operation page only once the dialog has closed and let go of the page (#root no longer
+  // aria-hidden, at most 2 s): a modal dialog unmounted while open, or before its focus manager has given the
+  // page back, leaves the rest of the page aria-hidden for good
   useEffect(() => {
     if (next === null || open) return;
-    const timer = window.setTimeout(() => navigate(next), 100);
-    return () => window.clearTimeout(timer);
+    const since = performance.now();
+    let frame = 0;
+    const go = () => {
+      const hidden = document.getElementById("root")?.getAttribute("aria-hidden") === "true";
+      if (hidden && performance.now() - since < 2000) frame = window.requestAnimationFrame(go);
+      else navigate(next);
+    };
+    frame = window.requestAnimationFrame(go);
+    return () => window.cancelAnimationFrame(frame);
   }, [next, open]);
   const writable = (candidates ?? []).filter((c) => c.writable);
   const reason =

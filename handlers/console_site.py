@@ -50,6 +50,10 @@ def _send(request: Request, found: Path, cache: str) -> Response:
     return FileResponse(found, media_type=media, headers=headers)
 
 
+#: The console's own addresses (console/src/router.ts): index.html whatever their last segment looks like.
+PAGES = frozenset({"create", "operations", "registries"})
+
+
 def console_router(config: Callable[[], ConsoleConfig], root: Path = CONSOLE_DIR) -> APIRouter:
     router = APIRouter(include_in_schema=False)
     base = root.resolve()
@@ -73,7 +77,8 @@ def console_router(config: Callable[[], ConsoleConfig], root: Path = CONSOLE_DIR
         found = _file(base, path) if path else None
         if found is not None:
             return _send(request, found, IMMUTABLE if path.startswith("assets/") else NO_CACHE)
-        if path.startswith("assets/") or "." in path.rsplit("/", 1)[-1]:
+        page = path.split("/", 1)[0] in PAGES  # an operation id has a dot, and is a page, not a file
+        if path.startswith("assets/") or (not page and "." in path.rsplit("/", 1)[-1]):
             raise StarletteHTTPException(404, f"no such file: {path[:100]}")
         return index(request)
 

@@ -106,6 +106,8 @@ export interface Operation {
   requestedBy: { id: string; name: string; type: string } | null;
   steps: Step[];
   error?: { code: string; message: string };
+  /** The ticket that requested the operation (issue 11's tickets), when one did. */
+  ticket?: { source: string; key: string; display: string; url: string };
 }
 export interface Accepted {
   operation: string;

@@ -10,6 +10,7 @@ export const Actions = {
   assignmentsWrite: "Microsoft.Authorization/roleAssignments/write",
   assignmentsDelete: "Microsoft.Authorization/roleAssignments/delete",
   definitionsWrite: "Microsoft.Authorization/roleDefinitions/write",
+  assetsWrite: "Microsoft.MachineLearningServices/registries/assets/write",
 } as const;
 
 interface Permission {

@@ -2,7 +2,7 @@
 // version × region matrix of replication states from the ledger (polled every 2 s while a version is
 // Creating or a copy is on its way, every 10 s otherwise), a version's details, and download per region:
 // POST .../download gives a read SAS for that region's copy and the file list, offered as one link per file.
-// Promotion to another registry waits for issue 13's API: nothing is shown for it.
+// A version's details offer "Promote to another registry" (./Promote.tsx, POST .../promote on the target).
 import {
   Badge,
   type BadgeProps,
@@ -26,6 +26,7 @@ import {
 import { useEffect, useRef, useState } from "react";
 import { ApiError, type Registry, call, get } from "../api";
 import { Problem, StatusBadge } from "../components";
+import { Promote } from "./Promote";
 
 const TYPES = [
   ["models", "Models"],
@@ -200,10 +201,9 @@ export default function Assets({ registry }: { registry: Registry }) {
           onSelect={(version) => setSelected(version === null ? null : { name, version })}
         />
       ))}
-      {chosen && <Details key={chosen.id} version={chosen} regions={regions} base={base} />}
-      <Text size={200}>
-        Promotion to another registry is not here yet: it comes with the promotions API (issue 13).
-      </Text>
+      {chosen && (
+        <Details key={chosen.id} version={chosen} regions={regions} base={base} registry={registry.name} type={type} />
+      )}
     </div>
   );
 }
@@ -281,7 +281,8 @@ function show(value: unknown): string {
   return typeof value === "string" ? value : JSON.stringify(value);
 }
 
-function Details({ version, regions, base }: { version: AssetVersion; regions: string[]; base: string }) {
+function Details(props: { version: AssetVersion; regions: string[]; base: string; registry: string; type: string }) {
+  const { version, regions, base, registry, type } = props;
   const [download, setDownload] = useState<Download | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState<string | null>(null);
@@ -390,6 +391,7 @@ function Details({ version, regions, base }: { version: AssetVersion; regions: s
           </Table>
         </div>
       )}
+      <Promote version={version} registry={registry} type={type} />
     </section>
   );
 }

@@ -1,8 +1,9 @@
 // An operation, live: its steps grouped by region (state, attempts, last error, resource), polled once a second
-// until it is final; no page reloads.
+// until it is final; no page reloads. A link to the ticket when a ticket requested it.
 import {
   Card,
   CardHeader,
+  Link,
   MessageBar,
   MessageBarBody,
   MessageBarTitle,
@@ -66,6 +67,7 @@ export default function OperationPage({ id }: { id: string }) {
           Operation <code>{operation.id}</code>, requested by {operation.requestedBy?.name ?? "unknown"}
         </Text>
         <AppLink to={`/registries/${encodeURIComponent(operation.registry)}`}>Open the registry</AppLink>
+        {operation.ticket && <TicketLink ticket={operation.ticket} />}
       </div>
       {operation.error && (
         <MessageBar intent="error">
@@ -107,4 +109,91 @@ export default function OperationPage({ id }: { id: string }) {
       ))}
     </section>
   );
+}
+
+/** The ticket that requested the operation, by its name. `ticket.url` is the API's own address for it
+ * (`/api/tickets/{source}/{key}`), which needs the bearer token a plain link does not carry: the link fetches it
+ * and shows it here (status, message, the operations it made). A tracker's absolute address opens as a link. */
+function TicketLink({ ticket }: { ticket: NonNullable<Operation["ticket"]> }) {
+  const label = ticket.display || ticket.key;
+  const [shown, setShown] = useState<TicketDocument | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const api = ticket.url.startsWith("/api/");
+  const open = async () => {
+    try {
+      setShown(shown ? null : await get<TicketDocument>(ticket.url));
+      setError(null);
+    } catch (e) {
+      setError(e);
+    }
+  };
+  return (
+    <div data-testid="operation-ticket" style={{ display: "grid", gap: 4 }}>
+      <Text>
+        Requested by {ticket.source} ticket{" "}
+        {api || !ticket.url ? (
+          <Link
+            href={ticket.url || undefined}
+            aria-expanded={shown !== null}
+            onClick={(event) => {
+              event.preventDefault();
+              void open();
+            }}
+          >
+            {label}
+          </Link>
+        ) : (
+          <Link href={ticket.url} target="_blank" rel="noreferrer">
+            {label}
+          </Link>
+        )}
+      </Text>
+      <Problem error={error} />
+      {shown && (
+        <Table aria-label={`Ticket ${label}`} size="small" data-testid="ticket-details">
+          <TableBody>
+            <TableRow>
+              <TableCell>Status</TableCell>
+              <TableCell>
+                <StatusBadge status={shown.status} />
+              </TableCell>
+            </TableRow>
+            <TableRow>
+              <TableCell>Message</TableCell>
+              <TableCell>{shown.message}</TableCell>
+            </TableRow>
+            <TableRow>
+              <TableCell>Operations</TableCell>
+              <TableCell>
+                {shown.operations
+                  .filter((o) => o.operation)
+                  .map((o) => (
+                    <span key={o.operation} style={{ marginRight: 8 }}>
+                      {`${o.action.split(":")[0]}: `}
+                      <AppLink to={`/operations/${encodeURIComponent(o.operation?.split("/").pop() ?? "")}`}>
+                        {o.operation?.split("/").pop()}
+                      </AppLink>
+                    </span>
+                  ))}
+              </TableCell>
+            </TableRow>
+            <TableRow>
+              <TableCell>Updated</TableCell>
+              <TableCell>{shown.updatedAt}</TableCell>
+            </TableRow>
+          </TableBody>
+        </Table>
+      )}
+    </div>
+  );
+}
+
+interface TicketDocument {
+  source: string;
+  key: string;
+  display: string;
+  status: string;
+  message: string;
+  operations: { action: string; operation: string | null }[];
+  updatedAt: string;
 }

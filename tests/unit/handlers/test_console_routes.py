@@ -133,7 +133,8 @@ def test_the_console_is_served_with_its_sign_in_settings(api):
     index = api.client.get("/console/")
     assert index.status_code == 200 and "<title>console</title>" in index.text
     assert index.headers["cache-control"] == "no-cache"
-    for app_route in ("/console/registries/DemoRegistry1", "/console/operations/abc", "/console/create"):
+    app_routes = ("/console/registries/DemoRegistry1", "/console/operations/abc", "/console/create")
+    for app_route in (*app_routes, "/console/operations/demoregistry1.0123abcd"):  # an operation id has a dot
         assert api.client.get(app_route).text == index.text
 
 

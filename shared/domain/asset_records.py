@@ -97,6 +97,7 @@ class AssetVersionRecord:
     fields: dict[str, Any] = field(default_factory=dict)
     files: list[FileEntry] = field(default_factory=list)
     upload: str = ""  # "{upload id}[/{folder}]": the pending upload copies start from ("" once not needed)
+    registered_upload: str = ""  # the same, kept: a PUT again naming it is the same registration
     status: AssetStatus = AssetStatus.CREATING
     archived: bool = False
     created_by: Principal | None = None

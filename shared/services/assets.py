@@ -194,12 +194,17 @@ class AssetService:
     def register(self, cmd: RegisterAsset) -> Registered:
         record = self._registry(cmd.registry)
         definition = cmd.definition
+        existing = self._assets.get(record.key, f"{definition.type.value}:{definition.name}:{definition.version}")
+        if existing is not None and self._registered_from(record, definition.content, existing):
+            # the same PUT again (its answer lost): the upload it names may be gone once the copies are made
+            same = self._same_again(existing, definition, existing.content_digest)
+            return Registered(same, self._resumed(record, same, cmd.caller))
         upload, files = self._manifest(record, cmd)
         digest = content_digest(definition.identity(), files)
-        existing = self._assets.get(record.key, f"{definition.type.value}:{definition.name}:{definition.version}")
         if existing is not None:
             with self._discarding(record, upload, existing):
-                return Registered(self._same_again(existing, definition, digest), None)
+                same = self._same_again(existing, definition, digest)
+            return Registered(same, self._resumed(record, same, cmd.caller))
         version = AssetVersionRecord(
             registry=record.key,
             type=definition.type,
@@ -212,6 +217,7 @@ class AssetService:
             fields=dict(definition.fields),
             files=files,
             upload=upload,
+            registered_upload=upload,
             created_by=cmd.caller,
         )
         try:
@@ -221,7 +227,8 @@ class AssetService:
             if raced is None:
                 raise
             with self._discarding(record, upload, raced):
-                return Registered(self._same_again(raced, definition, digest), None)
+                same = self._same_again(raced, definition, digest)
+            return Registered(same, self._resumed(record, same, cmd.caller))
         operation = self._lifecycle.start(record, OperationKind.REGISTER, version.lane, cmd.caller)
         context_log(log, registry=record.key, operation=operation.id, step="register", region="").info(
             "registered %s %s %s: %d files, %d bytes",
@@ -232,6 +239,27 @@ class AssetService:
             version.total_bytes,
         )
         return Registered(version, operation)
+
+    def _registered_from(self, record: RegistryRecord, content: str | None, existing: AssetVersionRecord) -> bool:
+        """Whether ``content`` names the pending upload ``existing`` was registered from."""
+        if content is None or not existing.registered_upload:
+            return False
+        upload_id, folder = self._upload_of(record, content)
+        return f"{upload_id}/{folder.rstrip('/')}".rstrip("/") == existing.registered_upload
+
+    def _resumed(
+        self, record: RegistryRecord, version: AssetVersionRecord, caller: Principal | None
+    ) -> OperationRecord | None:
+        """A version still Creating whose lane has no running operation gets one: its registration was
+        written but the process ended before the operation was (found by tests/chaos: the host killed
+        between the two; the client's PUT again is what resumes it). None when there is nothing to do."""
+        if version.status is not AssetStatus.CREATING or self._lifecycle.current(record.key, version.lane):
+            return None
+        newest = self._store.get_lane_operation(record.key, version.lane)
+        operation = self._store.get_operation(newest) if newest else None
+        if operation is not None and operation.status is OperationStatus.SUCCEEDED:
+            return None
+        return self._lifecycle.start(record, OperationKind.REGISTER, version.lane, caller)
 
     @contextmanager
     def _discarding(self, record: RegistryRecord, upload: str, existing: AssetVersionRecord) -> Iterator[None]:

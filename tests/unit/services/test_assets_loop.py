@@ -314,3 +314,23 @@ def test_the_same_registration_sent_again_keeps_the_upload_its_copies_come_from(
     assert view.status is AssetStatus.AVAILABLE
     for region in REGIONS:
         assert copies_in(world, region) == FILES
+
+
+def test_a_registration_written_without_its_operation_is_resumed_by_the_same_put_again():
+    world = converged_world()
+    definition = parse_asset(AssetType.MODELS, {"name": "clf", "version": "1", "path": upload(world)})
+    real_start = world.lifecycle.start
+
+    def crash(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("the host died between the version row and its operation")
+
+    world.lifecycle.start = crash  # type: ignore[method-assign,assignment]
+    with pytest.raises(RuntimeError):
+        world.assets.register(RegisterAsset("DemoRegistry1", definition))
+    world.lifecycle.start = real_start  # type: ignore[method-assign]
+    assert world.assets.get("DemoRegistry1", AssetType.MODELS, "clf", "1").status is AssetStatus.CREATING
+    again = world.assets.register(RegisterAsset("DemoRegistry1", definition))
+    assert again.operation is not None and again.operation.kind is OperationKind.REGISTER
+    world.drain()
+    assert world.assets.get("DemoRegistry1", AssetType.MODELS, "clf", "1").status is AssetStatus.AVAILABLE
+    assert world.assets.register(RegisterAsset("DemoRegistry1", definition)).operation is None  # nothing to resume

@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import random
 import sys
 import tempfile
@@ -43,7 +42,16 @@ from azure.storage.queue import QueueClient
 
 from bench.api import PAUSED_POLL_SECONDS, app_dependencies, ceiling_factory, drive
 from bench.assets import REGIONS, accounts, copy_bound, make_files, upload
-from bench.common import REGION_ORDER, api_client, machine, progress, registry_yaml, sandbox, wait_for
+from bench.common import (
+    REGION_ORDER,
+    api_client,
+    machine,
+    percentile_ms,
+    progress,
+    registry_yaml,
+    sandbox,
+    wait_for,
+)
 from sandbox.harness import Sandbox
 from shared.adapters.storage_queue import StorageQueuePublisher
 from shared.ports import OutboundMessage
@@ -56,8 +64,8 @@ LEAD_SECONDS = 25  # sending 1,000 messages must take less: they all become visi
 
 
 def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return round(ordered[max(1, math.ceil(q / 100 * len(ordered))) - 1], 3) if ordered else 0.0
+    """The nearest-rank percentile of durations in seconds (``bench.common.percentile_ms``), in seconds."""
+    return round(percentile_ms(values, q) / 1000, 3)
 
 
 def ceiling(clients: int, seconds: float) -> dict[str, Any]:

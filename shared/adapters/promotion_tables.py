@@ -28,6 +28,7 @@ from shared.domain.asset_spec import AssetType
 from shared.domain.errors import ConcurrentUpdate, Conflict
 from shared.domain.promotions import Approval, Promotion, PromotionRule, PromotionStatus, RuleFilter
 from shared.domain.records import utcnow
+from shared.domain.rule_sources import RuleSource
 
 RULES, PROMOTIONS, DEAD = "rule", "promotion", "dead"
 
@@ -41,7 +42,8 @@ def _rule_entity(r: PromotionRule) -> dict[str, Any]:
         "PartitionKey": RULES,
         "RowKey": r.name.lower(),
         "name": r.name,
-        "source_registry": r.source_registry,
+        "source_registry": r.source_registry,  # kept for rows read by an older version
+        "source": json.dumps(r.source.to_dict()),
         "target_registry": r.target_registry,
         "filter": json.dumps(r.filter.to_dict()),
         "approval": r.approval.value,
@@ -55,7 +57,7 @@ def _rule(e: Any) -> PromotionRule:
     raw = json.loads(e["filter"])
     return PromotionRule(
         name=e["name"],
-        source_registry=e["source_registry"],
+        source=RuleSource.from_dict(json.loads(e["source"]) if e.get("source") else {"registry": e["source_registry"]}),
         target_registry=e["target_registry"],
         filter=RuleFilter(tuple(AssetType(t) for t in raw["types"]), raw["name"], raw["tags"]),
         approval=Approval(e["approval"]),

@@ -25,9 +25,9 @@ from shared.domain.asset_spec import AssetType
 from shared.domain.documents import shorten
 from shared.domain.errors import FieldError, InvalidSpec
 from shared.domain.records import utcnow
+from shared.domain.rule_sources import REGISTRY_NAME_RE, RuleSource, SourceKind, parse_source
 
 RULE_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
-_REGISTRY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,32}$")
 EXPLICIT = "explicit"
 
 
@@ -68,7 +68,7 @@ class RuleFilter:
 @dataclass
 class PromotionRule:
     name: str
-    source_registry: str  # lowercase
+    source: RuleSource
     target_registry: str  # lowercase
     filter: RuleFilter = field(default_factory=RuleFilter)
     approval: Approval = Approval.NONE
@@ -77,11 +77,16 @@ class PromotionRule:
     last_error: dict[str, str] | None = None  # the last promotion the rule could not run: code, message, at
     etag: str | None = None
 
+    @property
+    def source_registry(self) -> str:
+        """The source registry of a registry source; "" for an external one."""
+        return self.source.registry
+
     def to_dict(self) -> dict[str, Any]:
         who = self.created_by
         return {
             "name": self.name,
-            "source": {"registry": self.source_registry},
+            "source": self.source.to_dict(),
             "filter": self.filter.to_dict(),
             "target": {"registry": self.target_registry},
             "approval": self.approval.value,
@@ -129,7 +134,7 @@ def promotion_id(rule: str, source: str, target_registry: str) -> str:
 
 def _registry(raw: object, path: str, errors: list[FieldError]) -> str:
     value = raw.get("registry") if isinstance(raw, Mapping) else raw
-    if not isinstance(value, str) or not _REGISTRY_RE.fullmatch(value):
+    if not isinstance(value, str) or not REGISTRY_NAME_RE.fullmatch(value):
         errors.append(FieldError(path, "a registry name"))
         return ""
     return value.lower()
@@ -171,15 +176,19 @@ def parse_rule(name: str, document: Mapping[str, Any], creator: Principal) -> Pr
     errors += [FieldError(shorten(k), "unknown field") for k in sorted(map(str, unknown))]
     if document.get("name", name) != name:
         errors.append(FieldError("name", "differs from the name in the URL"))
-    source = _registry(document.get("source"), "source.registry", errors)
+    source = parse_source(document.get("source"), errors)
     target = _registry(document.get("target"), "target.registry", errors)
-    if source and source == target:
+    if source.registry and source.registry == target:
         errors.append(FieldError("target.registry", "must differ from the source registry"))
     approval = str(document.get("approval", "none")).lower()
     if approval not in (Approval.NONE, Approval.REQUIRED):
         errors.append(FieldError("approval", "none or required"))
         approval = Approval.NONE
     rule_filter = _filter(document.get("filter"), errors)
+    if source.kind is SourceKind.ACR and any(t is not AssetType.ENVIRONMENTS for t in rule_filter.types):
+        errors.append(FieldError("filter.types", "an acr source makes environments only"))
+    if source.kind is SourceKind.ACR:
+        rule_filter = RuleFilter((AssetType.ENVIRONMENTS,), rule_filter.name, rule_filter.tags)
     if errors:
         raise InvalidSpec(f"the promotion rule is invalid ({len(errors)} errors)", errors)
     return PromotionRule(name, source, target, rule_filter, Approval(approval), creator)

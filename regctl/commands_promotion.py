@@ -113,8 +113,18 @@ def rule_create(
     ctx: typer.Context,
     *,
     name: RuleNameOption,
-    source: Annotated[str, typer.Option("--source", help="The source registry.", show_default=False)],
     target: Annotated[str, typer.Option("--target", help="The target registry.", show_default=False)],
+    source: Annotated[str | None, typer.Option("--source", help="The source registry.", show_default=False)] = None,
+    source_acr: Annotated[
+        str | None, typer.Option("--source-acr", help="The ARM id of a build ACR to watch.", show_default=False)
+    ] = None,
+    repository: Annotated[str, typer.Option("--repository", help="With --source-acr: a repository glob.")] = "*",
+    source_storage: Annotated[
+        str | None,
+        typer.Option("--source-storage", help="The ARM id of a storage account to watch.", show_default=False),
+    ] = None,
+    container: Annotated[str, typer.Option("--container", help="With --source-storage: the container.")] = "",
+    prefix: Annotated[str, typer.Option("--prefix", help="With --source-storage: the blob prefix.")] = "",
     types: Annotated[list[str] | None, typer.Option("--type", help="An asset type to promote (repeatable).")] = None,
     asset: Annotated[str, typer.Option("--asset-name", help="A glob of asset names, e.g. fraud-*.")] = "*",
     tags: Annotated[list[str] | None, typer.Option("--tag", help="A required tag KEY=VALUE (repeatable).")] = None,
@@ -123,9 +133,18 @@ def rule_create(
     endpoint: EndpointOption = DEFAULT_ENDPOINT,
 ) -> None:
     """Create or replace a promotion rule; it runs with your rights (assets/read on the source, assets/write
-    on the target), checked now and at each promotion."""
+    on the target; registries/write on the target for a watched ACR or storage account), checked now and at
+    each promotion. The source is one of --source, --source-acr or --source-storage."""
+    given = [s for s in (source, source_acr, source_storage) if s]
+    if len(given) != 1:
+        raise typer.BadParameter("give exactly one of --source, --source-acr and --source-storage")
+    rule_source: dict[str, str] = {"registry": source or ""}
+    if source_acr:
+        rule_source = {"acr": source_acr, "repository": repository}
+    elif source_storage:
+        rule_source = {"storage": source_storage, "container": container, "prefix": prefix}
     body = {
-        "source": {"registry": source},
+        "source": rule_source,
         "target": {"registry": target},
         "filter": {"types": types or [], "name": asset, "tags": dict(_tag(t) for t in tags or [])},
         "approval": approval,
@@ -133,6 +152,16 @@ def rule_create(
     with handled(), connect(ctx, endpoint) as api:
         doc = api.put_rule(name, body)
     print_document(doc, ViewFormat.YAML if output is ViewFormat.TABLE else output)
+
+
+def source_label(source: dict[str, str]) -> str:
+    if "acr" in source:
+        return f"acr {source['acr'].rsplit('/', 1)[-1]} {source.get('repository', '*')}"
+    if "storage" in source:
+        return (
+            f"storage {source['storage'].rsplit('/', 1)[-1]}/{source.get('container', '')}/{source.get('prefix', '')}"
+        )
+    return str(source.get("registry", ""))
 
 
 def rule_list(
@@ -147,7 +176,7 @@ def rule_list(
     rows = [
         (
             r.get("name"),
-            r["source"]["registry"],
+            source_label(r["source"]),
             r["target"]["registry"],
             r.get("approval"),
             (r.get("lastError") or {}).get("code"),

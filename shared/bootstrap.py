@@ -306,7 +306,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
     writes = WriteQueue(publisher, settings.ticket_writeback_queue)
     clients = overrides.get("ticket_clients")
     promotion_store: PromotionStore = overrides.get("promotion_store") or _promotion_store(settings)
-    promotions = PromotionService(store, asset_store, promotion_store, access, lifecycle)
+    promotions = PromotionService(store, asset_store, promotion_store, access, lifecycle, data=data_plane)
     tickets = TicketService(
         ticket_store,
         registries,

@@ -166,6 +166,10 @@ class DataPlane(Protocol):
         """Every blob of ``container`` under ``prefix``, by full name (paged LISTs); {} without the container."""
         ...
 
+    def read_blob(self, endpoint: str, container: str, name: str, limit: int) -> bytes:
+        """A small blob's content (an ``asset.yml``); ``NotFound`` when absent, ``InvalidSpec`` over ``limit``."""
+        ...
+
     def copy(self, body: dict[str, Any]) -> LroState:
         """Copy ``body["files"]`` from ``body["source"]`` to ``body["target"]`` (``kinds/assets.py``); not
         done while an asynchronous copy is pending (the continuation polls them)."""

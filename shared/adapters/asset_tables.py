@@ -79,6 +79,7 @@ def _entity(r: AssetVersionRecord, chunks: int) -> dict[str, Any]:
         "error": r.error or "",
         "imported": r.imported,
         "origin": json.dumps(r.origin) if r.origin else "",
+        "image_source": json.dumps(r.image_source) if r.image_source else "",
         "files_chunks": chunks,
         "files_count": len(r.files),
     }
@@ -108,6 +109,7 @@ def _record(e: Any, files: list[FileEntry]) -> AssetVersionRecord:
         error=e.get("error") or None,
         imported=e.get("imported") or "",
         origin=json.loads(e.get("origin") or "{}"),
+        image_source=json.loads(e.get("image_source") or "{}"),
         etag=e.metadata.get("etag") if hasattr(e, "metadata") else None,
     )
 

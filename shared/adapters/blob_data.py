@@ -37,7 +37,7 @@ from azure.storage.blob import (
 
 from shared.adapters.arm_errors import classify
 from shared.adapters.transport import transport_options
-from shared.domain.errors import TransientError
+from shared.domain.errors import InvalidSpec, NotFound, TransientError
 from shared.domain.manifest import SYNC_COPY_LIMIT, BlobListing
 from shared.ports import LroState
 
@@ -176,6 +176,20 @@ class AzureBlobDataPlane:
             if isinstance(exc.__cause__, ResourceNotFoundError):
                 return {}  # no container yet: nothing copied there
             raise
+
+    def read_blob(self, endpoint: str, container: str, name: str, limit: int) -> bytes:
+        client = self._service(endpoint).get_blob_client(container, name)
+
+        def read() -> bytes:
+            try:
+                size = int(client.get_blob_properties().size or 0)
+                if size > limit:
+                    raise InvalidSpec(f"{container}/{name} holds {size} bytes; at most {limit} are read", [])
+                return bytes(client.download_blob().readall())
+            except ResourceNotFoundError:
+                raise NotFound(f"{container}/{name} not found", code="BlobNotFound") from None
+
+        return self._call(read)
 
     def copy(self, body: dict[str, Any]) -> LroState:
         source, target, files = body["source"], body["target"], body["files"]

@@ -107,6 +107,7 @@ class AssetVersionRecord:
     ledger: dict[str, RegionCopy] = field(default_factory=dict)
     imported: str = ""  # an environment's image, once imported into the ACR: where ("repo:tag")
     origin: dict[str, str] = field(default_factory=dict)  # a promotion's source copy (kinds/assets.py Place)
+    image_source: dict[str, str] = field(default_factory=dict)  # importImage's source by resource id, if not by image
     error: str | None = None
     etag: str | None = None
 

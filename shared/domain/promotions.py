@@ -106,6 +106,7 @@ class Promotion:
     name: str
     version: str
     status: PromotionStatus = PromotionStatus.RUNNING
+    origin: dict[str, str] = field(default_factory=dict)  # an external source's content: its image or asset.yml
     event_id: str = ""
     requested_by: Principal | None = None  # the rule's creator, or the caller of an explicit promotion
     decided_by: Principal | None = None  # who approved or rejected it

@@ -7,8 +7,10 @@
    between delivers it again, and handling it again is harmless (promotions are keyed by their cause).
 3. Ignore what regctl itself wrote: blobs in containers named ``assets`` or ``upload-*`` (the containers
    regctl writes in; the account is not checked), images in ``environments/`` repositories.
-4. Route: ``Regctl.Registries.AssetVersionAvailable`` to the promotion rules. Foreign event types are
-   dead-lettered (nothing subscribed them).
+4. Route: ``Regctl.Registries.AssetVersionAvailable`` of a registry, ``ImagePushed`` of a watched ACR
+   and ``BlobCreated`` of an ``asset.yml`` under a watched prefix to the promotion rules; the other
+   events of the subscribed types are ignored. Foreign event types are dead-lettered (nothing subscribed
+   them), and so is an event of a watched source that cannot become a version (an untagged push, say).
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from shared.domain.events import (
     parse_asset_subject,
     parse_event,
 )
+from shared.domain.rule_sources import ASSET_FILE
+from shared.domain.source_events import NotUsable
 from shared.observability import context_log
 from shared.ports import PromotionStore, StateStore
 from shared.services.promotions import PromotionService
@@ -81,7 +85,10 @@ class EventIntake:
             return self._dead_letter(message_id or event.id, f"foreign event type {event.type[:100]}", body)
         if event.type == ASSET_VERSION_AVAILABLE and parse_asset_subject(event.subject) is None:
             return self._dead_letter(message_id or event.id, f"not an asset subject: {event.subject[:200]}", body)
-        outcome = self._route(event)
+        try:
+            outcome = self._route(event)
+        except NotUsable as exc:
+            return self._dead_letter(message_id or event.id, f"{exc.code}: {exc}", body)
         self._store.mark_seen(SEEN_SCOPE, seen)
         logger.info("event %s %s: %s %s", event.type, event.subject, outcome.what, outcome.detail)
         return outcome
@@ -91,5 +98,10 @@ class EventIntake:
             return Outcome("ignored", "regctl's own write")
         if event.type == ASSET_VERSION_AVAILABLE:
             made = self._promotions.on_available(event)
-            return Outcome("handled", f"{len(made)} promotion(s)")
-        return Outcome("ignored", "no rule acts on it")
+        elif event.type == IMAGE_PUSHED:
+            made = self._promotions.on_image_pushed(event)
+        elif event.type == BLOB_CREATED and event.subject.endswith("/" + ASSET_FILE):
+            made = self._promotions.on_blob_created(event)
+        else:
+            return Outcome("ignored", "no rule acts on it")
+        return Outcome("handled", f"{len(made)} promotion(s)")

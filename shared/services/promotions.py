@@ -27,8 +27,6 @@ from shared.domain.asset_records import AssetStatus, AssetVersionRecord
 from shared.domain.asset_spec import AssetType, asset_id, check_name, check_version, parse_asset_id
 from shared.domain.errors import ConcurrentUpdate, Conflict, Forbidden, InvalidSpec, NotFound, RequestError
 from shared.domain.events import Event, parse_asset_subject
-from shared.domain.kinds.assets import Place
-from shared.domain.manifest import ASSET_CONTAINER
 from shared.domain.promotions import (
     EXPLICIT,
     Approval,
@@ -40,11 +38,19 @@ from shared.domain.promotions import (
 )
 from shared.domain.records import OperationKind, OperationStatus, RegistryRecord, utcnow
 from shared.domain.roles import Action
+from shared.domain.rule_sources import SourceKind
+from shared.domain.source_events import (
+    MAX_MANIFEST_BYTES,
+    check_environment_name,
+    dropped_manifest,
+    manifest_definition,
+    pushed_image,
+)
 from shared.observability import context_log
-from shared.ports import AssetStore, PromotionStore, StateStore
+from shared.ports import AssetStore, DataPlane, PromotionStore, StateStore
 from shared.services.access import AccessService
 from shared.services.lifecycle import OperationLifecycle
-from shared.services.observer import storage_from_summary
+from shared.services.source_versions import SourceVersions
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +63,16 @@ class PromotionService:
         promotions: PromotionStore,
         access: AccessService,
         lifecycle: OperationLifecycle,
+        *,
+        data: DataPlane,
     ) -> None:
         self._store = store
         self._assets = assets
         self._promotions = promotions
         self._access = access
         self._lifecycle = lifecycle
+        self._data = data
+        self._sources = SourceVersions(assets, data)
 
     # -- registries and rights ---------------------------------------------------------------------
 
@@ -73,10 +83,13 @@ class PromotionService:
         return record
 
     def _refusal(self, who: Principal | None, source: str, target: str) -> str | None:
-        """Why ``who`` may not promote from ``source`` into ``target``; None when it may."""
+        """Why ``who`` may not promote from ``source`` (a registry; "" for an external source) into
+        ``target``; None when it may. An external source is read with regctl's own identity, so it takes
+        ``registries/write`` on the target besides ``assets/write``."""
         if who is None:
             return "the promotion has no principal to run as"
-        for action, registry in ((Action.ASSETS_READ, source), (Action.ASSETS_WRITE, target)):
+        needs = [(Action.ASSETS_READ, source)] if source else [(Action.REGISTRIES_WRITE, target)]
+        for action, registry in (*needs, (Action.ASSETS_WRITE, target)):
             if not self._access.authorize(who, action, registry_scope(registry)).allowed:
                 return f"{who.name or who.id} lacks {action} on /registries/{registry.lower()}"
         return None
@@ -85,14 +98,15 @@ class PromotionService:
 
     def put_rule(self, name: str, document: Mapping[str, Any], caller: Principal) -> PromotionRule:
         rule = parse_rule(name, document, caller)
-        self._registry(rule.source_registry)
+        if rule.source_registry:
+            self._registry(rule.source_registry)
         self._registry(rule.target_registry)
         refused = self._refusal(caller, rule.source_registry, rule.target_registry)
         if refused is not None:
             raise Forbidden(f"a rule runs with its creator's rights: {refused}", code="AuthorizationFailed")
         self._promotions.save_rule(rule)
         context_log(log, registry=rule.target_registry, operation="", step="rule").info(
-            "rule %s: %s -> %s (%s)", rule.name, rule.source_registry, rule.target_registry, rule.approval.value
+            "rule %s: %s -> %s (%s)", rule.name, rule.source.label(), rule.target_registry, rule.approval.value
         )
         return rule
 
@@ -170,29 +184,87 @@ class PromotionService:
         for rule in self._promotions.list_rules():
             if rule.source_registry != registry.lower() or not rule.filter.matches(asset_type, name, tags or {}):
                 continue
-            promotion = Promotion(
-                id=promotion_id(rule.name, source, asset_id(rule.target_registry, asset_type, name, version)),
-                rule=rule.name,
-                source=source,
-                target_registry=rule.target_registry,
-                type=asset_type,
-                name=name,
-                version=version,
-                status=PromotionStatus.PENDING_APPROVAL
-                if rule.approval is Approval.REQUIRED
-                else PromotionStatus.RUNNING,
-                event_id=event.id,
-                requested_by=rule.created_by,
-            )
-            try:
-                self._promotions.create_promotion(promotion)
-            except Conflict:
-                existing = self._promotions.get_promotion(promotion.id)
-                if existing is None or existing.status is not PromotionStatus.RUNNING or existing.operation_id:
-                    continue  # made before: at most one promotion per rule and source version
-                promotion = existing  # written, never started (a crash in between): start it now
-            made.append(promotion if promotion.status is PromotionStatus.PENDING_APPROVAL else self._run(promotion))
+            started = self._start(rule, event, source, (asset_type, name, version))
+            made += [started] if started else []
         return made
+
+    def on_image_pushed(self, event: Event) -> list[Promotion]:
+        """An ``ImagePushed`` of a watched ACR: an environment version per matching rule, at most once each."""
+        rules = [r for r in self._promotions.list_rules() if r.source.kind is SourceKind.ACR]
+        if not any(r.source.is_resource(event.source) for r in rules):
+            return []
+        image = pushed_image(event)  # NotUsable: the intake records why
+        check_environment_name(image.name)
+        made: list[Promotion] = []
+        for rule in rules:
+            if rule.source.takes_image(image.resource_id, image.repository) and rule.filter.matches(
+                AssetType.ENVIRONMENTS, image.name, {}
+            ):
+                named = (AssetType.ENVIRONMENTS, image.name, image.tag)
+                started = self._start(rule, event, image.pinned, named, image.origin())
+                made += [started] if started else []
+        return made
+
+    def on_blob_created(self, event: Event) -> list[Promotion]:
+        """A ``BlobCreated`` of an ``asset.yml`` under a watched prefix: the folder it describes, registered
+        per matching rule, at most once per rule and written ``asset.yml`` (its URL and ETag)."""
+        dropped = dropped_manifest(event)
+        rules = [
+            r
+            for r in self._promotions.list_rules()
+            if r.source.takes_blob(dropped.resource_id, dropped.container, dropped.blob)
+        ]
+        if not rules:
+            return []
+        try:
+            text = self._data.read_blob(dropped.endpoint, dropped.container, dropped.blob, MAX_MANIFEST_BYTES)
+        except NotFound:
+            return []  # deleted since: nothing to register
+        made: list[Promotion] = []
+        origin = {**dropped.origin(), "eTag": str(event.data.get("eTag") or "")}
+        for rule in rules:
+            try:
+                definition, _ = manifest_definition(text, dropped.folder, rule.filter.types)
+            except InvalidSpec as exc:
+                self._rule_failed(rule, "InvalidAssetManifest", f"{dropped.url}: {exc}", event.id)
+                continue
+            if rule.filter.matches(definition.type, definition.name, definition.tags):
+                named = (definition.type, definition.name, definition.version)
+                started = self._start(rule, event, f"{dropped.url}#{origin['eTag']}", named, origin)
+                made += [started] if started else []
+        return made
+
+    def _start(
+        self,
+        rule: PromotionRule,
+        event: Event,
+        source: str,
+        named: tuple[AssetType, str, str],
+        origin: dict[str, str] | None = None,
+    ) -> Promotion | None:
+        """The promotion ``event`` makes by ``rule``, once: None when it was made before."""
+        asset_type, name, version = named
+        promotion = Promotion(
+            id=promotion_id(rule.name, source, asset_id(rule.target_registry, asset_type, name, version)),
+            rule=rule.name,
+            source=source.split("#", 1)[0],
+            target_registry=rule.target_registry,
+            type=asset_type,
+            name=name,
+            version=version,
+            status=PromotionStatus.PENDING_APPROVAL if rule.approval is Approval.REQUIRED else PromotionStatus.RUNNING,
+            origin=dict(origin or {}),
+            event_id=event.id,
+            requested_by=rule.created_by,
+        )
+        try:
+            self._promotions.create_promotion(promotion)
+        except Conflict:
+            existing = self._promotions.get_promotion(promotion.id)
+            if existing is None or existing.status is not PromotionStatus.RUNNING or existing.operation_id:
+                return None  # made before: at most one promotion per rule and source version
+            promotion = existing  # written, never started (a crash in between): start it now
+        return promotion if promotion.status is PromotionStatus.PENDING_APPROVAL else self._run(promotion)
 
     def decide(self, promotion_id_: str, approve: bool, caller: Principal) -> Promotion:
         promotion = self.get(promotion_id_)
@@ -242,7 +314,7 @@ class PromotionService:
 
     def _run(self, promotion: Promotion) -> Promotion:
         logger = context_log(log, registry=promotion.target_registry, operation=promotion.id, step="promote")
-        source_registry = parse_asset_id(promotion.source)[0]
+        source_registry = "" if promotion.origin else parse_asset_id(promotion.source)[0]
         refused = self._refusal(promotion.requested_by, source_registry, promotion.target_registry)
         try:
             if refused is not None:
@@ -265,68 +337,48 @@ class PromotionService:
     def _rule_error(self, promotion: Promotion) -> None:
         rule = self._promotions.get_rule(promotion.rule) if promotion.rule != EXPLICIT else None
         if rule is not None:
-            rule.last_error = {
-                "code": promotion.error_code,
-                "message": promotion.error_message,
-                "promotion": promotion.id,
-                "at": promotion.updated_at.isoformat(),
-            }
-            self._promotions.save_rule(rule)
+            self._rule_failed(rule, promotion.error_code, promotion.error_message, promotion.id)
 
-    def _origin(self, record: RegistryRecord, version: AssetVersionRecord) -> dict[str, str]:
-        """The source registry's verified copy in its primary region."""
-        if not version.files:
-            return {}
-        primary = str(record.spec["location"])
-        for account in storage_from_summary(record.resources):
-            if account.region == primary and account.index == 0:
-                return Place(account.name, account.blob_endpoint, ASSET_CONTAINER, version.prefix).to_dict()
-        raise Conflict(f'registry "{record.name}" has no storage account in {primary}', code="RegistryNotReady")
+    def _rule_failed(self, rule: PromotionRule, code: str, message: str, cause: str) -> None:
+        """What the rule could not do last, shown on the rule (``lastError``); best effort."""
+        rule.last_error = {"code": code, "message": message[:1000], "promotion": cause, "at": utcnow().isoformat()}
+        with contextlib.suppress(ConcurrentUpdate, NotFound):
+            self._promotions.save_rule(rule)
+        context_log(log, registry=rule.target_registry, operation=cause, step="promote").warning(
+            "rule %s: %s %s", rule.name, code, message[:300]
+        )
+
+    def _version(self, promotion: Promotion) -> tuple[AssetVersionRecord, str]:
+        """The target version ``promotion`` registers, and the content digest of its source."""
+        if "digest" in promotion.origin:
+            version = self._sources.from_image(promotion)
+        elif "blob" in promotion.origin:
+            rule = self._promotions.get_rule(promotion.rule)
+            if rule is None:
+                raise NotFound(f"promotion rule {promotion.rule} not found", code="RuleNotFound")
+            version = self._sources.from_folder(promotion, rule.filter.types)
+        else:
+            version = self._sources.from_registry(promotion, self._registry(parse_asset_id(promotion.source)[0]))
+        return version, version.content_digest
 
     def _copy(self, promotion: Promotion) -> str | None:
         """Register the target version from the source; the operation copying it, None when no copy is needed."""
-        src_registry, src_type, src_name, src_version = parse_asset_id(promotion.source)
-        src_record = self._registry(src_registry)
-        src = self._assets.get(src_record.key, f"{src_type.value}:{src_name}:{src_version}")
-        if src is None:
-            raise NotFound(f"{promotion.source} not found", code="SourceNotFound")
-        if src.status is not AssetStatus.AVAILABLE:
-            raise Conflict(f"{promotion.source} is {src.status.value}, not Available", code="SourceNotAvailable")
+        version, digest = self._version(promotion)
         target = self._registry(promotion.target_registry)
-        row = f"{promotion.type.value}:{promotion.name}:{promotion.version}"
-        version = AssetVersionRecord(
-            registry=target.key,
-            type=promotion.type,
-            name=promotion.name,
-            version=promotion.version,
-            content_digest=src.content_digest,
-            description=src.description,
-            tags=dict(src.tags),
-            properties={
-                **src.properties,
-                "promotedFrom": promotion.source,
-                "promotionRule": promotion.rule,
-                "promotionEvent": promotion.event_id,
-                "promotionId": promotion.id,
-            },
-            fields=dict(src.fields),
-            files=list(src.files),
-            origin=self._origin(src_record, src),
-            created_by=promotion.requested_by,
-        )
+        version.registry = target.key
         try:
             self._assets.create(version)
         except Conflict:
-            existing = self._assets.get(target.key, row)
+            existing = self._assets.get(target.key, version.row)
             if existing is None:
                 raise
-            return self._same_again(target, existing, src, promotion)
+            return self._same_again(target, existing, digest, promotion)
         return self._lifecycle.start(target, OperationKind.REGISTER, version.lane, promotion.requested_by).id
 
     def _same_again(
-        self, target: RegistryRecord, existing: AssetVersionRecord, src: AssetVersionRecord, promotion: Promotion
+        self, target: RegistryRecord, existing: AssetVersionRecord, digest: str, promotion: Promotion
     ) -> str | None:
-        if existing.content_digest != src.content_digest or existing.status is AssetStatus.DELETING:
+        if existing.content_digest != digest or existing.status is AssetStatus.DELETING:
             raise Conflict(
                 f"{promotion.target} exists with other content than {promotion.source}; versions are immutable",
                 code="AssetVersionImmutable",

@@ -71,7 +71,9 @@ class AcrKind(KindBase):
         acr = observed.acr
         return {
             "container_registry": (
-                {"name": acr.name, "location": acr.location, "sku": acr.sku, "state": acr.state} if acr else None
+                {"name": acr.name, "id": acr.id, "location": acr.location, "sku": acr.sku, "state": acr.state}
+                if acr
+                else None
             )
         }
 

@@ -5,6 +5,11 @@ target="image")``. The act is ARM's ``importImage`` (``mode: NoForce``) into
 ``environments/{name}:{version}``; the ACR's geo-replication then serves it in every region, so the ledger
 counts a region replicated once the image is imported and the region's replica is ``Succeeded``.
 
+A version promoted from another registry's ACR, or made from an image pushed to a team's build ACR,
+imports by the source registry's resource id (``image_source``: ``resourceId`` + ``sourceImage``, pinned
+by digest where known), as Azure needs when the source's public access is disabled; others import from
+the image reference's registry.
+
 ARM lists no repositories, so what is imported is what the version records (``imported``, set by the
 ledger when the import step has succeeded). A second import of the same tag (a step redelivered after
 a crash) ends ``TagAlreadyExists``, which the adapter counts as done: the tag is this version's.
@@ -84,7 +89,7 @@ class ImageImportKind(KindBase):
             return Action(Verb.WAIT, why=f"container registry {want.acr.name} {want.acr.state}")
         assert want.version.image is not None
         body = {
-            "source": source_of(want.version.image),
+            "source": dict(want.version.image_source) or source_of(want.version.image),
             "targetTags": [target_tag(want.version)],
             "mode": "NoForce",
         }

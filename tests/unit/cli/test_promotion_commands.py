@@ -88,3 +88,24 @@ def test_a_rule_made_with_the_cli_promotes_by_events_and_waits_for_approval():
     assert shown["status"] == "Succeeded" and shown["decidedBy"]["name"] == "owner@example.com"
     assert cli.run("rule", "delete", "-n", "dev-prod").exit_code == 0
     assert json.loads(cli.run("rule", "list", "-o", "json").stdout)["value"] == []
+
+
+def test_rules_watching_a_build_acr_and_a_storage_prefix_are_made_and_listed_with_the_cli():
+    cli = cli_world()
+    group = "/subscriptions/00000000-0000-4000-8000-000000000001/resourceGroups/b/providers"
+    acr = f"{group}/Microsoft.ContainerRegistry/registries/build"
+    account = acr.replace("Microsoft.ContainerRegistry/registries/build", "Microsoft.Storage/storageAccounts/drop")
+    made = cli.run("rule", "create", "-n", "images", "--source-acr", acr, "--repository", "team/*", "--target", "prod")
+    assert made.exit_code == 0, made.stderr
+    made = cli.run(
+        "rule", "create", "-n", "drops", "--source-storage", account, "--container", "inbox", "--prefix", "models/",
+        "--target", "prod", "-o", "json",
+    )  # fmt: skip
+    assert made.exit_code == 0, made.stderr
+    assert json.loads(made.stdout)["source"] == {"storage": account, "container": "inbox", "prefix": "models/"}
+    listed = cli.run("rule", "list").stdout
+    assert "acr build team/*" in listed and "storage drop/inbox/models/" in listed
+    both = cli.run("rule", "create", "-n", "x", "--source", "dev", "--source-acr", acr, "--target", "prod")
+    assert both.exit_code != 0 and "exactly one of --source" in both.stderr
+    bad = cli.run("rule", "create", "-n", "x", "--source-storage", account, "--container", "assets", "--target", "prod")
+    assert bad.exit_code == 2 and "regctl's own copies" in bad.stderr

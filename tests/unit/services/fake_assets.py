@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from shared.domain.asset_records import AssetVersionRecord
-from shared.domain.errors import ConcurrentUpdate, Conflict, TransientError
+from shared.domain.errors import ConcurrentUpdate, Conflict, InvalidSpec, NotFound, TransientError
 from shared.domain.manifest import SYNC_COPY_LIMIT, BlobListing
 from shared.ports import LroState
 
@@ -99,6 +99,15 @@ class FakeDataPlane:
         return {
             n: BlobListing(n, b.size, b.md5, b.copy_status) for n, b in sorted(blobs.items()) if n.startswith(prefix)
         }
+
+    def read_blob(self, endpoint: str, container: str, name: str, limit: int) -> bytes:
+        self._fault("read")
+        blob = self.accounts.get(endpoint, {}).get(container, {}).get(name)
+        if blob is None:
+            raise NotFound(f"{container}/{name} not found", code="BlobNotFound")
+        if blob.size > limit:
+            raise InvalidSpec(f"{container}/{name} holds {blob.size} bytes", [])
+        return blob.data
 
     def copy(self, body: dict[str, Any]) -> LroState:
         source, target = body["source"], body["target"]

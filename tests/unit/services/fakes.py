@@ -284,7 +284,8 @@ class FakeArm:
             return LroState(done=True)
         if ref.type is ResourceType.IMAGE_IMPORT:
             self.writes.append(
-                f"import:{ref.parent}:{ref.name}:{body['source']['registryUri']}/{body['source']['sourceImage']}"
+                f"import:{ref.parent}:{ref.name}:"
+                f"{body['source'].get('registryUri') or body['source']['resourceId']}/{body['source']['sourceImage']}"
             )
             return self._lro("image", {"image:" + ref.name: body})
         if ref.type in (ResourceType.SYSTEM_TOPIC, ResourceType.EVENT_SUBSCRIPTION):

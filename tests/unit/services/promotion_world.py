@@ -96,6 +96,11 @@ class PromotionWorld(World):
         self.drain()
         return self.assets.get(registry, AssetType.MODELS, name, version)
 
+    def arm_of(self, registry: str) -> FakeArm:
+        """The fake ARM holding ``registry``'s resources."""
+        multi: MultiArm = self.arm  # type: ignore[assignment]
+        return multi.arms[registry]
+
     def deliver_event(self, event: dict[str, Any], message_id: str | None = None) -> Outcome:
         outcome = self.container.event_intake.handle(json.dumps(event).encode(), message_id or str(event["id"]))
         self.outcomes.append(outcome)

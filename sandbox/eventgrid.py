@@ -25,7 +25,8 @@ import threading
 import uuid
 from typing import Any
 
-from sandbox.arm.eventgrid import EventSubscription, SystemTopic, matches
+from sandbox.arm.eventgrid import EventSubscription, SystemTopic
+from sandbox.arm.eventgrid_filter import matches
 from sandbox.arm.lro import iso, utc_now
 from sandbox.arm.state import Store
 from sandbox.blob.hooks import BlobCommitted
@@ -125,7 +126,7 @@ class EventGridStandIn:
                     destination = subscription.properties.get("destination", {})
                     if subscription.state != "Succeeded" or destination.get("endpointType") != "ServiceBusQueue":
                         continue
-                    if matches(subscription, BLOB_CREATED, event["subject"]):
+                    if matches(subscription, event):
                         sent.append(message(subscription, event))
         return sent
 

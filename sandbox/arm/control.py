@@ -60,8 +60,21 @@ class FaultRuleState(TypedDict):
 
 class Images(TypedDict):
     registry: str
+    #: ``repository:tag``, sorted.
     images: list[str]
     repositories: list[str]
+    #: ``repository:tag`` -> the digest of its manifest.
+    digests: dict[str, str]
+
+
+class PushedImage(TypedDict):
+    """A tag the push stand-in recorded (or the delete removed), with its manifest."""
+
+    repository: str
+    tag: str
+    digest: str
+    size: int
+    mediaType: str
 
 
 class LatencyConfig(TypedDict):
@@ -174,3 +187,24 @@ class SandboxControl:
 
     def images(self, registry: str) -> Images:
         return cast(Images, self._call("GET", f"registries/{registry}/images"))
+
+    def push_image(
+        self,
+        registry: str,
+        repository: str,
+        tag: str,
+        digest: str | None = None,
+        size: int | None = None,
+        *,
+        media_type: str | None = None,
+    ) -> PushedImage:
+        """Play ``docker push`` of ``repository:tag`` to ``registry`` (the Event Grid stand-in sends ImagePushed)."""
+        body: dict[str, Any] = {"repository": repository, "tag": tag}
+        for key, value in (("digest", digest), ("size", size), ("mediaType", media_type)):
+            if value is not None:
+                body[key] = value
+        return cast(PushedImage, self._call("POST", f"acr/{registry}/push", body))
+
+    def delete_image(self, registry: str, repository: str, tag: str) -> PushedImage:
+        """Delete the tag ``repository:tag`` of ``registry`` (the Event Grid stand-in sends ImageDeleted)."""
+        return cast(PushedImage, self._call("DELETE", f"acr/{registry}/images/{repository}:{tag}"))

@@ -63,8 +63,9 @@ def _add_arm(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     arm.add_argument(
         "--events-connection",
         default=os.environ.get("SANDBOX_EVENTS_CONNECTION", ""),
-        help="Azurite's connection string: the Event Grid stand-in sends BlobCreated onto its queues for the "
-        "system topics' event subscriptions (default $SANDBOX_EVENTS_CONNECTION; empty: no deliveries)",
+        help="Azurite's connection string: the Event Grid stand-in sends BlobCreated, BlobDeleted, ImagePushed and "
+        "ImageDeleted onto its queues for the system topics' event subscriptions (default "
+        "$SANDBOX_EVENTS_CONNECTION; empty: no deliveries)",
     )
     arm.add_argument(
         "--blob-pool-size",

@@ -10,6 +10,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from sandbox.arm import acr_push
+from sandbox.arm.acr_images import ImageHooks
 from sandbox.arm.config import HomeReplica, OpKind
 from sandbox.arm.envelope import Response, error_response
 from sandbox.arm.faults import FaultConfigError, FaultEngine, parse_rules
@@ -72,10 +74,13 @@ _CONFIG_FIELDS: dict[str, tuple[Callable[[object], bool], Callable[[Any], object
 
 
 class ControlSurface:
-    def __init__(self, store: Store, faults: FaultEngine, throttle: Throttle) -> None:
+    def __init__(
+        self, store: Store, faults: FaultEngine, throttle: Throttle, image_hooks: ImageHooks | None = None
+    ) -> None:
         self.store = store
         self.faults = faults
         self.throttle = throttle
+        self.image_hooks = image_hooks or ImageHooks()
         self._routes: dict[tuple[str, str], Callable[[Request], Response]] = {
             ("GET", "health"): lambda _: _ok({"status": "ok"}),
             ("GET", "requests"): self._get_requests,
@@ -101,10 +106,8 @@ class ControlSurface:
         parts = request.segments[1:]
         with self.store.lock:
             try:
-                if len(parts) == 3 and parts[0] == "registries" and parts[2] == "images":
-                    if request.method != "GET":
-                        return error_response(405, "MethodNotAllowed", "Use GET.")
-                    return self._images(parts[1])
+                if len(parts) >= 3 and parts[0] in ("registries", "acr"):
+                    return self._registry_route(request, parts)
                 key = "/".join(parts)
                 handler = self._routes.get((request.method, key))
                 if handler is None:
@@ -238,6 +241,35 @@ class ControlSurface:
         reg = self.store.registries.get(name.lower())
         if reg is None:
             return error_response(404, "RegistryNotFound", f"No registry named '{name}'.")
-        images = sorted(f"{repo}:{tag}" for repo, tags in reg.images.items() for tag in tags)
-        repositories = sorted(reg.images)
-        return _ok({"registry": reg.name, "images": images, "repositories": repositories})
+        digests = {f"{repo}:{tag}": m.digest for repo, tags in reg.images.items() for tag, m in tags.items()}
+        return _ok(
+            {
+                "registry": reg.name,
+                "images": sorted(digests),
+                "repositories": sorted(reg.images),
+                "digests": dict(sorted(digests.items())),
+            }
+        )
+
+    def _registry_route(self, request: Request, parts: list[str]) -> Response:
+        """``registries/{name}/images``, ``acr/{name}/...``: routes with a registry name in them."""
+        if parts[0] == "acr":
+            return self._acr(request, parts[1], parts[2:])
+        if len(parts) != 3 or parts[2] != "images":
+            return error_response(404, "NotFound", f"No control route '/_sandbox/{'/'.join(parts)}'.")
+        if request.method != "GET":
+            return error_response(405, "MethodNotAllowed", "Use GET.")
+        return self._images(parts[1])
+
+    def _acr(self, request: Request, name: str, rest: list[str]) -> Response:
+        """``POST acr/{name}/push``, ``DELETE acr/{name}/images/{repository}:{tag}`` (``acr_push.py``)."""
+        agent = request.headers.get("user-agent", "")
+        if rest == ["push"]:
+            if request.method != "POST":
+                return error_response(405, "MethodNotAllowed", "Use POST.")
+            return acr_push.push(self.store, self.image_hooks, name, _body(request), agent)
+        if rest[0] == "images" and len(rest) >= 2:
+            if request.method != "DELETE":
+                return error_response(405, "MethodNotAllowed", "Use DELETE.")
+            return acr_push.delete(self.store, self.image_hooks, name, "/".join(rest[1:]), agent)
+        return error_response(404, "NotFound", f"No control route '/_sandbox/acr/{name}/{'/'.join(rest)}'.")

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import quote
 
 from sandbox.arm import acr, acr_import, authz, eventgrid, replications, resources, storage
+from sandbox.arm.acr_images import ImageHooks
 from sandbox.arm.admin import ControlSurface
 from sandbox.arm.config import Settings
 from sandbox.arm.context import Ctx
@@ -89,7 +90,9 @@ class ArmApp:
         self.store = Store(settings)
         self.faults = FaultEngine()
         self.throttle = Throttle()
-        self.control = ControlSurface(self.store, self.faults, self.throttle)
+        #: Tags pushed, imported or deleted; the Event Grid stand-in subscribes (``acr_images.py``).
+        self.image_hooks = ImageHooks()
+        self.control = ControlSurface(self.store, self.faults, self.throttle, self.image_hooks)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -186,6 +189,7 @@ class ArmApp:
             store=self.store,
             faults=self.faults,
             now=now,
+            image_hooks=self.image_hooks,
         )
         return HANDLERS[route.name](ctx)
 

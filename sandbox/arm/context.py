@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from sandbox.arm.acr_images import ImageHooks
 from sandbox.arm.config import Settings
 from sandbox.arm.envelope import Response, resource_group_being_deleted, resource_group_not_found
 from sandbox.arm.faults import FaultEngine
@@ -22,6 +23,8 @@ class Ctx:
     faults: FaultEngine
     #: ``time.monotonic()`` when the request was taken in; operations are timed against it.
     now: float
+    #: Where importImage announces the tags it wrote (``acr_images.py``).
+    image_hooks: ImageHooks = field(default_factory=ImageHooks)
 
     @property
     def settings(self) -> Settings:

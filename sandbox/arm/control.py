@@ -23,9 +23,10 @@ class RequestRecord(TypedDict):
 
 
 class FaultRule(TypedDict, total=False):
-    """A fault rule; give exactly one of ``status`` and ``lro_result`` (blob rules: ``status``)."""
+    """A fault rule; give exactly one of ``status`` and ``lro_result`` (blob rules: ``status``; Event Grid
+    rules: at least one of ``duplicate``, ``delay`` and ``reorder``, no ``status``)."""
 
-    service: Literal["arm", "blob"]
+    service: Literal["arm", "blob", "eventgrid"]
     operation: Literal["copy", "read", "list", "write", "delete", "any"]
     account: str
     delay: float
@@ -37,18 +38,24 @@ class FaultRule(TypedDict, total=False):
     count: int
     lro_result: Literal["Failed", "Canceled"]
     error_code: str
+    #: Event Grid rules: the event type matched, extra copies of each matching delivery, the shuffle window.
+    event_type: str
+    duplicate: int
+    reorder: int
 
 
 class FaultRuleState(TypedDict):
-    """An ARM rule has ``resource_type``, ``lro_result`` and ``retry_after``; a blob rule ``service``,
-    ``operation``, ``account`` and ``delay``."""
+    """An ARM rule has ``method``, ``status``, ``error_code``, ``resource_type``, ``lro_result`` and
+    ``retry_after``; a blob rule ``service``, ``method``, ``status``, ``error_code``, ``operation``,
+    ``account`` and ``delay``; an Event Grid rule ``service``, ``event_type``, ``duplicate``, ``delay`` and
+    ``reorder``."""
 
-    method: str | None
-    status: int | None
     rate: float
     count: int | None
-    error_code: str | None
     hits: int
+    method: NotRequired[str | None]
+    status: NotRequired[int | None]
+    error_code: NotRequired[str | None]
     resource_type: NotRequired[str | None]
     lro_result: NotRequired[str | None]
     retry_after: NotRequired[int]
@@ -56,12 +63,28 @@ class FaultRuleState(TypedDict):
     operation: NotRequired[str | None]
     account: NotRequired[str | None]
     delay: NotRequired[float]
+    event_type: NotRequired[str | None]
+    duplicate: NotRequired[int]
+    reorder: NotRequired[int]
 
 
 class Images(TypedDict):
     registry: str
+    #: ``repository:tag``, sorted.
     images: list[str]
     repositories: list[str]
+    #: ``repository:tag`` -> the digest of its manifest.
+    digests: dict[str, str]
+
+
+class PushedImage(TypedDict):
+    """A tag the push stand-in recorded (or the delete removed), with its manifest."""
+
+    repository: str
+    tag: str
+    digest: str
+    size: int
+    mediaType: str
 
 
 class LatencyConfig(TypedDict):
@@ -174,3 +197,24 @@ class SandboxControl:
 
     def images(self, registry: str) -> Images:
         return cast(Images, self._call("GET", f"registries/{registry}/images"))
+
+    def push_image(
+        self,
+        registry: str,
+        repository: str,
+        tag: str,
+        digest: str | None = None,
+        size: int | None = None,
+        *,
+        media_type: str | None = None,
+    ) -> PushedImage:
+        """Play ``docker push`` of ``repository:tag`` to ``registry`` (the Event Grid stand-in sends ImagePushed)."""
+        body: dict[str, Any] = {"repository": repository, "tag": tag}
+        for key, value in (("digest", digest), ("size", size), ("mediaType", media_type)):
+            if value is not None:
+                body[key] = value
+        return cast(PushedImage, self._call("POST", f"acr/{registry}/push", body))
+
+    def delete_image(self, registry: str, repository: str, tag: str) -> PushedImage:
+        """Delete the tag ``repository:tag`` of ``registry`` (the Event Grid stand-in sends ImageDeleted)."""
+        return cast(PushedImage, self._call("DELETE", f"acr/{registry}/images/{repository}:{tag}"))

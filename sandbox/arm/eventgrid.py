@@ -9,14 +9,14 @@
 - ``systemTopics/{t}/eventSubscriptions/{name}``: PUT (201 + ``Azure-AsyncOperation``), GET, LIST, DELETE
   (202 + ``Location``). Properties: ``destination`` (``endpointType: ServiceBusQueue`` with
   ``properties.resourceId``; other endpoint types are kept as sent), ``filter`` (``includedEventTypes``,
-  ``subjectBeginsWith``, ``subjectEndsWith``, ``isSubjectCaseSensitive``, ``advancedFilters`` kept; of
-  these, ``StringBeginsWith`` and ``StringNotBeginsWith`` on ``subject`` are applied by ``matches``),
+  ``subjectBeginsWith``, ``subjectEndsWith``, ``isSubjectCaseSensitive``, ``advancedFilters``: objects
+  with a string ``operatorType``; ``sandbox/arm/eventgrid_filter.py::matches`` applies them),
   ``eventDeliverySchema`` (``EventGridSchema`` by default, or ``CloudEventSchemaV1_0``), ``retryPolicy``
   (defaults 30 attempts, 1440 minutes), ``labels``, ``topic`` and ``provisioningState``.
 - Deleting the topic deletes its subscriptions; deleting the resource group deletes its topics.
 
-Nothing is delivered from here: the simulator only holds the resources; ``matches`` is the filter
-semantics the Event Grid stand-in (``sandbox/eventgrid.py``) applies.
+Nothing is delivered from here: the simulator only holds the resources; ``eventgrid_filter.matches`` is
+the filter semantics the Event Grid stand-in (``sandbox/eventgrid/``) applies.
 """
 
 from __future__ import annotations
@@ -76,34 +76,6 @@ class SystemTopic:
     op: Operation | None = None
     created: str = field(default_factory=lambda: iso(utc_now()))
     subscriptions: dict[str, EventSubscription] = field(default_factory=dict)
-
-
-def matches(subscription: EventSubscription, event_type: str, subject: str) -> bool:
-    """Whether Event Grid delivers an event of ``event_type`` about ``subject`` to ``subscription``."""
-    flt = subscription.properties.get("filter", {})
-    included = flt.get("includedEventTypes")
-    if included and event_type.lower() not in {str(t).lower() for t in included}:
-        return False
-    sensitive = bool(flt.get("isSubjectCaseSensitive"))
-    text = subject if sensitive else subject.lower()
-    begins, ends = str(flt.get("subjectBeginsWith") or ""), str(flt.get("subjectEndsWith") or "")
-    if not sensitive:
-        begins, ends = begins.lower(), ends.lower()
-    return text.startswith(begins) and text.endswith(ends) and _advanced_subject(flt, subject)
-
-
-def _advanced_subject(flt: dict[str, Any], subject: str) -> bool:
-    """The advanced filters on ``subject`` with ``StringBeginsWith`` / ``StringNotBeginsWith`` (any value,
-    case-insensitive, as Event Grid compares strings there); other keys and operators are kept, not applied."""
-    for rule in flt.get("advancedFilters") or []:
-        if not isinstance(rule, dict) or str(rule.get("key", "")).lower() != "subject":
-            continue
-        values = [str(v).lower() for v in rule.get("values") or []]
-        hit = any(subject.lower().startswith(v) for v in values)
-        operator = rule.get("operatorType")
-        if (operator == "StringBeginsWith" and not hit) or (operator == "StringNotBeginsWith" and hit):
-            return False
-    return True
 
 
 def topic_body(topic: SystemTopic) -> dict[str, Any]:
@@ -308,6 +280,11 @@ def subscription_properties(raw: object) -> dict[str, Any]:
     included = flt.get("includedEventTypes")
     if included is not None and not (isinstance(included, list) and all(isinstance(t, str) for t in included)):
         raise invalid_request_content("'filter.includedEventTypes' must be a list of strings")
+    advanced = flt.get("advancedFilters") or []
+    if not isinstance(advanced, list) or not all(
+        isinstance(rule, dict) and isinstance(rule.get("operatorType"), str) for rule in advanced
+    ):
+        raise invalid_request_content("'filter.advancedFilters' must be a list of objects with an 'operatorType'")
     schema = raw.get("eventDeliverySchema") or "EventGridSchema"
     if schema not in SCHEMAS:
         raise ArmError(400, "InvalidRequest", f"The event delivery schema '{schema}' is not supported here.")
@@ -319,7 +296,7 @@ def subscription_properties(raw: object) -> dict[str, Any]:
             "subjectBeginsWith": str(flt.get("subjectBeginsWith") or ""),
             "subjectEndsWith": str(flt.get("subjectEndsWith") or ""),
             "isSubjectCaseSensitive": bool(flt.get("isSubjectCaseSensitive", False)),
-            "advancedFilters": list(flt.get("advancedFilters") or []),
+            "advancedFilters": list(advanced),
             "enableAdvancedFilteringOnArrays": bool(flt.get("enableAdvancedFilteringOnArrays", False)),
         },
         "labels": list(raw.get("labels") or []),

@@ -13,6 +13,13 @@ are only consulted, and only counted, by requests that actually start an operati
 on ``operation`` (copy, read, list, write, delete, any), ``account`` (the simulated storage account)
 and ``method``, answer ``status`` (an XML storage error, ``0`` drops the connection) after ``delay``
 seconds (``status: 0`` with a delay: a timeout, the request hangs and then the connection drops).
+
+``"service": "eventgrid"`` rules apply to the Event Grid stand-in's deliveries (``sandbox/eventgrid/``): a
+delivery is one event to one event subscription. They match on ``event_type`` (case-insensitive; any when
+absent) and change how a matching delivery is sent: ``duplicate`` extra copies of it (same event id, same
+message id: Event Grid delivers at least once), ``delay`` seconds before it is sent (others are not held
+up, so a delay reorders), ``reorder``: held until that many such deliveries are buffered (or the oldest
+waited ``REORDER_FLUSH_SECONDS``) and then sent shuffled by the seeded RNG. ``rate`` and ``count`` as ever.
 """
 
 from __future__ import annotations
@@ -20,23 +27,35 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from sandbox.arm.envelope import RETRYABLE_STATUSES, Response, error_response
 from sandbox.arm.lro import OpError
 
-_RULE_KEYS = frozenset(
-    {"method", "resource_type", "status", "rate", "retry_after", "count", "lro_result", "error_code"}
-    | {"service", "operation", "account", "delay"}
-)
-SERVICES = frozenset({"arm", "blob"})
+#: The keys each kind of rule takes (``service`` is the kind).
+_SERVICE_KEYS = {
+    "arm": frozenset(
+        {"service", "method", "resource_type", "status", "rate", "retry_after", "count", "lro_result", "error_code"}
+    ),
+    "blob": frozenset({"service", "method", "operation", "account", "status", "delay", "rate", "count", "error_code"}),
+    "eventgrid": frozenset({"service", "event_type", "duplicate", "delay", "reorder", "rate", "count"}),
+}
+_RULE_KEYS = frozenset().union(*_SERVICE_KEYS.values())
+SERVICES = frozenset(_SERVICE_KEYS)
+#: The keys only one kind of rule takes (named in the message refusing them elsewhere).
+_OWN_KEYS = {
+    "arm": ("resource_type", "lro_result", "retry_after"),
+    "blob": ("operation", "account"),
+    "eventgrid": ("event_type", "duplicate", "reorder"),
+}
 #: Kinds of blob operation a rule can target (``sandbox/blob/operations.py`` classifies requests).
 BLOB_OPERATIONS = frozenset({"copy", "read", "list", "write", "delete", "any"})
-_ARM_ONLY = ("resource_type", "lro_result", "retry_after")
-_BLOB_ONLY = ("operation", "account", "delay")
+#: Seconds a ``reorder`` rule holds a delivery at most before sending its buffer, even when not full.
+REORDER_FLUSH_SECONDS = 0.5
 _METHODS = frozenset({"GET", "PUT", "PATCH", "POST", "DELETE", "HEAD"})
 _LRO_RESULTS = frozenset({"Failed", "Canceled"})
 
+T = TypeVar("T")
 _DEFAULT_ERRORS: dict[int, tuple[str, str]] = {
     408: ("RequestTimeout", "The request timed out."),
     429: ("TooManyRequests", "The request is being throttled."),
@@ -65,6 +84,10 @@ class FaultRule:
     operation: str | None = None
     account: str | None = None
     delay: float = 0.0
+    #: Event Grid rules: the event type they match (lowercased), extra copies, the shuffle window.
+    event_type: str | None = None
+    duplicate: int = 0
+    reorder: int = 0
     hits: int = 0
 
     def matches(self, method: str, resource_type: str | None) -> bool:
@@ -85,7 +108,23 @@ class FaultRule:
             return False
         return self.account is None or self.account == account.lower()
 
+    def matches_eventgrid(self, event_type: str) -> bool:
+        if self.service != "eventgrid" or (self.count is not None and self.hits >= self.count):
+            return False
+        return self.event_type is None or self.event_type == event_type.lower()
+
     def as_json(self) -> dict[str, Any]:
+        if self.service == "eventgrid":
+            return {
+                "service": self.service,
+                "event_type": self.event_type,
+                "duplicate": self.duplicate,
+                "delay": self.delay,
+                "reorder": self.reorder,
+                "rate": self.rate,
+                "count": self.count,
+                "hits": self.hits,
+            }
         if self.service == "blob":
             return {
                 "service": self.service,
@@ -176,6 +215,9 @@ _FIELDS: dict[str, tuple[Callable[[Any], bool], Callable[[Any], Any], str]] = {
         float,
         "a number of seconds in [0, 600]",
     ),
+    "event_type": (lambda v: isinstance(v, str) and bool(v), str.lower, "an event type"),
+    "duplicate": (lambda v: _is_int(v) and 1 <= v <= 10, int, "an integer in [1, 10] (extra copies)"),
+    "reorder": (lambda v: _is_int(v) and 2 <= v <= 100, int, "an integer in [2, 100] (the window)"),
 }
 
 
@@ -186,18 +228,12 @@ def _parse_rule(index: int, raw: object) -> FaultRule:
     unknown = set(raw) - _RULE_KEYS
     if unknown:
         raise FaultConfigError(f"{where}: unknown keys {sorted(unknown)}; allowed: {sorted(_RULE_KEYS)}")
-    if raw.get("service", "arm") == "blob":
-        given = [key for key in _ARM_ONLY if raw.get(key) is not None]
-        if given:
-            raise FaultConfigError(f"{where}: {given} apply to ARM rules only, not to 'service': 'blob'")
-        if raw.get("status") is None:
-            raise FaultConfigError(f"{where}: a blob rule needs 'status'")
-    else:
-        given = [key for key in _BLOB_ONLY if raw.get(key) is not None]
-        if given:
-            raise FaultConfigError(f"{where}: {given} apply to 'service': 'blob' rules only")
-        if (raw.get("status") is None) == (raw.get("lro_result") is None):
-            raise FaultConfigError(f"{where}: give exactly one of 'status' or 'lro_result'")
+    service = "arm" if raw.get("service") is None else raw["service"]
+    if not isinstance(service, str) or service not in SERVICES:
+        raise FaultConfigError(f"{where}.service must be one of {sorted(SERVICES)}")
+    given = sorted(key for key, value in raw.items() if value is not None and key not in _SERVICE_KEYS[service])
+    if given:
+        raise FaultConfigError(f"{where}: {_misplaced(given, service)}")
     values: dict[str, Any] = {}
     for key, (valid, normalize, expected) in _FIELDS.items():
         value = raw.get(key)
@@ -206,7 +242,28 @@ def _parse_rule(index: int, raw: object) -> FaultRule:
         if not valid(value):
             raise FaultConfigError(f"{where}.{key} must be {expected}")
         values[key] = normalize(value)
+    _check_effect(where, service, raw)
     return FaultRule(**values)
+
+
+def _misplaced(keys: list[str], service: str) -> str:
+    """Why ``keys`` are refused on a rule of ``service``."""
+    owners = {owner for key in keys for owner, own in _OWN_KEYS.items() if key in own}
+    if owners == {"arm"}:
+        return f"{keys} apply to ARM rules only, not to 'service': '{service}'"
+    if len(owners) == 1:
+        return f"{keys} apply to 'service': '{owners.pop()}' rules only"
+    return f"{keys} do not apply to 'service': '{service}' rules"
+
+
+def _check_effect(where: str, service: str, raw: dict[str, Any]) -> None:
+    """Each kind of rule must say what it does."""
+    if service == "blob" and raw.get("status") is None:
+        raise FaultConfigError(f"{where}: a blob rule needs 'status'")
+    if service == "arm" and (raw.get("status") is None) == (raw.get("lro_result") is None):
+        raise FaultConfigError(f"{where}: give exactly one of 'status' or 'lro_result'")
+    if service == "eventgrid" and not any(raw.get(key) for key in ("duplicate", "delay", "reorder")):
+        raise FaultConfigError(f"{where}: an eventgrid rule needs 'duplicate', 'delay' or 'reorder'")
 
 
 class FaultEngine:
@@ -243,6 +300,23 @@ class FaultEngine:
             rule.hits += 1
             return rule
         return None
+
+    def eventgrid_fault(self, event_type: str) -> FaultRule | None:
+        """The Event Grid rule that changes how one delivery of an event of ``event_type`` is sent, if any."""
+        for rule in self.rules:
+            if not rule.matches_eventgrid(event_type):
+                continue
+            if rule.rate < 1.0 and self._rng.random() >= rule.rate:
+                continue
+            rule.hits += 1
+            return rule
+        return None
+
+    def shuffle(self, items: list[T]) -> list[T]:
+        """``items`` in an order drawn from the seeded RNG (a ``reorder`` rule's buffer)."""
+        shuffled = list(items)
+        self._rng.shuffle(shuffled)
+        return shuffled
 
     def status_fault(self, method: str, resource_type: str | None) -> FaultRule | None:
         """The rule that answers this request instead of the simulator, if any."""

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -43,6 +44,7 @@ class SimulatorProcess:
         port: int = 0,
         extra_args: tuple[str, ...] = (),
         startup_timeout: float = 30.0,
+        extra_env: Mapping[str, str] | None = None,
     ) -> None:
         self.time_scale = time_scale
         self._own_dir = sandbox_dir is None
@@ -50,6 +52,8 @@ class SimulatorProcess:
         self.port = port
         self.extra_args = extra_args
         self.startup_timeout = startup_timeout
+        #: Added to the child's environment (secrets go here, not in ``extra_args``, which a failure shows).
+        self.extra_env = dict(extra_env or {})
         self.process: subprocess.Popen[bytes] | None = None
         self._log: BinaryIO | None = None
 
@@ -57,7 +61,7 @@ class SimulatorProcess:
         self.sandbox_dir.mkdir(parents=True, exist_ok=True)
         arm_json = self.sandbox_dir / "arm.json"
         arm_json.unlink(missing_ok=True)
-        env = dict(os.environ)
+        env = {**os.environ, **self.extra_env}
         env["SANDBOX_DIR"] = str(self.sandbox_dir)
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p)
         log_path = self.sandbox_dir / "arm.log"

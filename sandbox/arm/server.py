@@ -38,7 +38,7 @@ class ServerOptions:
     sandbox_dir: Path
     settings: Settings
     blob_port: int = 8445
-    #: Azurite's connection string for the Event Grid stand-in's deliveries ("": it delivers nothing).
+    #: Azurite's connection string for the Event Grid stand-in's deliveries ("": no stand-in runs).
     events_connection: str = ""
 
 
@@ -89,11 +89,14 @@ def run(options: ServerOptions) -> int:
     blob_proxy = BlobProxy(arm_app.store, arm_app.faults)
     standin = None
     if options.events_connection:
-        from sandbox.eventgrid import EventGridStandIn  # noqa: PLC0415
+        from sandbox.eventgrid.standin import EventGridStandIn  # noqa: PLC0415
         from shared.adapters.storage_queue import StorageQueuePublisher  # noqa: PLC0415
 
-        standin = EventGridStandIn(arm_app.store, StorageQueuePublisher(options.events_connection))
+        publisher = StorageQueuePublisher(options.events_connection)
+        standin = EventGridStandIn(arm_app.store, publisher, arm_app.faults)
         blob_proxy.hooks.subscribe(standin.blob_committed)
+        blob_proxy.hooks.subscribe_deletes(standin.blob_deleted)
+        arm_app.image_hooks.subscribe(standin.image_changed)
         standin.start()
     config = uvicorn.Config(
         PortDispatcher(arm_app, blob_proxy, blob_port),

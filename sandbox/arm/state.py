@@ -90,6 +90,21 @@ class Replication:
     created_wall: datetime = field(default_factory=utc_now)
 
 
+#: The media type of a manifest that names none: Docker's image manifest, schema 2.
+DOCKER_MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """What a tag of a simulated registry points at (``target`` of ACR's ImagePushed event)."""
+
+    #: ``sha256:`` and 64 lowercase hex digits.
+    digest: str
+    #: The manifest's size in bytes.
+    size: int
+    media_type: str = DOCKER_MANIFEST_V2
+
+
 @dataclass(eq=False)
 class Registry:
     subscription: str
@@ -106,8 +121,8 @@ class Registry:
     retention_updated_wall: datetime = field(default_factory=utc_now)
     #: Lowercased replication name -> replication (the home one included once it exists).
     replications: dict[str, Replication] = field(default_factory=dict)
-    #: Repository -> tags, filled by importImage.
-    images: dict[str, set[str]] = field(default_factory=dict)
+    #: Repository -> tag -> manifest, filled by importImage and the push stand-in (``acr_push.py``).
+    images: dict[str, dict[str, Manifest]] = field(default_factory=dict)
 
     @property
     def id(self) -> str:
@@ -153,11 +168,14 @@ class Store:
         self._seq = itertools.count()
         #: The Azurite pool account of each storage account (``sandbox/arm/azurite.py``).
         self.blob_pool = BlobPool(settings.blob_pool_size)
+        #: How many times the store was cleared: what was queued before a reset can tell it is stale.
+        self.epoch = -1
         self.clear()
 
     def clear(self) -> None:
         """Forget every resource, operation and logged request (``POST /_sandbox/reset``)."""
         with self.lock:
+            self.epoch += 1
             self.groups: dict[tuple[str, str], ResourceGroup] = {}
             self.accounts: dict[str, StorageAccount] = {}
             self.registries: dict[str, Registry] = {}

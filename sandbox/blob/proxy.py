@@ -6,7 +6,7 @@ rule if one matches, authenticate and authorize (``auth.py``), then either answe
 Key itself or forward to the account's Azurite pool account: SAS parameters stripped, a copy source on
 the proxy authorized and rewritten (``translate.py``), signed with Shared Key. The answer streams back
 with Azurite's URLs translated in headers and (list, container, service and error) XML bodies; blob
-content is never touched. Successful commits are announced to ``hooks``.
+content is never touched. Successful commits and blob deletes are announced to ``hooks``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from sandbox.blob import errors, sas
 from sandbox.blob.auth import AuthInput, Caller, authenticate, authorize, utc_now
 from sandbox.blob.delegation import user_delegation_key
 from sandbox.blob.errors import SERVER, StorageError
-from sandbox.blob.hooks import BlobCommitted, CommitHooks
+from sandbox.blob.hooks import BlobCommitted, BlobDeleted, CommitHooks
 from sandbox.blob.operations import Operation, Target, classify, parse_target
 from sandbox.blob.sharedkey import signature, string_to_sign
 from sandbox.blob.translate import Names, forwarded_query, split_query
@@ -183,15 +183,34 @@ class BlobProxy:
         new_only = operation.creates and operation.name != "PutBlock" and caller.must_create
         if new_only and await self._exists(account.pool_index, target):
             raise errors.permission_mismatch()
+        deleting = await self._before_delete(operation, account, target, query)
         url = self.names.upstream(account.pool_index, target.secondary, target.rest, forwarded_query(items))
         streamed = request.method in ("PUT", "POST") and headers.get("content-length") != "0"
         content = body.chunks() if streamed else None
         upstream = self._signed(request.method, url, account.pool_index, headers, content)
         response = await self.client.send(upstream, stream=True)
         try:
-            await self._relay(response, send, request, operation=operation, caller=caller, account=account)
+            await self._relay(
+                response, send, request, operation=operation, caller=caller, account=account, deleting=deleting
+            )
         finally:
             await response.aclose()
+
+    async def _before_delete(
+        self, operation: Operation, account: _Account, target: Target, query: Mapping[str, str]
+    ) -> tuple[str, str] | None:
+        """For a Delete Blob of the blob itself that someone listens to: its content type and blob type."""
+        if operation.name != "DeleteBlob" or not self.hooks.wants_deletes or target.secondary:
+            return None
+        if "snapshot" in query or "versionid" in query:
+            return None
+        found = await self._call("HEAD", account.pool_index, target.rest, "")
+        if found.status_code != 200:
+            return None
+        return (
+            found.headers.get("content-type", "application/octet-stream"),
+            found.headers.get("x-ms-blob-type", "BlockBlob"),
+        )
 
     async def _copy_source(self, request: BlobRequest, destination: _Account, caller: Caller) -> str:
         """Authorize a copy source on the proxy (as Azure authorizes the source) and point it at Azurite."""
@@ -285,6 +304,7 @@ class BlobProxy:
         operation: Operation,
         caller: Caller,
         account: _Account,
+        deleting: tuple[str, str] | None = None,
     ) -> None:
         target = parse_target(request.raw_path)
         assert target is not None
@@ -314,6 +334,21 @@ class BlobProxy:
         committed = operation.name != "CopyBlob" or headers.get("x-ms-copy-status") == "success"
         if ok and committed and operation.name in _COMMITS:
             self._announce(operation, target, account, headers, request.headers)
+        if ok and deleting is not None:
+            assert target.container is not None and target.blob is not None
+            content_type, blob_type = deleting
+            self.hooks.announce(
+                BlobDeleted(
+                    account=account.name,
+                    container=target.container,
+                    blob=target.blob,
+                    url=self._url(account, target),
+                    content_type=content_type,
+                    blob_type=blob_type,
+                    request_id=headers.get("x-ms-request-id", ""),
+                    client_request_id=headers.get("x-ms-client-request-id", ""),
+                )
+            )
 
     def _announce(
         self,
@@ -333,7 +368,7 @@ class BlobProxy:
                 container=target.container,
                 blob=target.blob,
                 api=operation.name,
-                url=f"{self.store.settings.blob_endpoint.rstrip('/')}/{account.name}{target.rest}",
+                url=self._url(account, target),
                 etag=headers.get("etag"),
                 content_length=int(length) if length and length.isdigit() else None,
                 content_type=content_type or "application/octet-stream",
@@ -341,6 +376,10 @@ class BlobProxy:
                 client_request_id=headers.get("x-ms-client-request-id", ""),
             )
         )
+
+    def _url(self, account: _Account, target: Target) -> str:
+        """The blob's URL on the proxy, as the client addressed it."""
+        return f"{self.store.settings.blob_endpoint.rstrip('/')}/{account.name}{target.rest}"
 
     async def _send_xml(self, send: Send, request: BlobRequest, request_id: str, body: bytes) -> None:
         headers = {

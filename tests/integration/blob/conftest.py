@@ -1,7 +1,8 @@
 """Fixtures: Azurite (in memory) with a small account pool, and one ARM simulator serving its blob proxy.
 
 The simulator runs as ``python -m sandbox arm --blob-port 0 --azurite-blob-endpoint …`` with a pool of
-``POOL_SIZE`` Azurite accounts; the control surface is reset before every test, which frees the pool.
+``POOL_SIZE`` Azurite accounts and, through ``SANDBOX_EVENTS_CONNECTION``, the Event Grid stand-in
+delivering onto Azurite's queues; the control surface is reset before every test, which frees the pool.
 Storage accounts are created through the real ``StorageManagementClient``; blobs are reached with the
 real ``azure-storage-blob`` clients over HTTPS with the simulator's CA bundle.
 """
@@ -44,7 +45,10 @@ def azurite(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Azurite]:
 def arm(tmp_path_factory: pytest.TempPathFactory, azurite: Azurite) -> Iterator[ArmEndpoint]:
     extra = ("--azurite-blob-endpoint", azurite.blob_endpoint, "--blob-pool-size", str(POOL_SIZE))
     with SimulatorProcess(
-        time_scale=TIME_SCALE, sandbox_dir=tmp_path_factory.mktemp("sandbox"), extra_args=extra
+        time_scale=TIME_SCALE,
+        sandbox_dir=tmp_path_factory.mktemp("sandbox"),
+        extra_args=extra,
+        extra_env={"SANDBOX_EVENTS_CONNECTION": azurite.connection_string},
     ) as endpoint:
         yield endpoint
 

@@ -1,4 +1,4 @@
-"""The proxy announces committed writes to its subscribers (the hook a future Event Grid stand-in uses).
+"""The proxy announces committed writes and deleted blobs to its subscribers (the Event Grid stand-in's hooks).
 
 The proxy runs in-process here (the simulator subprocess would hide the callbacks), in front of the
 same Azurite (whose pool it empties before use, as the simulator does), with storage accounts put
@@ -17,7 +17,7 @@ from sandbox.arm.config import Settings
 from sandbox.arm.faults import FaultEngine
 from sandbox.arm.state import StorageAccount, Store
 from sandbox.azurite_proc import Azurite
-from sandbox.blob.hooks import BlobCommitted
+from sandbox.blob.hooks import BlobCommitted, BlobDeleted
 from sandbox.blob.proxy import BlobProxy
 
 pytestmark = pytest.mark.integration
@@ -92,3 +92,35 @@ def test_a_failing_subscriber_does_not_fail_the_request(azurite: Azurite) -> Non
 
     assert statuses[2] == 201
     assert seen == ["a.bin", "b.bin", "copy.bin"]
+
+
+async def _delete_scenario(proxy: BlobProxy) -> list[int]:
+    transport = httpx.ASGITransport(app=proxy)
+    statuses = []
+    async with httpx.AsyncClient(transport=transport, base_url=ENDPOINT) as client:
+        statuses.append((await client.put("/hookone/gone?restype=container", headers=VERSION)).status_code)
+        put = {**VERSION, "x-ms-blob-type": "BlockBlob", "x-ms-blob-content-type": "text/yaml"}
+        statuses.append((await client.put("/hookone/gone/dir/a.yml", content=b"a: 1", headers=put)).status_code)
+        deleted = {**VERSION, "x-ms-client-request-id": "client-1"}
+        statuses.append((await client.delete("/hookone/gone/dir/a.yml", headers=deleted)).status_code)
+        statuses.append((await client.delete("/hookone/gone/dir/a.yml", headers=VERSION)).status_code)
+    await proxy.aclose()
+    return statuses
+
+
+def test_a_deleted_blob_is_announced_to_delete_subscribers_with_what_it_was(azurite: Azurite) -> None:
+    proxy = _proxy(azurite)
+    commits: list[BlobCommitted] = []
+    deletes: list[BlobDeleted] = []
+    proxy.hooks.subscribe(commits.append)
+    proxy.hooks.subscribe_deletes(deletes.append)
+
+    statuses = asyncio.run(_delete_scenario(proxy))
+
+    assert statuses == [201, 201, 202, 404]
+    assert [c.blob for c in commits] == ["dir/a.yml"]
+    [gone] = deletes
+    assert (gone.account, gone.container, gone.blob) == ("hookone", "gone", "dir/a.yml")
+    assert (gone.content_type, gone.blob_type) == ("text/yaml", "BlockBlob")
+    assert gone.url == f"{ENDPOINT}/hookone/gone/dir/a.yml"
+    assert gone.request_id and gone.client_request_id == "client-1"

@@ -13,7 +13,7 @@ from shared.domain.asset_records import AssetVersionRecord
 from shared.domain.kinds import kind_named
 from shared.domain.resources import Observed, Part
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import Action, Context, Goal, Grant, Instance, Kind, Subject, Verb, busy, ended_badly
+from shared.domain.work import Action, Context, Goal, Grant, Instance, Kind, Subject, Verb, Watch, busy, ended_badly
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,7 @@ class StepContext:
     name_attempt: int = 0
     grants: tuple[Grant, ...] = ()
     assets: tuple[AssetVersionRecord, ...] = ()
+    watches: tuple[Watch, ...] = ()
 
 
 def reads(kind: str) -> frozenset[Part]:
@@ -41,7 +42,7 @@ def reads(kind: str) -> frozenset[Part]:
 def decide(step: StepContext) -> Action:
     """What the step must do now."""
     kind = kind_named(step.kind)
-    ctx = Context(step.spec, step.observed, step.group, step.name_attempt, step.grants, step.assets)
+    ctx = Context(step.spec, step.observed, step.group, step.name_attempt, step.grants, step.assets, step.watches)
     have = kind.actual(ctx).get(step.subject)
     if step.goal is Goal.DELETE:
         return _delete(kind, have, ctx)
@@ -71,3 +72,4 @@ def _ensure(kind: Kind, subject: Subject, have: Instance | None, ctx: Context) -
     if differences:
         return kind.update(want, have, ctx)
     return Action(Verb.NOOP, why=f"{kind.noun} {have.name} as specified")
+

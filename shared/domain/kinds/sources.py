@@ -187,6 +187,17 @@ class SourceTopicKind(KindBase):
         }
         return Action(Verb.CREATE, _topic_ref(source, have.name if have else topic_name(source.name)), body)
 
+    def needs(self, want: WantTopic, have: HaveTopic) -> list[Difference]:
+        """Nothing of a topic is regctl's to change; but one left on a source that is gone is reported."""
+        if want.found is None or want.found.exists:
+            return []
+        return [Difference("source", "present", want.found.problem or "not found")]
+
+    def update(self, want: WantTopic, have: HaveTopic, ctx: Context) -> Action:
+        if want.found is None:  # only a source gone differs
+            return _unobserved(want.watch)
+        return Action(Verb.FAIL, why=_missing(want.watch, want.found), code="SourceNotFound")
+
     def delete(self, have: HaveTopic, ctx: Context) -> Action:
         return Action(Verb.DELETE, _topic_ref(have.source, have.name))
 

@@ -163,6 +163,13 @@ def test_a_source_that_is_not_there_fails_the_step_naming_it_and_its_rules():
         assert ACR.resource_id in action.why and "team-images" in action.why and "not found" in action.why
 
 
+def test_a_source_gone_under_its_topic_and_subscription_is_drift_failing_the_step():
+    observed = seen(ObservedSource(ACR, False, problem="not found", topic=topic(), subscription=subscription()))
+    assert planned(observed) == {f"ensure_source_topic:{ON_ACR.key}"}
+    action = decided("source_topic", observed)
+    assert action.verb is Verb.FAIL and action.code == "SourceNotFound" and ACR.resource_id in action.why
+
+
 def test_a_source_not_observed_yet_waits():
     assert decided("source_topic", seen()).verb is Verb.WAIT
 

@@ -45,6 +45,7 @@ from shared.services.steps import StepRunner
 from shared.services.ticket_queue import WriteQueue
 from shared.services.ticket_writeback import TicketWriteBack
 from shared.services.tickets import TicketService
+from shared.services.watches import RuleWatches
 from shared.settings import Settings, get_settings
 
 log = logging.getLogger(__name__)
@@ -275,6 +276,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
     regctl_events = RegctlEvents(event_publisher)
     ledger = AssetLedger(store, asset_store, data_plane, regctl_events)
     eventgrid.configure(settings.events_queue_resource_id)  # the Event Grid kinds are inert without it
+    promotion_store: PromotionStore = overrides.get("promotion_store") or _promotion_store(settings)
     reconciler = Reconciler(
         store,
         Observer(arm, data_plane),
@@ -285,6 +287,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
         kinds=overrides.get("kinds") or KINDS,
         grants=overrides.get("grants") or access,
         lanes=ledger,
+        watches=RuleWatches(promotion_store),  # the external sources of promotion rules, per target
     )
     assets = AssetService(
         store,
@@ -305,7 +308,6 @@ def build(settings: Settings, **overrides: Any) -> Container:
     ticket_store: TicketStore = overrides.get("ticket_store") or _ticket_store(settings)
     writes = WriteQueue(publisher, settings.ticket_writeback_queue)
     clients = overrides.get("ticket_clients")
-    promotion_store: PromotionStore = overrides.get("promotion_store") or _promotion_store(settings)
     promotions = PromotionService(store, asset_store, promotion_store, access, lifecycle, data=data_plane)
     tickets = TicketService(
         ticket_store,

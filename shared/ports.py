@@ -13,10 +13,11 @@ from shared.domain.asset_records import AssetVersionRecord
 from shared.domain.manifest import BlobListing
 from shared.domain.promotions import Promotion, PromotionRule
 from shared.domain.records import OperationRecord, RegistryRecord, StepRecord
-from shared.domain.resources import ALL_PARTS, Observed, Part
+from shared.domain.resources import ALL_PARTS, Observed, ObservedSource, Part
 from shared.domain.roles import RoleDefinition
+from shared.domain.rule_sources import WatchedSource
 from shared.domain.tickets import DeliveryResult, TicketRecord, TicketRef
-from shared.domain.work import Grant, ResourceRef
+from shared.domain.work import Grant, ResourceRef, Watch
 
 
 @dataclass(frozen=True)
@@ -125,6 +126,12 @@ class ArmGateway(Protocol):
         LIST calls (region sync); role assignments only when ``parts`` asks for them."""
         ...
 
+    def observe_sources(self, sources: Sequence[WatchedSource], subscription: str) -> tuple[ObservedSource, ...]:
+        """Each external source as ARM shows it: a GET of the resource, a LIST of the system topics in its
+        resource group (the one whose ``source`` it is), and a LIST of that topic's event subscriptions, of
+        which the one named ``subscription`` is the registry's own."""
+        ...
+
     def put(self, ref: ResourceRef, body: dict[str, Any]) -> LroState:
         """Create or replace the resource."""
         ...
@@ -152,6 +159,19 @@ class NoGrants:
     """A GrantSource with no grants (a control plane with no role assignments store)."""
 
     def grants_for(self, registry: str) -> tuple[Grant, ...]:
+        return ()
+
+
+class WatchSource(Protocol):
+    """The external sources promotion rules into a registry watch (from the promotion store's rules)."""
+
+    def watched_by(self, registry: str) -> tuple[Watch, ...]: ...
+
+
+class NoWatches:
+    """A WatchSource with nothing watched (a control plane without promotion rules)."""
+
+    def watched_by(self, registry: str) -> tuple[Watch, ...]:
         return ()
 
 

@@ -14,7 +14,7 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -37,7 +37,7 @@ from shared.adapters.arm_assignments import (
     scope_key,
 )
 from shared.adapters.arm_errors import classify, classify_poll
-from shared.adapters.arm_eventgrid import EVENTGRID_API, eventgrid_id, observe_eventgrid
+from shared.adapters.arm_eventgrid import EVENTGRID_API, eventgrid_id, observe_eventgrid, observe_sources
 from shared.adapters.arm_polling import StepPolling
 from shared.adapters.transport import transport_options
 from shared.domain.errors import PermanentError, TransientError
@@ -51,9 +51,11 @@ from shared.domain.resources import (
     ObservedGroup,
     ObservedReplica,
     ObservedRoleAssignment,
+    ObservedSource,
     ObservedStorage,
     Part,
 )
+from shared.domain.rule_sources import WatchedSource
 from shared.domain.work import ResourceRef, ResourceType
 from shared.ports import LroState
 
@@ -304,6 +306,10 @@ class AzureArmGateway:
     def _events(self, resource_group: str, key: str) -> Any:
         """The registry's Event Grid system topics and their subscriptions (``Part.EVENTS``)."""
         return observe_eventgrid(self._c.resources, self._c.subscription_id, resource_group, key)
+
+    def observe_sources(self, sources: Sequence[WatchedSource], subscription: str) -> tuple[ObservedSource, ...]:
+        """The external sources promotion rules watch, each by its id (``arm_eventgrid.observe_source``)."""
+        return self._read(partial(observe_sources, self._c.resources, sources, subscription))
 
     def _replicas(self, resource_group: str, acr: str) -> tuple[ObservedReplica, ...]:
         listed = self._read(lambda: list(self._c.acr.replications.list(resource_group, acr)))

@@ -11,9 +11,10 @@ from dataclasses import dataclass
 
 from shared.domain.asset_records import AssetVersionRecord
 from shared.domain.kinds import kind_named
+from shared.domain.plan import PlannedStep
 from shared.domain.resources import Observed, Part
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import Action, Context, Goal, Grant, Instance, Kind, Subject, Verb, busy, ended_badly
+from shared.domain.work import Action, Context, Goal, Grant, Instance, Kind, Subject, Verb, Watch, busy, ended_badly
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,7 @@ class StepContext:
     name_attempt: int = 0
     grants: tuple[Grant, ...] = ()
     assets: tuple[AssetVersionRecord, ...] = ()
+    watches: tuple[Watch, ...] = ()
 
 
 def reads(kind: str) -> frozenset[Part]:
@@ -41,7 +43,7 @@ def reads(kind: str) -> frozenset[Part]:
 def decide(step: StepContext) -> Action:
     """What the step must do now."""
     kind = kind_named(step.kind)
-    ctx = Context(step.spec, step.observed, step.group, step.name_attempt, step.grants, step.assets)
+    ctx = Context(step.spec, step.observed, step.group, step.name_attempt, step.grants, step.assets, step.watches)
     have = kind.actual(ctx).get(step.subject)
     if step.goal is Goal.DELETE:
         return _delete(kind, have, ctx)
@@ -71,3 +73,22 @@ def _ensure(kind: Kind, subject: Subject, have: Instance | None, ctx: Context) -
     if differences:
         return kind.update(want, have, ctx)
     return Action(Verb.NOOP, why=f"{kind.noun} {have.name} as specified")
+
+
+@dataclass(frozen=True)
+class StepView:
+    """What a reconcile saw, handed to the steps it plans: each carries the decision its step would make
+    from this observation, so the step's first delivery need not read ARM again."""
+
+    spec: RegistrySpec | None
+    observed: Observed
+    group: str
+    grants: tuple[Grant, ...] = ()
+    assets: tuple[AssetVersionRecord, ...] = ()
+    watches: tuple[Watch, ...] = ()
+
+    def action(self, planned: PlannedStep, name_attempt: int) -> Action | None:
+        """The decision a planned step would make now (at its naming attempt), if it acts."""
+        view = (self.spec, self.observed, self.group, name_attempt, self.grants, self.assets, self.watches)
+        decided = decide(StepContext(planned.kind, planned.goal, planned.subject, *view))
+        return None if decided.verb in (Verb.NOOP, Verb.WAIT) else decided

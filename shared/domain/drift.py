@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from shared.domain.kinds import KINDS
 from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import Context, Grant, Kind
+from shared.domain.work import Context, Grant, Kind, Watch
 
 
 @dataclass(frozen=True)
@@ -26,9 +26,13 @@ class DriftItem:
 
 
 def drift(
-    spec: RegistrySpec, observed: Observed, kinds: tuple[Kind, ...] = KINDS, grants: tuple[Grant, ...] = ()
+    spec: RegistrySpec,
+    observed: Observed,
+    kinds: tuple[Kind, ...] = KINDS,
+    grants: tuple[Grant, ...] = (),
+    watches: tuple[Watch, ...] = (),
 ) -> list[DriftItem]:
-    ctx = Context(spec, observed, "", grants=grants)
+    ctx = Context(spec, observed, "", grants=grants, watches=watches)
     items: list[DriftItem] = []
     for kind in kinds:
         wants, haves = kind.desired(ctx), kind.actual(ctx)

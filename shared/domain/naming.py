@@ -12,6 +12,8 @@
     someone else, the step moves to attempt ``1``, ``2``, ... up to ``z`` (36 names), then fails.
 - Container registry (5-50 letters and digits, globally unique): ``{readable}{registry hash}{attempt}``
   with up to 40 readable characters, the same hash and the same attempt sequence.
+- Event subscription of a registry on an external source's system topic (3-64 letters, digits and hyphens,
+  unique per topic): ``regctl-{readable}-{registry hash}`` with up to 24 readable characters.
 """
 
 from __future__ import annotations
@@ -74,6 +76,11 @@ def storage_account_name(registry: str, region: str, index: int, attempt: int = 
 def container_registry_name(registry: str, attempt: int = 0) -> str:
     """The registry's Premium ACR; ``attempt`` walks the fallback sequence."""
     return _readable(registry, 40) + registry_hash(registry) + _attempt_char(attempt)
+
+
+def source_subscription_name(registry: str) -> str:
+    """The registry's event subscription on the system topic of a source its promotion rules watch."""
+    return f"regctl-{_readable(registry, 24)}-{registry_hash(registry)}"
 
 
 def storage_name_attempt(name: str) -> int:

@@ -17,7 +17,7 @@ from shared.domain.kinds import KINDS, kind_named
 from shared.domain.kinds.storage import FROZEN_SKUS, sku_change_allowed
 from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import REGISTRY_LANE, Context, Goal, Grant, Kind, Subject, busy, ended_badly
+from shared.domain.work import REGISTRY_LANE, Context, Goal, Grant, Kind, Subject, Watch, busy, ended_badly
 
 __all__ = ["FROZEN_SKUS", "Plan", "PlannedStep", "diff", "sku_change_allowed"]
 
@@ -104,9 +104,10 @@ def diff(
     *,
     grants: tuple[Grant, ...] = (),
     assets: tuple[AssetVersionRecord, ...] = (),
+    watches: tuple[Watch, ...] = (),
 ) -> Plan:
     """The steps that move ``observed`` to ``desired``; ``desired is None`` means delete everything."""
-    ctx = Context(desired, observed, group, grants=grants, assets=assets)
+    ctx = Context(desired, observed, group, grants=grants, assets=assets, watches=watches)
     if desired is None:
         return _teardown(ctx, kinds)
     check(ctx, kinds)

@@ -12,6 +12,7 @@ from enum import StrEnum
 from typing import Any
 
 from shared.domain.manifest import BlobListing
+from shared.domain.rule_sources import WatchedSource
 
 TAG_REGISTRY = "regctl-registry"
 TAG_REGION = "regctl-region"
@@ -35,6 +36,7 @@ class Part(StrEnum):
     ROLE_ASSIGNMENTS = "role_assignments"  # the data-plane role assignments in the registry's group
     BLOBS = "blobs"  # the asset copies in each region's storage (a data-plane LIST, not ARM)
     EVENTS = "events"  # the Event Grid system topics in the registry's group and their event subscriptions
+    SOURCES = "sources"  # the external sources promotion rules name: each one, its system topic, its subscriptions
 
 
 ALL_PARTS = frozenset({Part.GROUP, Part.STORAGE, Part.ACR, Part.REPLICAS})
@@ -122,6 +124,25 @@ class ObservedEventSubscription:
 
 
 @dataclass(frozen=True)
+class ObservedSource:
+    """An Azure resource outside regctl that a promotion rule into the registry names, or named (``Part.SOURCES``):
+    whether ARM has it (a GET by id) and where, the one system topic on it whoever made it (Azure allows one
+    per source), this registry's event subscription on that topic, and the names of the topic's others."""
+
+    source: WatchedSource
+    exists: bool
+    location: str = ""
+    problem: str = ""  # why it is not there: "not found", or ARM's refusal to show it
+    topic: ObservedSystemTopic | None = None
+    subscription: ObservedEventSubscription | None = None  # this registry's (named for it)
+    others: tuple[str, ...] = ()  # the other event subscriptions of the topic, by name
+
+    @property
+    def key(self) -> str:
+        return self.source.key
+
+
+@dataclass(frozen=True)
 class Observed:
     """Everything regctl manages for one registry, as last listed from ARM."""
 
@@ -135,6 +156,7 @@ class Observed:
     (``Part.BLOBS``; an account absent here was not listed)."""
     system_topics: tuple[ObservedSystemTopic, ...] = ()  # Part.EVENTS
     event_subscriptions: tuple[ObservedEventSubscription, ...] = ()  # Part.EVENTS
+    sources: tuple[ObservedSource, ...] = ()  # Part.SOURCES
 
     @property
     def empty(self) -> bool:

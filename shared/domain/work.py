@@ -21,6 +21,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
 from shared.domain.resources import CANCELED, FAILED, TERMINAL_STATES, Observed, Part
+from shared.domain.rule_sources import WatchedSource
 from shared.domain.spec import RegistrySpec
 
 if TYPE_CHECKING:
@@ -47,6 +48,7 @@ class Verb(StrEnum):
     CREATE = "create"  # ARM PUT
     UPDATE = "update"  # ARM PATCH
     DELETE = "delete"  # ARM DELETE
+    FAIL = "fail"  # cannot be done as asked (``why`` says what to fix): the step fails, and so its operation
 
 
 class ResourceType(StrEnum):
@@ -60,6 +62,7 @@ class ResourceType(StrEnum):
     IMAGE_IMPORT = "image_import"  # ACR importImage; ``name``: the target tag, ``parent``: the registry's ACR
     SYSTEM_TOPIC = "system_topic"  # Microsoft.EventGrid/systemTopics in the registry's group
     EVENT_SUBSCRIPTION = "event_subscription"  # ``parent``: its system topic's name
+    # (both: ``subscription`` names the Azure subscription of a topic on an external source, if not regctl's)
     BLOBS = "blobs"  # an asset version's files in one storage account (the data plane, not ARM)
     TEST = "test"  # unit tests' own kinds only; no adapter writes it
 
@@ -86,22 +89,26 @@ class Subject:
 
 @dataclass(frozen=True)
 class ResourceRef:
-    """One ARM resource: its type, resource group and name (``parent``: a replica's registry)."""
+    """One ARM resource: its type, resource group and name (``parent``: a replica's registry); ``subscription``
+    when it is not in regctl's subscription (an Event Grid resource on an external source)."""
 
     type: ResourceType
     group: str
     name: str
     parent: str = ""
+    subscription: str = ""
 
 
 @dataclass(frozen=True)
 class Action:
-    """What a step does now. ``body`` is the ARM request body (wire names) of a create or update."""
+    """What a step does now. ``body`` is the ARM request body (wire names) of a create or update; ``code``
+    the error code a ``fail`` ends the step with."""
 
     verb: Verb
     ref: ResourceRef | None = None
     body: dict[str, Any] = field(default_factory=dict)
     why: str = ""
+    code: str = ""
 
     @property
     def name(self) -> str:
@@ -129,10 +136,20 @@ class Grant:
 
 
 @dataclass(frozen=True)
+class Watch:
+    """An Azure resource outside regctl that promotion rules into the registry name as their source (the
+    names of those rules alongside): regctl subscribes the registry to its events."""
+
+    source: WatchedSource
+    rules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Context:
     """What a kind looks at: the spec (None while tearing down), what ARM shows, the registry's resource
-    group, the step's naming fallback attempt, the data-plane grants of the registry, and its asset
-    versions (all of them for a registry-wide plan, one for a version's lane)."""
+    group, the step's naming fallback attempt, the data-plane grants of the registry, its asset versions
+    (all of them for a registry-wide plan, one for a version's lane), and the external sources its
+    promotion rules watch (a registry-wide plan's)."""
 
     spec: RegistrySpec | None
     observed: Observed
@@ -140,6 +157,7 @@ class Context:
     name_attempt: int = 0
     grants: tuple[Grant, ...] = ()
     assets: tuple[AssetVersionRecord, ...] = ()
+    watches: tuple[Watch, ...] = ()
 
     @property
     def desired_spec(self) -> RegistrySpec:

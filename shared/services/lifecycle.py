@@ -27,6 +27,7 @@ from shared.domain.records import (
     OperationKind,
     OperationRecord,
     OperationStatus,
+    ReconcilePolicy,
     RegistryRecord,
     new_operation_id,
     utcnow,
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 #: An outbox entry younger than this is left to the transition that wrote it (it is probably sending it).
 RELAY_GRACE = timedelta(seconds=30)
+RESYNC_ATTEMPTS = 3
 
 Listener = Callable[[OperationFinished], None]
 
@@ -115,6 +117,51 @@ class OperationLifecycle:
             "accepted %s in lane %s", kind.value, lane
         )
         return operation
+
+    def resync(self, registry: str, why: str, caller: Principal | None = None) -> OperationRecord | None:
+        """Have ``registry``'s lane reconcile soon for a reason outside its spec (``why``: a promotion rule
+        naming an external source was saved or deleted). Converged and idle, it gets a ``sync`` operation (as
+        the region sync starts one); a running operation is reconciled again (each reconcile reads the newest
+        rules); nothing while it is deleted, under policy ``skip``, or after a change that failed (its next
+        operation reads the rules). Best effort: the region-sync timer heals what this misses. The operation
+        reconciled, or None."""
+        logger = context_log(log, registry=registry.lower(), step="resync")
+        for _ in range(RESYNC_ATTEMPTS):
+            record = self._store.get_registry(registry.lower())
+            if record is None or record.deleting or record.policy is ReconcilePolicy.SKIP:
+                return None
+            current = self._store.get_operation(record.operation_id)
+            if current is not None and not current.status.terminal:
+                stamp = utcnow().strftime("%Y%m%dT%H%M%S%f")
+                trigger = f"resync:{stamp}"
+                self._send_reconcile(record.key, record.generation, current.id, trigger)
+                logger.info("%s; operation %s reconciles again", why, current.id)
+                return current
+            if record.observed_generation != record.generation:
+                return None
+            operation = OperationRecord(
+                id=new_operation_id(record.key),
+                registry=record.key,
+                kind=OperationKind.SYNC,
+                generation=record.generation,
+                lane=REGISTRY_LANE,
+                requested_by=caller,
+                traceparent=current_traceparent(),
+            )
+            record.operation_id, record.updated_at = operation.id, utcnow()
+            try:
+                self._store.replace_registry(record, operation)
+            except ConcurrentUpdate:
+                continue  # the registry changed meanwhile: look again
+            self._send_reconcile(record.key, record.generation, operation.id, "submit")
+            logger.info("%s; sync %s accepted", why, operation.id)
+            return operation
+        logger.info("%s; the registry kept changing, the region sync heals it", why)
+        return None
+
+    def _send_reconcile(self, registry: str, generation: int, operation_id: str, trigger: str) -> None:
+        message = Reconcile(registry=registry, generation=generation, operation_id=operation_id, trigger=trigger)
+        self._dispatch.send([message])
 
     def running(self, operation: OperationRecord | None) -> None:
         """Accepted -> Running (the first reconcile that plans work)."""

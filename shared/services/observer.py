@@ -6,6 +6,9 @@ that looks only at storage and blobs (an asset version's copies) takes the stora
 registry's last observation (its record's ``resources``) instead of ARM, so copying assets costs no
 ARM request once the registry exists; the region sync and every registry reconcile refresh it.
 
+The external sources promotion rules watch (``Part.SOURCES``) are read besides, each by its id: those the
+rules into the registry name, and those the registry's last observation remembers something of its own on.
+
 ``Actuator`` performs a decision: an ARM write through the ARM port, a blob copy or delete through the
 data plane; ``poll`` resumes whichever long-running operation a continuation names.
 """
@@ -16,10 +19,12 @@ import json
 from dataclasses import replace
 from typing import Any
 
+from shared.domain.kinds.sources import to_observe
 from shared.domain.manifest import ASSET_CONTAINER, BlobListing
+from shared.domain.naming import source_subscription_name
 from shared.domain.records import RegistryRecord
 from shared.domain.resources import SUCCEEDED, Observed, ObservedAcr, ObservedReplica, ObservedStorage, Part
-from shared.domain.work import Action, ResourceType, Verb
+from shared.domain.work import Action, ResourceType, Verb, Watch
 from shared.ports import ArmGateway, DataPlane, LroState
 
 ASSET_PARTS = frozenset({Part.STORAGE, Part.ACR, Part.REPLICAS, Part.BLOBS})
@@ -73,16 +78,32 @@ class Observer:
         self._arm = arm
         self._data = data
 
-    def observe(self, record: RegistryRecord, group: str, parts: frozenset[Part], prefix: str = "") -> Observed:
+    def observe(
+        self,
+        record: RegistryRecord,
+        group: str,
+        parts: frozenset[Part],
+        prefix: str = "",
+        watches: tuple[Watch, ...] = (),
+    ) -> Observed:
         """What ``parts`` of ``record``'s registry look like now; blobs under ``prefix`` of each region's
-        ``assets`` container."""
+        ``assets`` container; with ``Part.SOURCES`` the sources of ``watches`` and those remembered."""
         if Part.BLOBS in parts and parts <= ASSET_PARTS and storage_from_summary(record.resources):
             observed = from_summary(record.resources)
         else:
-            observed = self._arm.observe(record.key, group, parts - {Part.BLOBS})
+            observed = self._arm.observe(record.key, group, parts - {Part.BLOBS, Part.SOURCES})
+        if Part.SOURCES in parts:
+            observed = self.with_sources(record, observed, watches)
         if Part.BLOBS not in parts:
             return observed
         return replace(observed, blobs=self.blobs(observed, prefix))
+
+    def with_sources(self, record: RegistryRecord, observed: Observed, watches: tuple[Watch, ...]) -> Observed:
+        """``observed`` with the external sources of ``watches`` and those ``record`` remembers (none: no read)."""
+        sources = to_observe(watches, record.resources)
+        if not sources:
+            return observed
+        return replace(observed, sources=self._arm.observe_sources(sources, source_subscription_name(record.key)))
 
     def blobs(self, observed: Observed, prefix: str) -> dict[str, dict[str, BlobListing]]:
         listed: dict[str, dict[str, BlobListing]] = {}

@@ -104,7 +104,12 @@ class PromotionService:
         refused = self._refusal(caller, rule.source_registry, rule.target_registry)
         if refused is not None:
             raise Forbidden(f"a rule runs with its creator's rights: {refused}", code="AuthorizationFailed")
+        previous = self._promotions.get_rule(rule.name)
         self._promotions.save_rule(rule)
+        before = (previous.source.watched, previous.target_registry) if previous else (None, "")
+        if before != (rule.source.watched, rule.target_registry):  # Event Grid subscriptions come or go
+            for target in {t for watched, t in (before, (rule.source.watched, rule.target_registry)) if watched}:
+                self._lifecycle.resync(target, f"rule {rule.name} saved", caller)
         context_log(log, registry=rule.target_registry, operation="", step="rule").info(
             "rule %s: %s -> %s (%s)", rule.name, rule.source.label(), rule.target_registry, rule.approval.value
         )
@@ -123,6 +128,8 @@ class PromotionService:
         rule = self.get_rule(name)
         self._access.require_registry(caller, Action.ASSETS_WRITE, rule.target_registry)
         self._promotions.delete_rule(name)
+        if rule.source.watched is not None:
+            self._lifecycle.resync(rule.target_registry, f"rule {rule.name} deleted", caller)
 
     # -- promotions --------------------------------------------------------------------------------
 

@@ -18,13 +18,13 @@ from datetime import datetime
 from typing import Protocol
 
 from shared.domain.asset_records import ASSET_LANE, AssetVersionRecord
-from shared.domain.decide import StepContext, decide
+from shared.domain.decide import StepView
 from shared.domain.drift import drift, summarize
 from shared.domain.errors import ConcurrentUpdate, PermanentError, TransientError
 from shared.domain.kinds import KINDS, eventgrid
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import resource_group_name
-from shared.domain.plan import Plan, PlannedStep, diff
+from shared.domain.plan import Plan, diff
 from shared.domain.records import (
     OperationKind,
     OperationRecord,
@@ -32,14 +32,13 @@ from shared.domain.records import (
     ReconcilePolicy,
     RegistryRecord,
     RegistryStatus,
-    StepRecord,
     utcnow,
 )
 from shared.domain.resources import ALL_PARTS, Observed, Part
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import PRINCIPAL_LANE, REGISTRY_LANE, Action, Grant, Kind, Verb
+from shared.domain.work import PRINCIPAL_LANE, REGISTRY_LANE, Grant, Kind, Watch
 from shared.observability import ContextLog, context_log
-from shared.ports import GrantSource, NoGrants, StateStore
+from shared.ports import GrantSource, NoGrants, NoWatches, StateStore, WatchSource
 from shared.services.lifecycle import OperationLifecycle
 from shared.services.observer import ASSET_PARTS, Observer
 from shared.services.queueing import Dispatcher
@@ -49,33 +48,6 @@ from shared.services.stepbook import Refused, StepBook
 log = logging.getLogger(__name__)
 
 OBSERVATION_WRITE_ATTEMPTS = 4
-
-
-@dataclass(frozen=True)
-class StepView:
-    """What a reconcile saw, handed to the steps it plans: each carries the decision its step would make
-    from this observation, so the step's first delivery need not read ARM again."""
-
-    spec: RegistrySpec | None
-    observed: Observed
-    group: str
-    grants: tuple[Grant, ...] = ()
-    assets: tuple[AssetVersionRecord, ...] = ()
-
-    def action(self, planned: PlannedStep, step: StepRecord) -> Action | None:
-        context = StepContext(
-            planned.kind,
-            planned.goal,
-            planned.subject,
-            self.spec,
-            self.observed,
-            self.group,
-            step.name_attempt,
-            self.grants,
-            self.assets,
-        )
-        decided = decide(context)
-        return None if decided.verb in (Verb.NOOP, Verb.WAIT) else decided
 
 
 @dataclass(frozen=True)
@@ -129,9 +101,11 @@ class Reconciler:
         kinds: tuple[Kind, ...] = KINDS,
         grants: GrantSource | None = None,
         lanes: ItemLanes | None = None,
+        watches: WatchSource | None = None,
     ) -> None:
         self._kinds = kinds
         self._grants: GrantSource = grants or NoGrants()
+        self._watches: WatchSource = watches or NoWatches()
         self._lanes: ItemLanes = lanes or NoItemLanes()
         self._store = store
         self._observer = observer
@@ -151,28 +125,42 @@ class Reconciler:
     def versions_for(self, registry: str, lane: str) -> tuple[AssetVersionRecord, ...]:
         return self._lanes.versions(registry, lane)
 
+    def watches_for(self, registry: str) -> tuple[Watch, ...]:
+        """The external sources the promotion rules into ``registry`` watch (none read without Event Grid)."""
+        return self._watches.watched_by(registry) if eventgrid.destination() else ()
+
     @staticmethod
     def parts_for(
         grants: tuple[Grant, ...], lane: str = REGISTRY_LANE, assets: tuple[AssetVersionRecord, ...] = ()
     ) -> frozenset[Part]:
         """What a reconcile reads: the registry's resources, their role assignments when it has data-plane
         grants or works on a principal's access, and the asset copies when it has versions (an asset
-        version's lane reads only the storage accounts and its own copies)."""
+        version's lane reads only the storage accounts and its own copies); with Event Grid, the registry's
+        topics and subscriptions, and in the registry lane the external sources its rules watch."""
         if lane.startswith(ASSET_LANE):
             return ASSET_PARTS
         parts = ALL_PARTS | {Part.BLOBS} if assets else ALL_PARTS
         if eventgrid.destination():
-            parts |= {Part.EVENTS}  # the Event Grid topics and subscriptions, once regctl provisions them
+            parts |= {Part.EVENTS, Part.SOURCES} if lane == REGISTRY_LANE else {Part.EVENTS}
         if grants or lane.startswith(PRINCIPAL_LANE):
             return parts | {Part.ROLE_ASSIGNMENTS}
         return parts
 
     def observe(
-        self, record: RegistryRecord, lane: str, parts: frozenset[Part], assets: tuple[AssetVersionRecord, ...]
+        self,
+        record: RegistryRecord,
+        lane: str,
+        parts: frozenset[Part],
+        assets: tuple[AssetVersionRecord, ...],
+        watches: tuple[Watch, ...] = (),
     ) -> Observed:
         """What ``parts`` look like now; the blobs of a version's lane under its folder only."""
         prefix = assets[0].prefix if lane.startswith(ASSET_LANE) and len(assets) == 1 else ""
-        return self._observer.observe(record, self.group_of(record.key), parts, prefix)
+        return self._observer.observe(record, self.group_of(record.key), parts, prefix, watches)
+
+    def with_sources(self, record: RegistryRecord, observed: Observed, watches: tuple[Watch, ...]) -> Observed:
+        """``observed`` (from ARM's subscription-wide LISTs) with the external sources of the registry."""
+        return self._observer.with_sources(record, observed, watches) if eventgrid.destination() else observed
 
     def with_blobs(self, observed: Observed) -> Observed:
         """``observed`` (from ARM) with every region's asset copies listed."""
@@ -220,17 +208,18 @@ class Reconciler:
         spec = None if record.deleting else RegistrySpec.model_validate(record.spec)
         observed_at = utcnow()
         group = self.group_of(record.key)
-        grants = self.grants_for(record.key)
+        grants, watches = self.grants_for(record.key), self.watches_for(record.key)
         assets = self.versions_for(record.key, REGISTRY_LANE)
-        observed = self.observe(record, REGISTRY_LANE, self.parts_for(grants, REGISTRY_LANE, assets), assets)
+        parts = self.parts_for(grants, REGISTRY_LANE, assets)
+        observed = self.observe(record, REGISTRY_LANE, parts, assets, watches)
         if spec is not None:
-            record = self.record_observation(record, spec, observed, observed_at, grants)
+            record = self.record_observation(record, spec, observed, observed_at, grants=grants, watches=watches)
         if converged and record.policy is ReconcilePolicy.OBSERVE:
             logger.info("policy observe; drift=%d", len(record.drift))
             self._lifecycle.succeed(operation)
             return
         try:
-            full = diff(spec, observed, group, self._kinds, grants=grants, assets=assets)
+            full = diff(spec, observed, group, self._kinds, grants=grants, assets=assets, watches=watches)
         except PermanentError as exc:
             self.fail(record, operation, exc.code, exc.message)
             return
@@ -240,7 +229,7 @@ class Reconciler:
             if not record.deleting:
                 self.start_lanes(record, full)
             return
-        view = StepView(spec, observed, group, grants, assets)
+        view = StepView(spec, observed, group, grants, assets, watches)
         self._progress(record, record.operation_id, operation, plan, message=message, view=view)
 
     def _reconcile_lane(self, record: RegistryRecord, message: Reconcile) -> None:
@@ -277,7 +266,9 @@ class Reconciler:
         spec: RegistrySpec,
         observed: Observed,
         observed_at: datetime,
+        *,
         grants: tuple[Grant, ...] = (),
+        watches: tuple[Watch, ...] = (),
     ) -> RegistryRecord:
         """Keep what ARM showed and the drift on the registry record (written only when it changed).
 
@@ -288,7 +279,7 @@ class Reconciler:
         fresh record under the same rule, as long as that record is still the same generation (a newer
         spec is the newer reconcile's business)."""
         resources = summarize(observed, self._kinds)
-        found = [item.to_dict() for item in drift(spec, observed, self._kinds, grants)]
+        found = [item.to_dict() for item in drift(spec, observed, self._kinds, grants, watches)]
         for _ in range(OBSERVATION_WRITE_ATTEMPTS):
             if record.observed_at is not None and record.observed_at > observed_at:
                 context_log(log, registry=record.key, operation=record.operation_id, step="observe").info(
@@ -343,7 +334,7 @@ class Reconciler:
                     item=subject.item,
                     target=subject.target,
                     run=claimed.step.run,
-                    action=view.action(planned, claimed.step) if claimed.never_acted else None,
+                    action=view.action(planned, claimed.step.name_attempt) if claimed.never_acted else None,
                 )
             )
         _log(record.key, operation_id).info(

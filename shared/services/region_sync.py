@@ -4,7 +4,8 @@ start a sync operation only for the registries that need healing.
 One pass costs 3 LIST calls for the subscription plus one replication LIST per registry, whatever the
 number of registries; registries already converged cost no further ARM call and no message. A registry
 with asset versions costs one data-plane LIST per region besides (a page per 5,000 blobs), which verifies
-every copy; a copy lost or changed by hand starts that version's lane.
+every copy; a copy lost or changed by hand starts that version's lane. A registry whose promotion rules
+watch external sources (with Event Grid configured) costs a GET and two LISTs per source besides.
 """
 
 from __future__ import annotations
@@ -66,17 +67,21 @@ class RegionSync:
                 continue
             spec = RegistrySpec.model_validate(record.spec)
             assets = self._reconciler.versions_for(record.key, REGISTRY_LANE)
+            watches = self._reconciler.watches_for(record.key)
             observed = observed_all.get(record.key, Observed())
             if assets:  # verify every copy: one LIST per region's account (a page per 5,000 blobs)
                 observed = self._reconciler.with_blobs(observed)
-            current = self._reconciler.record_observation(record, spec, observed, observed_at, grants[record.key])
+            observed = self._reconciler.with_sources(record, observed, watches)  # each by id: 3 reads a source
+            current = self._reconciler.record_observation(
+                record, spec, observed, observed_at, grants=grants[record.key], watches=watches
+            )
             if current.policy is ReconcilePolicy.OBSERVE:
                 report.observed_only.append(current.key)
                 continue
             try:
                 group = self._reconciler.group_of(current.key)
                 kinds = self._reconciler.kinds
-                full = diff(spec, observed, group, kinds, grants=grants[record.key], assets=assets)
+                full = diff(spec, observed, group, kinds, grants=grants[record.key], assets=assets, watches=watches)
             except PermanentError as exc:
                 self._reconciler.fail(current, None, exc.code, exc.message)
                 report.failed.append(current.key)

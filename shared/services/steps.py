@@ -16,6 +16,7 @@ from shared.domain.kinds import kind_named
 from shared.domain.messages import Reconcile, Step
 from shared.domain.naming import MAX_NAME_ATTEMPTS
 from shared.domain.records import RegistryRecord, StepRecord, StepState, utcnow
+from shared.domain.resources import Part
 from shared.domain.spec import RegistrySpec
 from shared.domain.work import REGISTRY_LANE, Action, Goal, Verb
 from shared.observability import ContextLog, context_log
@@ -168,12 +169,25 @@ class StepRunner:
                 return
             grants = self._reconciler.grants_for(message.registry)
             assets = self._reconciler.versions_for(message.registry, message.lane)
-            observed = self._reconciler.observe(record, message.lane, reads(message.kind), assets)
+            parts = reads(message.kind)
+            watches = self._reconciler.watches_for(message.registry) if Part.SOURCES in parts else ()
+            observed = self._reconciler.observe(record, message.lane, parts, assets, watches)
             context = StepContext(
-                message.kind, message.goal, message.subject, spec, observed, group, step.name_attempt, grants, assets
+                message.kind,
+                message.goal,
+                message.subject,
+                spec,
+                observed,
+                group,
+                step.name_attempt,
+                grants,
+                assets,
+                watches,
             )
             action = decide(context)
             logger.info("decided %s %s %s", action.verb.value, action.name, action.why)
+        if action.verb is Verb.FAIL:
+            raise PermanentError(action.why, code=action.code or "StepRefused")
         if action.verb is Verb.NOOP:
             self._succeed(message, step)
             return

@@ -10,7 +10,18 @@ from importlib import import_module
 
 from shared.domain.work import Kind
 
-MODULES = ("group", "storage", "acr", "replica", "network", "dataplane", "assets", "images", "eventgrid")
+MODULES = (
+    "group",
+    "storage",
+    "acr",
+    "replica",
+    "network",
+    "dataplane",
+    "assets",
+    "images",
+    "eventgrid",
+    "sources",
+)
 
 
 def _kinds_of(module: str) -> tuple[Kind, ...]:

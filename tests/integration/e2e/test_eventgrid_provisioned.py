@@ -1,11 +1,17 @@
 # mypy: disable-error-code="call-overload,union-attr"
 # The storage SDK accepts a JSON dict at run time but only types its model/IO overloads, and types every
 # property of its models Optional.
-"""The Event Grid subscriptions regctl provisions, on a running sandbox: with ``EVENTS_QUEUE_RESOURCE_ID``
-set, a registry created through the API gets a system topic on its storage account and its ACR, each with
-regctl's event subscription; a blob put into the account outside ``assets`` arrives on the queue that
-setting names as one ``Microsoft.Storage.BlobCreated`` (through the sandbox's Event Grid stand-in), and
-one put into ``assets`` (regctl's own copies) does not.
+"""The Event Grid subscriptions regctl provisions, on a running sandbox with ``EVENTS_QUEUE_RESOURCE_ID`` set
+(one sandbox for the module):
+
+- a registry created through the API gets a system topic on its storage account and its ACR, each with
+  regctl's event subscription; a blob put into the account outside ``assets`` arrives on the queue that
+  setting names as one ``Microsoft.Storage.BlobCreated`` (through the sandbox's Event Grid stand-in), and
+  one put into ``assets`` (regctl's own copies) does not;
+- promotion rules into it naming sources outside regctl (a team's build ACR and a storage account, each in
+  a group of their own) get a topic and the registry's subscription on each; one with a topic someone else
+  made on it gets the subscription on that topic; deleting the rules through the API removes what regctl
+  made and leaves the other topic and its subscription in place.
 
 The queue named here is one the test reads, not the host's events queue (whose handler would consume the
 event first): what is shown is that the subscription regctl made delivers where the setting says."""
@@ -14,60 +20,160 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import yaml
+from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient
 
-from tests.integration.e2e.conftest import start_env
-from tests.integration.e2e.test_eventgrid_standin import API, arm, received
+from shared.adapters.promotion_tables import TablePromotionStore
+from shared.domain.naming import source_subscription_name
+from shared.domain.promotions import PromotionRule
+from shared.domain.rule_sources import RuleSource, SourceKind
+from tests.integration.e2e.conftest import Env, start_env
+from tests.integration.e2e.test_eventgrid_standin import ACCOUNT, API, arm, put_and_wait, received
 from tests.integration.e2e.test_provisioning import unique
 
 pytestmark = pytest.mark.integration
 
 
-def test_a_created_registry_delivers_blob_created_to_the_events_queue_through_regctls_subscription(tmp_path):
+@pytest.fixture(scope="module")
+def events(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, str]]:
+    """The sandbox, and the ARM id of the queue its ``EVENTS_QUEUE_RESOURCE_ID`` names (created in Azurite)."""
     observed = unique("egobserved").lower()
     queue_id = f"/subscriptions/0/resourceGroups/cp/providers/Microsoft.ServiceBus/namespaces/n/queues/{observed}"
-    for env in start_env(tmp_path, EVENTS_QUEUE_RESOURCE_ID=queue_id):
-        queue = QueueClient.from_connection_string(env.sandbox.info["azurite"]["connection_string"], observed)
-        queue.create_queue()
-        name = unique("Events")
-        body = yaml.safe_dump({"name": name, "location": "eastus", "replication_locations": [{"location": "eastus"}]})
-        operation = env.wait(env.create(body).headers["Location"], timeout=120)
-        assert operation["status"] == "Succeeded", operation
+    for env in start_env(tmp_path_factory.mktemp("sandbox"), EVENTS_QUEUE_RESOURCE_ID=queue_id):
+        QueueClient.from_connection_string(env.sandbox.info["azurite"]["connection_string"], observed).create_queue()
+        yield env, queue_id
 
-        [account] = [
-            a for a in env.arm.storage.storage_accounts.list() if (a.tags or {}).get("regctl-registry") == name.lower()
-        ]
-        group = str(account.id).split("/")[4]
-        with arm(env) as client:
-            base = f"/subscriptions/{env.sandbox.info['arm']['subscription_id']}/resourceGroups/{group}"
-            topics = client.get(f"{base}/providers/Microsoft.EventGrid/systemTopics", params={"api-version": API})
-            assert topics.status_code == 200, topics.text
-            by_type = {t["properties"]["topicType"]: t for t in topics.json()["value"]}
-            assert set(by_type) == {"Microsoft.Storage.StorageAccounts", "Microsoft.ContainerRegistry.Registries"}
-            storage_topic = by_type["Microsoft.Storage.StorageAccounts"]
-            assert storage_topic["properties"]["source"].lower() == str(account.id).lower()
-            subs = client.get(f"{storage_topic['id']}/eventSubscriptions", params={"api-version": API}).json()
-            [sub] = subs["value"]
-            assert sub["properties"]["destination"]["properties"]["resourceId"] == queue_id
 
-        key = env.arm.storage.storage_accounts.list_keys(group, str(account.name))["keys"][0]["value"]
-        blobs = BlobServiceClient(
-            str(account.primary_endpoints.blob), credential=key, connection_verify=env.sandbox.ca_bundle
-        )
-        own = blobs.get_container_client("assets")
-        if not own.exists():
-            own.create_container()
-        own.upload_blob("models/x/1/w.bin", b"\x00" * 10)  # regctl's own: filtered out
-        blobs.create_container("incoming").upload_blob("fraud/asset.yml", b"name: fraud\n")
+def created(env: Env, prefix: str) -> str:
+    name = unique(prefix)
+    body = yaml.safe_dump({"name": name, "location": "eastus", "replication_locations": [{"location": "eastus"}]})
+    operation = env.wait(env.create(body).headers["Location"], timeout=120)
+    assert operation["status"] == "Succeeded", operation
+    return name
 
-        [delivered] = received(queue, 1)
-        event = json.loads(delivered.body)
-        assert event["eventType"] == "Microsoft.Storage.BlobCreated"
-        assert event["subject"] == "/blobServices/default/containers/incoming/blobs/fraud/asset.yml"
-        assert event["topic"].lower() == str(account.id).lower() and delivered.message_id == event["id"]
-        time.sleep(1)
-        assert not queue.peek_messages(), "the stand-in delivers in commit order: the assets blob came first"
+
+def test_a_created_registry_delivers_blob_created_to_the_events_queue_through_regctls_subscription(
+    events: tuple[Env, str],
+):
+    env, queue_id = events
+    queue = QueueClient.from_connection_string(
+        env.sandbox.info["azurite"]["connection_string"], queue_id.rsplit("/", 1)[-1]
+    )
+    name = created(env, "Events")
+
+    [account] = [
+        a for a in env.arm.storage.storage_accounts.list() if (a.tags or {}).get("regctl-registry") == name.lower()
+    ]
+    group = str(account.id).split("/")[4]
+    with arm(env) as client:
+        base = f"/subscriptions/{env.sandbox.info['arm']['subscription_id']}/resourceGroups/{group}"
+        topics = client.get(f"{base}/providers/Microsoft.EventGrid/systemTopics", params={"api-version": API})
+        assert topics.status_code == 200, topics.text
+        by_type = {t["properties"]["topicType"]: t for t in topics.json()["value"]}
+        assert set(by_type) == {"Microsoft.Storage.StorageAccounts", "Microsoft.ContainerRegistry.Registries"}
+        storage_topic = by_type["Microsoft.Storage.StorageAccounts"]
+        assert storage_topic["properties"]["source"].lower() == str(account.id).lower()
+        subs = client.get(f"{storage_topic['id']}/eventSubscriptions", params={"api-version": API}).json()
+        [sub] = subs["value"]
+        assert sub["properties"]["destination"]["properties"]["resourceId"] == queue_id
+
+    key = env.arm.storage.storage_accounts.list_keys(group, str(account.name))["keys"][0]["value"]
+    blobs = BlobServiceClient(
+        str(account.primary_endpoints.blob), credential=key, connection_verify=env.sandbox.ca_bundle
+    )
+    own = blobs.get_container_client("assets")
+    if not own.exists():
+        own.create_container()
+    own.upload_blob("models/x/1/w.bin", b"\x00" * 10)  # regctl's own: filtered out
+    blobs.create_container("incoming").upload_blob("fraud/asset.yml", b"name: fraud\n")
+
+    [delivered] = received(queue, 1)
+    event = json.loads(delivered.body)
+    assert event["eventType"] == "Microsoft.Storage.BlobCreated"
+    assert event["subject"] == "/blobServices/default/containers/incoming/blobs/fraud/asset.yml"
+    assert event["topic"].lower() == str(account.id).lower() and delivered.message_id == event["id"]
+    time.sleep(1)
+    assert not queue.peek_messages(), "the stand-in delivers in commit order: the assets blob came first"
+
+
+def listed(client: Any, path: str) -> list[dict[str, Any]]:
+    answer = client.get(path, params={"api-version": API})
+    assert answer.status_code == 200, answer.text
+    found: list[dict[str, Any]] = answer.json()["value"]
+    return found
+
+
+def test_rules_naming_sources_outside_regctl_get_the_registrys_subscriptions_there_until_they_are_deleted(
+    events: tuple[Env, str],
+):
+    env, queue_id = events
+    name = created(env, "Watching")
+    sub_id = env.sandbox.info["arm"]["subscription_id"]
+    team = unique("team-build")
+    env.arm.resources.resource_groups.create_or_update(team, {"location": "westus"})
+    acr_body = {"location": "westus", "sku": {"name": "Basic"}}
+    build = env.arm.acr.registries.begin_create(team, unique("teambuild"), acr_body).result()
+    other = env.arm.acr.registries.begin_create(team, unique("teamother"), acr_body).result()
+    drops = env.arm.storage.storage_accounts.begin_create(team, unique("drops"), ACCOUNT).result()
+    topics = f"/subscriptions/{sub_id}/resourceGroups/{team}/providers/Microsoft.EventGrid/systemTopics"
+    theirs = {"source": str(other.id), "topicType": "Microsoft.ContainerRegistry.Registries"}
+    hook = {"destination": {"endpointType": "ServiceBusQueue", "properties": {"resourceId": queue_id + "-team"}}}
+    with arm(env) as client:
+        put_and_wait(client, f"{topics}/team-events", {"location": "westus", "properties": theirs})
+        put_and_wait(client, f"{topics}/team-events/eventSubscriptions/team-hook", {"properties": hook})
+
+    store = TablePromotionStore(
+        TableServiceClient.from_connection_string(env.sandbox.info["azurite"]["connection_string"]), "regctl"
+    )
+    rules = {  # saved as put_rule saves them (the API does not take external sources yet)
+        "team-images": RuleSource(SourceKind.ACR, resource_id=str(build.id), repository="team/*"),
+        "team-drops": RuleSource(SourceKind.STORAGE, resource_id=str(drops.id), container="drops"),
+        "team-other": RuleSource(SourceKind.ACR, resource_id=str(other.id)),
+    }
+    for rule, rule_source in rules.items():
+        store.save_rule(PromotionRule(rule, rule_source, name.lower()))
+    synced = env.api.post(f"/api/registries/{name}/sync")
+    assert synced.status_code == 202, synced.text
+    assert env.wait(synced.headers["Location"], timeout=120)["status"] == "Succeeded"
+
+    mine = source_subscription_name(name)
+    with arm(env) as client:
+        by_source = {t["properties"]["source"].lower(): t for t in listed(client, topics)}
+        assert set(by_source) == {str(r.id).lower() for r in (build, other, drops)}, "one topic per source"
+        assert by_source[str(other.id).lower()]["name"] == "team-events", "the topic there is used"
+        for source, events_wanted in (
+            (build, ["Microsoft.ContainerRegistry.ImagePushed"]),
+            (drops, ["Microsoft.Storage.BlobCreated"]),
+            (other, ["Microsoft.ContainerRegistry.ImagePushed"]),
+        ):
+            topic = by_source[str(source.id).lower()]
+            subs = {s["name"]: s for s in listed(client, f"{topic['id']}/eventSubscriptions")}
+            assert mine in subs, (topic["name"], list(subs))
+            props = subs[mine]["properties"]
+            assert props["destination"]["properties"]["resourceId"] == queue_id
+            assert props["filter"]["includedEventTypes"] == events_wanted
+        assert by_source[str(build.id).lower()]["tags"] == {"regctl-source": "external"}
+        drops_topic = by_source[str(drops.id).lower()]
+        [drops_sub] = listed(client, f"{drops_topic['id']}/eventSubscriptions")
+        assert drops_sub["properties"]["filter"]["subjectEndsWith"] == "/asset.yml"
+    registry = env.api.get(f"/api/registries/{name}").json()
+    assert len(registry["resources"]["watched_sources"]) == 3 and registry["drift"] == []
+
+    for rule in rules:
+        deleted = env.api.delete(f"/api/promotionRules/{rule}")
+        assert deleted.status_code == 204, deleted.text
+    deadline = time.monotonic() + 60
+    with arm(env) as client:
+        while {t["name"] for t in listed(client, topics)} != {"team-events"}:
+            assert time.monotonic() < deadline, listed(client, topics)
+            time.sleep(0.3)
+        assert [s["name"] for s in listed(client, f"{topics}/team-events/eventSubscriptions")] == ["team-hook"]
+    registry = env.api.get(f"/api/registries/{name}").json()
+    assert env.wait(registry["operation"], timeout=60)["status"] == "Succeeded"
+    assert "watched_sources" not in env.api.get(f"/api/registries/{name}").json()["resources"]

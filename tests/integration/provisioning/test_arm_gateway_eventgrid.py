@@ -1,13 +1,22 @@
 """The production ARM gateway's Event Grid writes and reads against the ARM simulator: the system topic and
 event subscription decisions of the kinds (``shared/domain/kinds/eventgrid.py``), sent through the generic
 resource operations (no Event Grid SDK), polled from their continuation, observed with ``Part.EVENTS``
-(one LIST for the topics, one per topic), and deleted."""
+(one LIST for the topics, one per topic), and deleted; and those of the kinds on an external source
+(``kinds/sources.py``), observed by the source's id in a subscription and group of its own."""
 
 from __future__ import annotations
 
+import dataclasses
+import uuid
+from collections.abc import Iterator
+
 import pytest
 
-from shared.adapters.arm import AzureArmGateway
+from sandbox.arm.launcher import ArmEndpoint
+from shared.adapters.arm import AzureArmGateway, build_clients
+from shared.adapters.credentials import StaticTokenCredential
+from shared.domain.decide import StepContext, decide
+from shared.domain.kinds import eventgrid, sources
 from shared.domain.kinds.eventgrid import (
     EVENT_SUBSCRIPTION,
     STORAGE_TOPIC_TYPE,
@@ -19,8 +28,11 @@ from shared.domain.kinds.eventgrid import (
     subscription_properties,
     topic_name,
 )
-from shared.domain.resources import ALL_PARTS, Part, storage_tags
-from shared.domain.work import Context, Subject, Verb
+from shared.domain.naming import source_subscription_name
+from shared.domain.resources import ALL_PARTS, Observed, Part, storage_tags
+from shared.domain.rule_sources import SourceKind, WatchedSource
+from shared.domain.spec import parse_spec
+from shared.domain.work import Action, Context, Goal, ResourceRef, ResourceType, Subject, Verb, Watch
 from tests.integration.provisioning.test_arm_gateway import (  # noqa: F401 (fixtures)
     Writes,
     arm,
@@ -81,3 +93,58 @@ def test_a_topic_and_its_subscription_are_written_observed_and_deleted_through_t
         finish(gateway, gateway.delete(delete.ref))
     observed = gateway.observe(reg, group, frozenset({Part.EVENTS}))
     assert observed.system_topics == () and observed.event_subscriptions == ()
+
+
+@pytest.fixture
+def configured() -> Iterator[None]:
+    eventgrid.configure(QUEUE)
+    try:
+        yield
+    finally:
+        eventgrid.configure("")
+
+
+def test_an_external_sources_topic_and_the_registrys_subscription_are_written_observed_and_deleted(
+    gateway: AzureArmGateway,  # noqa: F811 (the fixture)
+    arm: ArmEndpoint,  # noqa: F811 (the fixture)
+    configured: None,
+):
+    """A team's ACR in a subscription and group of its own: observed by id, the kinds' PUTs land there."""
+    team_sub, reg = str(uuid.uuid4()), registry_name()
+    team = build_clients(StaticTokenCredential("test-token"), team_sub, arm.endpoint, arm.ca_bundle)
+    group, name = f"team-{reg}", f"{reg}build"
+    team.resources.resource_groups.create_or_update(group, {"location": "westus"})
+    acr = team.acr.registries.begin_create(group, name, {"location": "westus", "sku": {"name": "Basic"}}).result()
+    source = WatchedSource(str(acr.id), SourceKind.ACR)
+    missing = WatchedSource(str(acr.id).replace(name, f"{name}gone"), SourceKind.ACR)
+    spec = parse_spec({"name": reg, "location": "eastus", "replication_locations": [{"location": "eastus"}]}).spec
+    mine, watch, subject = source_subscription_name(reg), Watch(source, ("team",)), sources.subject_of(source)
+
+    def decided(kind: str, goal: Goal = Goal.ENSURE) -> Action:
+        [found] = gateway.observe_sources([source], mine)
+        watches = (watch,) if goal is Goal.ENSURE else ()
+        return decide(StepContext(kind, goal, subject, spec, Observed(sources=(found,)), "g", watches=watches))
+
+    found, gone = gateway.observe_sources([source, missing], mine)
+    assert (found.exists, found.location, found.topic) == (True, "westus", None)
+    assert (gone.exists, gone.problem) == (False, "not found")
+    for kind in ("source_topic", "source_subscription"):
+        action = decided(kind)
+        assert action.verb is Verb.CREATE and action.ref is not None and action.ref.subscription == team_sub
+        finish(gateway, gateway.put(action.ref, action.body))
+    [found] = gateway.observe_sources([source], mine)
+    assert (
+        found.topic is not None
+        and found.topic.name == f"regctl-{name}"
+        and found.topic.tags == {"regctl-source": "external"}
+    )
+    assert found.subscription is not None and found.subscription.name == mine and found.others == ()
+    assert decided("source_topic").verb is Verb.NOOP and decided("source_subscription").verb is Verb.NOOP
+
+    theirs = ResourceRef(ResourceType.EVENT_SUBSCRIPTION, group, "team-hook", parent=found.topic.name)
+    theirs = dataclasses.replace(theirs, subscription=team_sub)
+    finish(gateway, gateway.put(theirs, {"properties": subscription_properties("acr", QUEUE + "-team")}))
+    finish(gateway, gateway.delete(decided("source_subscription", Goal.DELETE).ref))  # type: ignore[arg-type]
+    [found] = gateway.observe_sources([source], mine)
+    assert found.subscription is None and found.others == ("team-hook",)
+    assert decided("source_topic", Goal.DELETE).verb is Verb.NOOP, "another subscription keeps regctl's topic"

@@ -20,10 +20,12 @@ from shared.domain.resources import (
     ObservedGroup,
     ObservedReplica,
     ObservedRoleAssignment,
+    ObservedSource,
     ObservedStorage,
     Part,
 )
 from shared.domain.roles import role_definition_guid
+from shared.domain.rule_sources import WatchedSource
 from shared.domain.work import ResourceRef, ResourceType
 from shared.ports import LroState, OutboundMessage
 from tests.unit.services.fake_eventgrid import FakeEventGrid
@@ -163,6 +165,7 @@ class FakeArm:
     subscription: str = "00000000-0000-0000-0000-000000000000"
     role_assignments: dict[str, ObservedRoleAssignment] = field(default_factory=dict)  # by lowercase name
     eventgrid: FakeEventGrid = field(default_factory=FakeEventGrid)  # system topics and event subscriptions
+    external: dict[str, str] = field(default_factory=dict)  # resources outside regctl: lowercase ARM id -> location
     _lros: dict[str, _Lro] = field(default_factory=dict)
     _ids: itertools.count[int] = field(default_factory=itertools.count)
 
@@ -197,6 +200,12 @@ class FakeArm:
             event_subscriptions=subscriptions,
         )
         return {} if observed.empty else {self.registry: observed}
+
+    def observe_sources(self, sources: Sequence[WatchedSource], subscription: str) -> tuple[ObservedSource, ...]:
+        """As the gateway does: a GET of each source, a LIST of its group's topics, a LIST of its topic's."""
+        found = self.eventgrid.observe_sources(list(sources), subscription, self.external)
+        self.reads += sum(3 if s.topic is not None else 2 for s in found)
+        return found
 
     def resource_id(self, group: str, parent: str) -> str:
         """The ARM id of a resource in ``group`` (``parent``: ``providers/{type}/{name}``)."""
@@ -245,7 +254,7 @@ class FakeArm:
             elif kind == "group" and value is None:
                 self.group, self.storage, self.acr, self.replicas = None, {}, None, {}
                 self.role_assignments = {}
-                self.eventgrid.clear()
+                self.eventgrid.clear(name)
 
     def poll(self, continuation: str) -> LroState:
         lro = self._lros[continuation]
@@ -290,6 +299,7 @@ class FakeArm:
             return self._lro("image", {"image:" + ref.name: body})
         if ref.type in (ResourceType.SYSTEM_TOPIC, ResourceType.EVENT_SUBSCRIPTION):
             sources = {a.id.lower() for a in self.storage.values()} | ({self.acr.id.lower()} if self.acr else set())
+            sources |= set(self.external)
             write, apply = self.eventgrid.put(ref, body, sources)
             self.writes.append(write)
             return self._lro("eventgrid", apply)

@@ -171,6 +171,10 @@ def test_an_asset_yml_written_last_into_a_watched_prefix_registers_its_folder_in
     )
     container.upload_blob("models/churn/asset.yml", manifest.encode())
 
+    deadline = time.monotonic() + 120
+    while env.api.get(f"/api/registries/{prod}/models/churn/versions/3").status_code == 404:
+        assert time.monotonic() < deadline, env.sandbox.logs()
+        time.sleep(0.5)
     doc = wait_replicated(env, prod, "models", "churn", "3", set(REGIONS), timeout=180)
     assert doc["properties"]["promotedFrom"].endswith("/drops/models/churn/asset.yml")
     assert doc["tags"] == {"team": "data"}

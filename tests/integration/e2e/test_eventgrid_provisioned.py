@@ -10,7 +10,8 @@
   one put into ``assets`` (regctl's own copies) does not;
 - promotion rules into it naming sources outside regctl (a team's build ACR and a storage account, each in
   a group of their own) get a topic and the registry's subscription on each; one with a topic someone else
-  made on it gets the subscription on that topic; deleting the rules through the API removes what regctl
+  made on it gets the subscription on that topic (rules made through the API, each making the registry
+reconcile); deleting the rules through the API removes what regctl
   made and leaves the other topic and its subscription in place.
 
 The queue named here is one the test reads, not the host's events queue (whose handler would consume the
@@ -25,14 +26,10 @@ from typing import Any
 
 import pytest
 import yaml
-from azure.data.tables import TableServiceClient
 from azure.storage.blob import BlobServiceClient
 from azure.storage.queue import QueueClient
 
-from shared.adapters.promotion_tables import TablePromotionStore
 from shared.domain.naming import source_subscription_name
-from shared.domain.promotions import PromotionRule
-from shared.domain.rule_sources import RuleSource, SourceKind
 from tests.integration.e2e.conftest import Env, start_env
 from tests.integration.e2e.test_eventgrid_standin import ACCOUNT, API, arm, put_and_wait, received
 from tests.integration.e2e.test_provisioning import unique
@@ -109,6 +106,10 @@ def listed(client: Any, path: str) -> list[dict[str, Any]]:
     return found
 
 
+def subscriptions_of(client: Any, topic: dict[str, Any]) -> set[str]:
+    return {s["name"] for s in listed(client, f"{topic['id']}/eventSubscriptions")}
+
+
 def test_rules_naming_sources_outside_regctl_get_the_registrys_subscriptions_there_until_they_are_deleted(
     events: tuple[Env, str],
 ):
@@ -128,19 +129,24 @@ def test_rules_naming_sources_outside_regctl_get_the_registrys_subscriptions_the
         put_and_wait(client, f"{topics}/team-events", {"location": "westus", "properties": theirs})
         put_and_wait(client, f"{topics}/team-events/eventSubscriptions/team-hook", {"properties": hook})
 
-    store = TablePromotionStore(
-        TableServiceClient.from_connection_string(env.sandbox.info["azurite"]["connection_string"]), "regctl"
-    )
-    rules = {  # saved as put_rule saves them (the API does not take external sources yet)
-        "team-images": RuleSource(SourceKind.ACR, resource_id=str(build.id), repository="team/*"),
-        "team-drops": RuleSource(SourceKind.STORAGE, resource_id=str(drops.id), container="drops"),
-        "team-other": RuleSource(SourceKind.ACR, resource_id=str(other.id)),
+    rules = {
+        "team-images": {"acr": str(build.id), "repository": "team/*"},
+        "team-drops": {"storage": str(drops.id), "container": "drops"},
+        "team-other": {"acr": str(other.id)},
     }
-    for rule, rule_source in rules.items():
-        store.save_rule(PromotionRule(rule, rule_source, name.lower()))
-    synced = env.api.post(f"/api/registries/{name}/sync")
-    assert synced.status_code == 202, synced.text
-    assert env.wait(synced.headers["Location"], timeout=120)["status"] == "Succeeded"
+    for rule, rule_source in rules.items():  # each PUT makes the registry reconcile (a sync, or its running one)
+        made = env.api.put(f"/api/promotionRules/{rule}", json={"source": rule_source, "target": {"registry": name}})
+        assert made.status_code == 200, made.text
+    deadline = time.monotonic() + 120
+    with arm(env) as client:
+        while len(
+            [t for t in listed(client, topics) if source_subscription_name(name) in subscriptions_of(client, t)]
+        ) < len(rules):
+            assert time.monotonic() < deadline, listed(client, topics)
+            time.sleep(0.3)
+    registry = env.api.get(f"/api/registries/{name}").json()
+    if registry.get("operation"):
+        assert env.wait(registry["operation"], timeout=120)["status"] == "Succeeded"
 
     mine = source_subscription_name(name)
     with arm(env) as client:

@@ -14,7 +14,7 @@ import io
 import json
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -38,13 +38,18 @@ from shared.adapters.arm_assignments import (
 )
 from shared.adapters.arm_errors import classify, classify_poll
 from shared.adapters.arm_eventgrid import EVENTGRID_API, eventgrid_id, observe_eventgrid, observe_sources
+from shared.adapters.arm_models import (
+    group_name,
+    observed_acr,
+    observed_group,
+    observed_storage,
+    state_of,
+)
 from shared.adapters.arm_polling import StepPolling
 from shared.adapters.transport import transport_options
 from shared.domain.errors import PermanentError, TransientError
 from shared.domain.resources import (
     ALL_PARTS,
-    TAG_INDEX,
-    TAG_REGION,
     TAG_REGISTRY,
     Observed,
     ObservedAcr,
@@ -98,86 +103,10 @@ def build_clients(
     )
 
 
-def _group_name(resource_id: str | None) -> str:
-    """The resource group named in an ARM id (``/subscriptions/s/resourceGroups/{rg}/...``)."""
-    parts = (resource_id or "").split("/")
-    lowered = [p.lower() for p in parts]
-    return parts[lowered.index("resourcegroups") + 1] if "resourcegroups" in lowered else ""
-
-
-def _group(group: Any) -> ObservedGroup:
-    return ObservedGroup(
-        name=group.name or "",
-        location=(group.location or "").lower(),
-        tags=dict(group.tags or {}),
-        state=_state(group.properties.provisioning_state if group.properties else None),
-    )
-
-
-def _storage(account: Any) -> tuple[str, ObservedStorage] | None:
-    """(registry key, account) for a storage account regctl manages, else None."""
-    tags = dict(account.tags or {})
-    if TAG_REGISTRY not in tags or TAG_REGION not in tags:
-        return None
-    observed = ObservedStorage(
-        name=account.name or "",
-        region=tags[TAG_REGION],
-        index=int(tags.get(TAG_INDEX, "0") or 0),
-        sku=_state(account.sku.name) if account.sku else "",
-        hns=bool(account.is_hns_enabled),
-        tags=tags,
-        state=_state(account.provisioning_state),
-        properties=_properties(account),
-        id=account.id or "",
-    )
-    return tags[TAG_REGISTRY], observed
-
-
-def _acr(registry: Any) -> tuple[str, ObservedAcr] | None:
-    tags = dict(registry.tags or {})
-    if TAG_REGISTRY not in tags:
-        return None
-    observed = ObservedAcr(
-        name=registry.name or "",
-        location=(registry.location or "").lower(),
-        sku=_state(registry.sku.name) if registry.sku else "",
-        tags=tags,
-        state=_state(registry.provisioning_state),
-        properties=_properties(registry),
-        id=registry.id or "",
-    )
-    return tags[TAG_REGISTRY], observed
-
-
 def _wire(document: dict[str, Any]) -> IO[bytes]:
     """A request body exactly as the kind wrote it (ARM wire names): the SDK operations send a byte stream
     as it is (and rewind it for a retry), so a kind needs no SDK model."""
     return io.BytesIO(json.dumps(document, separators=(",", ":")).encode("utf-8"))
-
-
-def _plain(value: Any) -> Any:
-    """JSON of an SDK model: nested models (``Endpoints``...) are mappings but not dicts, as kinds expect."""
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
-def _properties(resource: Any) -> dict[str, Any]:
-    """The resource's ``properties`` as ARM sent them (wire names), for kinds that read more than the fields
-    above. The SDK's models are mappings of the JSON they were read from; nested ones become plain dicts
-    (``primaryEndpoints.blob`` was read as "" while it was an ``Endpoints`` model)."""
-    raw = resource.get("properties") if isinstance(resource, Mapping) else None
-    plain = _plain(raw) if isinstance(raw, Mapping) else {}
-    return plain if isinstance(plain, dict) else {}
-
-
-def _state(value: object) -> str:
-    """An SDK enum-or-string as its plain value (provisioningState, SKU names); absent means Succeeded."""
-    if value is None:
-        return "Succeeded"
-    return str(getattr(value, "value", value))
 
 
 class AzureArmGateway:
@@ -225,15 +154,15 @@ class AzureArmGateway:
         try:
             group: ObservedGroup | None = None
             if Part.GROUP in parts:
-                group = _group(self._c.resources.resource_groups.get(resource_group))
+                group = observed_group(self._c.resources.resource_groups.get(resource_group))
             storage: tuple[ObservedStorage, ...] = ()
             if Part.STORAGE in parts:
                 accounts = self._c.storage.storage_accounts.list_by_resource_group(resource_group)
-                storage = tuple(s[1] for s in map(_storage, accounts) if s is not None and s[0] == key)
+                storage = tuple(s[1] for s in map(observed_storage, accounts) if s is not None and s[0] == key)
             acr: ObservedAcr | None = None
             if parts & {Part.ACR, Part.REPLICAS}:
                 listed = self._c.acr.registries.list_by_resource_group(resource_group)
-                acrs = [a[1] for a in map(_acr, listed) if a is not None and a[0] == key]
+                acrs = [a[1] for a in map(observed_acr, listed) if a is not None and a[0] == key]
                 acr = acrs[0] if acrs else None
             replicas = self._replicas(resource_group, acr.name) if acr and Part.REPLICAS in parts else ()
             assignments: tuple[ObservedRoleAssignment, ...] = ()
@@ -264,17 +193,17 @@ class AzureArmGateway:
         for group in self._read(lambda: list(self._c.resources.resource_groups.list())):
             key = (group.tags or {}).get(TAG_REGISTRY)
             if key:
-                groups[key] = _group(group)
+                groups[key] = observed_group(group)
         storage: dict[str, list[ObservedStorage]] = {}
         for account in self._read(lambda: list(self._c.storage.storage_accounts.list())):
-            found = _storage(account)
+            found = observed_storage(account)
             if found is not None:
                 storage.setdefault(found[0], []).append(found[1])
         acrs: dict[str, tuple[str, ObservedAcr]] = {}
         for registry_resource in self._read(lambda: list(self._c.acr.registries.list())):
-            found_acr = _acr(registry_resource)
+            found_acr = observed_acr(registry_resource)
             if found_acr is not None and found_acr[0] not in acrs:
-                acrs[found_acr[0]] = (_group_name(registry_resource.id), found_acr[1])
+                acrs[found_acr[0]] = (group_name(registry_resource.id), found_acr[1])
         assignments = self._assignments_by_registry(storage, acrs) if Part.ROLE_ASSIGNMENTS in parts else {}
         result: dict[str, Observed] = {}
         for key in set(groups) | set(storage) | set(acrs):
@@ -314,7 +243,9 @@ class AzureArmGateway:
     def _replicas(self, resource_group: str, acr: str) -> tuple[ObservedReplica, ...]:
         listed = self._read(lambda: list(self._c.acr.replications.list(resource_group, acr)))
         return tuple(
-            ObservedReplica(name=r.name or "", location=(r.location or "").lower(), state=_state(r.provisioning_state))
+            ObservedReplica(
+                name=r.name or "", location=(r.location or "").lower(), state=state_of(r.provisioning_state)
+            )
             for r in listed
         )
 

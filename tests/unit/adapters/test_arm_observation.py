@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from azure.mgmt.storage.models import StorageAccount
 
-from shared.adapters.arm import _storage
+from shared.adapters.arm_models import observed_storage
 
 WIRE = {
     "id": "/subscriptions/s/resourceGroups/regctl-demo/providers/Microsoft.Storage/storageAccounts/demo00",
@@ -24,7 +24,7 @@ WIRE = {
 
 def test_a_listed_accounts_blob_endpoint_and_nested_properties_are_plain_json():
     account = StorageAccount._deserialize(WIRE, [])
-    found = _storage(account)
+    found = observed_storage(account)
     assert found is not None
     registry, observed = found
     assert registry == "demo" and observed.blob_endpoint == "https://127.0.0.1:8445/demo00/"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from azure.mgmt.storage.models import Endpoints, StorageAccount
 
-from shared.adapters.arm import _storage
+from shared.adapters.arm_models import observed_storage
 
 
 def test_a_storage_accounts_blob_endpoint_is_read_from_the_sdks_nested_model():
@@ -20,7 +20,7 @@ def test_a_storage_accounts_blob_endpoint_is_read_from_the_sdks_nested_model():
             },
         }
     )
-    found = _storage(account)
+    found = observed_storage(account)
     assert found is not None
     registry, observed = found
     assert registry == "demo"

@@ -201,15 +201,19 @@ class PromotionService:
         if not any(r.source.is_resource(event.source) for r in rules):
             return []
         image = pushed_image(event)  # NotUsable: the intake records why
-        check_environment_name(image.name)
+        taking = [
+            rule
+            for rule in rules
+            if rule.source.takes_image(image.resource_id, image.repository)
+            and rule.filter.matches(AssetType.ENVIRONMENTS, image.name, {})
+        ]
+        if taking:
+            check_environment_name(image.name)
         made: list[Promotion] = []
-        for rule in rules:
-            if rule.source.takes_image(image.resource_id, image.repository) and rule.filter.matches(
-                AssetType.ENVIRONMENTS, image.name, {}
-            ):
-                named = (AssetType.ENVIRONMENTS, image.name, image.tag)
-                started = self._start(rule, event, image.pinned, named, image.origin())
-                made += [started] if started else []
+        for rule in taking:
+            named = (AssetType.ENVIRONMENTS, image.name, image.tag)
+            started = self._start(rule, event, image.pinned, named, image.origin())
+            made += [started] if started else []
         return made
 
     def on_blob_created(self, event: Event) -> list[Promotion]:

@@ -5,6 +5,8 @@
 2. Deduplicate by event id (the ``Seen`` table, scope ``event``), besides Service Bus duplicate detection
    on the message id (= the event id). The id is recorded only after the event was handled, so a crash in
    between delivers it again, and handling it again is harmless (promotions are keyed by their cause).
+   The ids this process recorded or found recorded lately are remembered (``RECENT_IDS``), so a duplicate
+   it already knows costs no read; a record is never taken back, so remembering it is never wrong.
 3. Ignore what regctl itself wrote: blobs in containers named ``assets`` or ``upload-*`` (the containers
    regctl writes in; the account is not checked), images in ``environments/`` repositories.
 4. Route: ``Regctl.Registries.AssetVersionAvailable`` of a registry, ``ImagePushed`` of a watched ACR
@@ -17,6 +19,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from shared.domain.events import (
@@ -39,6 +43,7 @@ from shared.services.promotions import PromotionService
 
 log = logging.getLogger(__name__)
 SEEN_SCOPE = "event"
+RECENT_IDS = 20_000
 _WATCHED = frozenset({BLOB_CREATED, BLOB_DELETED, IMAGE_PUSHED, IMAGE_DELETED})
 
 
@@ -64,6 +69,24 @@ class EventIntake:
         self._store = store
         self._promotions = promotions
         self._dead = dead
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _known(self, seen: str) -> bool:
+        with self._lock:
+            if seen in self._recent:
+                self._recent.move_to_end(seen)
+                return True
+        if not self._store.is_seen(SEEN_SCOPE, seen):
+            return False
+        self._remember(seen)
+        return True
+
+    def _remember(self, seen: str) -> None:
+        with self._lock:
+            self._recent[seen] = None
+            while len(self._recent) > RECENT_IDS:
+                self._recent.popitem(last=False)
 
     def _dead_letter(self, message_id: str | None, reason: str, body: bytes) -> Outcome:
         key = message_id or hashlib.sha256(body).hexdigest()
@@ -78,7 +101,7 @@ class EventIntake:
             return self._dead_letter(message_id, exc.reason, body)
         logger = context_log(log, step="events", operation=event.id)
         seen = hashlib.sha256(event.id.encode()).hexdigest()
-        if self._store.is_seen(SEEN_SCOPE, seen):
+        if self._known(seen):
             logger.info("duplicate event %s (%s); dropped", event.id, event.type)
             return Outcome("duplicate", event.type)
         if event.type not in REGCTL_TYPES | _WATCHED:
@@ -90,6 +113,7 @@ class EventIntake:
         except NotUsable as exc:
             return self._dead_letter(message_id or event.id, f"{exc.code}: {exc}", body)
         self._store.mark_seen(SEEN_SCOPE, seen)
+        self._remember(seen)
         logger.info("event %s %s: %s %s", event.type, event.subject, outcome.what, outcome.detail)
         return outcome
 

@@ -50,6 +50,7 @@ from shared.observability import context_log
 from shared.ports import AssetStore, DataPlane, PromotionStore, StateStore
 from shared.services.access import AccessService
 from shared.services.lifecycle import OperationLifecycle
+from shared.services.rule_cache import RuleCache
 from shared.services.source_versions import SourceVersions
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,7 @@ class PromotionService:
         self._lifecycle = lifecycle
         self._data = data
         self._sources = SourceVersions(assets, data)
+        self._rules = RuleCache(promotions)
 
     # -- registries and rights ---------------------------------------------------------------------
 
@@ -106,6 +108,7 @@ class PromotionService:
             raise Forbidden(f"a rule runs with its creator's rights: {refused}", code="AuthorizationFailed")
         previous = self._promotions.get_rule(rule.name)
         self._promotions.save_rule(rule)
+        self._rules.forget()
         before = (previous.source.watched, previous.target_registry) if previous else (None, "")
         if before != (rule.source.watched, rule.target_registry):  # Event Grid subscriptions come or go
             for target in {t for watched, t in (before, (rule.source.watched, rule.target_registry)) if watched}:
@@ -128,6 +131,7 @@ class PromotionService:
         rule = self.get_rule(name)
         self._access.require_registry(caller, Action.ASSETS_WRITE, rule.target_registry)
         self._promotions.delete_rule(name)
+        self._rules.forget()
         if rule.source.watched is not None:
             self._lifecycle.resync(rule.target_registry, f"rule {rule.name} deleted", caller)
 
@@ -188,7 +192,7 @@ class PromotionService:
         tags = event.data.get("tags") if isinstance(event.data.get("tags"), dict) else {}
         source = asset_id(registry, asset_type, name, version)
         made: list[Promotion] = []
-        for rule in self._promotions.list_rules():
+        for rule in self._rules.rules():
             if rule.source_registry != registry.lower() or not rule.filter.matches(asset_type, name, tags or {}):
                 continue
             started = self._start(rule, event, source, (asset_type, name, version))
@@ -197,7 +201,7 @@ class PromotionService:
 
     def on_image_pushed(self, event: Event) -> list[Promotion]:
         """An ``ImagePushed`` of a watched ACR: an environment version per matching rule, at most once each."""
-        rules = [r for r in self._promotions.list_rules() if r.source.kind is SourceKind.ACR]
+        rules = [r for r in self._rules.rules() if r.source.kind is SourceKind.ACR]
         if not any(r.source.is_resource(event.source) for r in rules):
             return []
         image = pushed_image(event)  # NotUsable: the intake records why
@@ -222,7 +226,7 @@ class PromotionService:
         dropped = dropped_manifest(event)
         rules = [
             r
-            for r in self._promotions.list_rules()
+            for r in self._rules.rules()
             if r.source.takes_blob(dropped.resource_id, dropped.container, dropped.blob)
         ]
         if not rules:
@@ -237,7 +241,7 @@ class PromotionService:
             try:
                 definition, _ = manifest_definition(text, dropped.folder, rule.filter.types)
             except InvalidSpec as exc:
-                self._rule_failed(rule, "InvalidAssetManifest", f"{dropped.url}: {exc}", event.id)
+                self._rule_failed(rule.name, "InvalidAssetManifest", f"{dropped.url}: {exc}", event.id)
                 continue
             if rule.filter.matches(definition.type, definition.name, definition.tags):
                 named = (definition.type, definition.name, definition.version)
@@ -346,12 +350,15 @@ class PromotionService:
         return promotion
 
     def _rule_error(self, promotion: Promotion) -> None:
-        rule = self._promotions.get_rule(promotion.rule) if promotion.rule != EXPLICIT else None
-        if rule is not None:
-            self._rule_failed(rule, promotion.error_code, promotion.error_message, promotion.id)
+        if promotion.rule != EXPLICIT:
+            self._rule_failed(promotion.rule, promotion.error_code, promotion.error_message, promotion.id)
 
-    def _rule_failed(self, rule: PromotionRule, code: str, message: str, cause: str) -> None:
-        """What the rule could not do last, shown on the rule (``lastError``); best effort."""
+    def _rule_failed(self, name: str, code: str, message: str, cause: str) -> None:
+        """What the rule could not do last, shown on the rule (``lastError``, on the rule as stored now, not
+        as the rule cache last read it); best effort."""
+        rule = self._promotions.get_rule(name)
+        if rule is None:
+            return
         rule.last_error = {"code": code, "message": message[:1000], "promotion": cause, "at": utcnow().isoformat()}
         with contextlib.suppress(ConcurrentUpdate, NotFound):
             self._promotions.save_rule(rule)

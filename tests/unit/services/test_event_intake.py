@@ -4,12 +4,28 @@ duplicates are dropped by event id, regctl's own writes are ignored."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
-from tests.unit.services.promotion_world import PromotionWorld
+from shared.domain.promotions import PromotionRule
+from shared.domain.rule_sources import RuleSource, SourceKind
+from shared.services.rule_cache import RuleCache
+from tests.unit.services.fake_promotions import FakePromotionStore
+from tests.unit.services.promotion_world import OWNER, PromotionWorld
 
 
 def world() -> PromotionWorld:
-    return PromotionWorld({"dev": ("eastus",), "prod": ("westus",)})
+    return PromotionWorld({"dev": ("eastus",), "prod": ("westus",), "staging": ("westus2",)})
+
+
+def available(event_id: str, name: str) -> dict[str, Any]:
+    return {
+        "id": event_id,
+        "eventType": "Regctl.Registries.AssetVersionAvailable",
+        "subject": f"/registries/dev/models/{name}/versions/1",
+        "eventTime": "2026-01-01T00:00:00Z",
+        "data": {},
+        "dataVersion": "1.0",
+    }
 
 
 def test_malformed_events_are_dead_lettered_with_the_reason_and_complete():
@@ -75,3 +91,42 @@ def test_blobs_regctl_wrote_itself_are_ignored_as_its_own():
         }
         outcome = w.deliver_event(blob)
         assert (outcome.what, outcome.detail) == ("ignored", "regctl's own write")
+
+
+def test_a_duplicate_this_process_handled_costs_no_read_and_rules_are_listed_once_per_freshness_window():
+    w = world()
+    w.container.promotions.put_rule("r", {"source": "dev", "target": "prod", "approval": "required"}, OWNER)
+    reads = {"seen": 0, "rules": 0}
+    is_seen, list_rules = w.store.is_seen, w.promotion_store.list_rules
+
+    def counting_seen(scope: str, key: str) -> bool:
+        reads["seen"] += 1
+        return is_seen(scope, key)
+
+    def counting_rules() -> list[Any]:
+        reads["rules"] += 1
+        return list_rules()
+
+    w.store.is_seen = counting_seen  # type: ignore[method-assign]
+    w.promotion_store.list_rules = counting_rules  # type: ignore[method-assign]
+    events = [available(f"e-{i}", f"m{i}") for i in range(5)]
+    for event in events + events:  # each new event once, then each again
+        w.deliver_event(event)
+    assert reads == {"seen": 5, "rules": 1}  # the five new ones read the record; the rules were read once
+    assert [o.what for o in w.outcomes] == ["handled"] * 5 + ["duplicate"] * 5
+    assert len(w.container.promotions.list_promotions(status="PendingApproval")) == 5
+    w.container.promotions.put_rule("r2", {"source": "dev", "target": "staging"}, OWNER)  # a rule saved here
+    w.deliver_event(available("e-new", "m-new"))
+    assert reads["rules"] == 2  # is seen by the next event
+
+
+def test_the_rule_cache_reads_again_after_its_freshness_bound():
+    store = FakePromotionStore()
+    now = [0.0]
+    cache = RuleCache(store, fresh_seconds=2.0, clock=lambda: now[0])
+    assert cache.rules() == []
+    store.save_rule(PromotionRule("late", RuleSource(SourceKind.REGISTRY, registry="dev"), "prod"))
+    now[0] = 1.9
+    assert cache.rules() == []  # saved elsewhere: not seen within the bound
+    now[0] = 2.0
+    assert [r.name for r in cache.rules()] == ["late"]

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from shared.domain.asset_records import AssetStatus
@@ -11,6 +13,7 @@ from shared.domain.errors import Conflict, Forbidden, NotFound
 from shared.domain.events import ASSET_VERSION_AVAILABLE, ASSET_VERSION_DELETED, OPERATION_FINISHED
 from shared.domain.promotions import PromotionStatus
 from shared.domain.records import OperationKind
+from shared.services.event_intake import EventIntake
 from tests.unit.services.promotion_world import ALICE, FILES, OWNER, PromotionWorld
 
 DEV = ("eastus", "eastus2")
@@ -187,7 +190,8 @@ def test_a_promotion_written_but_never_started_is_started_by_the_redelivered_eve
         patch.setattr(world.container.promotions, "_run", lambda p: p)  # the host dies right there
         world.deliver_event(event)
     world.store.seen.clear()  # the crash came before the event was recorded as seen
-    world.deliver_event(event)
+    restarted = EventIntake(world.store, world.container.promotions, world.promotion_store)  # a new process
+    restarted.handle(json.dumps(event).encode(), str(event["id"]))
     world.drain()
     assert world.assets.get("prod", AssetType.MODELS, "fraud", "1").status is AssetStatus.AVAILABLE
     assert len(world.container.promotions.list_promotions()) == 1

@@ -23,6 +23,9 @@
    from that moment until the queue is empty; ``dedupe_ratio``: duplicates that made no promotion over
    duplicates sent (goal 1.0); ``duplicate_promotions`` (goal 0); against the ceiling of phase 1 (goal
    ``events_per_s`` >= 0.7 x ``ceiling_ops_per_s``).
+
+``--host-instances N`` runs phases 2 and 3 on N functions host processes, as a scaled-out Function App does
+(``make bench`` uses 2, as for bench.api's own throughput).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from bench.api import PAUSED_POLL_SECONDS, app_dependencies, ceiling_factory, dr
 from bench.assets import REGIONS, accounts, copy_bound, make_files, upload
 from bench.common import (
     REGION_ORDER,
+    add_host_instances,
     api_client,
     machine,
     percentile_ms,
@@ -225,7 +229,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     env = {"LRO_POLL_SECONDS": str(APP_POLL_SECONDS)}
     with (
         tempfile.TemporaryDirectory(prefix="regctl-bench-promote-") as tmp,
-        sandbox(args.time_scale, env) as (box, _control),
+        sandbox(args.time_scale, env, args.host_instances) as (box, _control),
         api_client(box, timeout=120) as api,
     ):
         figures = latency(box, api, Path(tmp), args)
@@ -236,6 +240,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "regions": args.regions,
         "files": args.files,
         "size_mb": args.size_mb,
+        "host_instances": args.host_instances,
         **figures,
         **bound,
         "ratio_to_ceiling": round(figures["events_per_s"] / bound["ceiling_ops_per_s"], 3),
@@ -254,6 +259,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument("--ceiling-seconds", type=float, default=5.0)
     parser.add_argument("--time-scale", type=float, default=0.02)
+    add_host_instances(parser)
     args = parser.parse_args(argv)
     if not 1 <= args.regions <= len(REGIONS):
         parser.error(f"--regions must be 1-{len(REGIONS)}")

@@ -225,9 +225,7 @@ class PromotionService:
         per matching rule, at most once per rule and written ``asset.yml`` (its URL and ETag)."""
         dropped = dropped_manifest(event)
         rules = [
-            r
-            for r in self._rules.rules()
-            if r.source.takes_blob(dropped.resource_id, dropped.container, dropped.blob)
+            r for r in self._rules.rules() if r.source.takes_blob(dropped.resource_id, dropped.container, dropped.blob)
         ]
         if not rules:
             return []

@@ -276,7 +276,7 @@ BENCHMARKS = [
         what="versions promoted by events alone into a 3-region registry, event to Available per region, against "
         "the same copies made directly; then 1,000 events at once, 30 % duplicates, against bench.api's store+"
         "queue ceiling (issue 13)",
-        args=["--versions", "10", "--regions", "3", "--host-instances", "2"],
+        args=["--versions", "10", "--regions", "3"],
         quick_args=["--versions", "3", "--regions", "2", "--files", "2", "--size-mb", "0.5", "--events", "200"],
         timeout=900,
         goals=[

@@ -25,7 +25,7 @@
    ``events_per_s`` >= 0.7 x ``ceiling_ops_per_s``).
 
 ``--host-instances N`` runs phases 2 and 3 on N functions host processes, as a scaled-out Function App does
-(``make bench`` uses 2, as for bench.api's own throughput).
+(default 1; ``make bench`` runs one, the conservative figure).
 """
 
 from __future__ import annotations

@@ -5,8 +5,10 @@
 2. Deduplicate by event id (the ``Seen`` table, scope ``event``), besides Service Bus duplicate detection
    on the message id (= the event id). The id is recorded only after the event was handled, so a crash in
    between delivers it again, and handling it again is harmless (promotions are keyed by their cause).
-   The ids this process recorded or found recorded lately are remembered (``RECENT_IDS``), so a duplicate
-   it already knows costs no read; a record is never taken back, so remembering it is never wrong.
+   An event that made promotions is recorded by them instead (each keyed by its cause and carrying the
+   event id): a duplicate of it finds them made and makes none, and is recorded then. The ids this process
+   handled or found recorded lately are remembered (``RECENT_IDS``), so a duplicate it already knows costs
+   no read; a record is never taken back, so remembering it is never wrong.
 3. Ignore what regctl itself wrote: blobs in containers named ``assets`` or ``upload-*`` (the containers
    regctl writes in; the account is not checked), images in ``environments/`` repositories.
 4. Route: ``Regctl.Registries.AssetVersionAvailable`` of a registry, ``ImagePushed`` of a watched ACR
@@ -51,6 +53,7 @@ _WATCHED = frozenset({BLOB_CREATED, BLOB_DELETED, IMAGE_PUSHED, IMAGE_DELETED})
 class Outcome:
     what: str  # dead-lettered, duplicate, ignored, handled
     detail: str = ""
+    recorded: bool = False  # the promotions it made record it: no Seen row is written
 
 
 def regctl_wrote(event: Event) -> bool:
@@ -112,7 +115,8 @@ class EventIntake:
             outcome = self._route(event)
         except NotUsable as exc:
             return self._dead_letter(message_id or event.id, f"{exc.code}: {exc}", body)
-        self._store.mark_seen(SEEN_SCOPE, seen)
+        if not outcome.recorded:
+            self._store.mark_seen(SEEN_SCOPE, seen)
         self._remember(seen)
         logger.info("event %s %s: %s %s", event.type, event.subject, outcome.what, outcome.detail)
         return outcome
@@ -128,4 +132,4 @@ class EventIntake:
             made = self._promotions.on_blob_created(event)
         else:
             return Outcome("ignored", "no rule acts on it")
-        return Outcome("handled", f"{len(made)} promotion(s)")
+        return Outcome("handled", f"{len(made)} promotion(s)", recorded=bool(made))

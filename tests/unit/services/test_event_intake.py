@@ -8,6 +8,7 @@ from typing import Any
 
 from shared.domain.promotions import PromotionRule
 from shared.domain.rule_sources import RuleSource, SourceKind
+from shared.services.event_intake import EventIntake
 from shared.services.rule_cache import RuleCache
 from tests.unit.services.fake_promotions import FakePromotionStore
 from tests.unit.services.promotion_world import OWNER, PromotionWorld
@@ -130,3 +131,19 @@ def test_the_rule_cache_reads_again_after_its_freshness_bound():
     assert cache.rules() == []  # saved elsewhere: not seen within the bound
     now[0] = 2.0
     assert [r.name for r in cache.rules()] == ["late"]
+
+
+def test_an_event_that_made_promotions_is_recorded_by_them_and_a_fresh_process_drops_its_duplicate():
+    w = world()
+    w.container.promotions.put_rule("r", {"source": "dev", "target": "prod", "approval": "required"}, OWNER)
+    promoting, idle = available("p-1", "fraud"), available("n-1", "other")
+    idle["subject"] = "/registries/staging/models/other/versions/1"  # no rule's source: makes nothing
+    assert w.deliver_event(promoting).detail == "1 promotion(s)"
+    assert w.deliver_event(idle).detail == "0 promotion(s)"
+    assert len(w.store.seen) == 1  # only the event that made nothing needed a Seen row
+    restarted = EventIntake(w.store, w.container.promotions, w.promotion_store)  # nothing remembered
+    again = restarted.handle(json.dumps(promoting).encode(), "m-again")
+    assert (again.what, again.detail) == ("handled", "0 promotion(s)")  # found made: none made again
+    assert len(w.container.promotions.list_promotions()) == 1
+    assert len(w.store.seen) == 2  # recorded now
+    assert restarted.handle(json.dumps(promoting).encode(), "m-third").what == "duplicate"

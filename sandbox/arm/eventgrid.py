@@ -217,24 +217,47 @@ def _put_topic(ctx: Ctx) -> Response:
     return Response.json(201, topic_body(topic), _async_headers(ctx, op))
 
 
+def _deleting(
+    ctx: Ctx,
+    resource: SystemTopic | EventSubscription,
+    *,
+    home: dict[str, Any],
+    key: str,
+    kind: OpKind,
+    location: str,
+    resource_type: str,
+) -> Response:
+    """DELETE of a topic or a subscription held in ``home`` under ``key``: 202 + ``Location``, gone from
+    ``home`` when the operation succeeds; a DELETE again while it runs answers the same operation."""
+    if resource.state != "Deleting" or resource.op is None:
+        op = _start(ctx, kind, location, Protocol.LOCATION, resource_type)
+
+        def effect(outcome: Outcome) -> None:
+            if outcome is Outcome.SUCCEEDED and home.get(key) is resource:
+                del home[key]
+            elif resource.op is op:
+                resource.state = "Failed"
+
+        op.effect, resource.op, resource.state = effect, op, "Deleting"
+    assert resource.op is not None
+    headers = {"location": resource.op.monitor_url(ctx.request.base_url), **resource.op.retry_headers(ctx.now)}
+    return Response.empty(202, headers)
+
+
 def _delete_topic(ctx: Ctx) -> Response:
     key = _topic_id(ctx, ctx.param("topic")).lower()
     topic = ctx.store.system_topics.get(key)
     if topic is None:
         return Response.empty(204)
-    if topic.state != "Deleting" or topic.op is None:
-        op = _start(ctx, OpKind.SYSTEM_TOPIC_DELETE, topic.location, Protocol.LOCATION, SYSTEM_TOPIC_TYPE)
-
-        def effect(outcome: Outcome) -> None:
-            if outcome is Outcome.SUCCEEDED and ctx.store.system_topics.get(key) is topic:
-                del ctx.store.system_topics[key]
-            elif topic.op is op:
-                topic.state = "Failed"
-
-        op.effect, topic.op, topic.state = effect, op, "Deleting"
-    assert topic.op is not None
-    headers = {"location": topic.op.monitor_url(ctx.request.base_url), **topic.op.retry_headers(ctx.now)}
-    return Response.empty(202, headers)
+    return _deleting(
+        ctx,
+        topic,
+        home=ctx.store.system_topics,
+        key=key,
+        kind=OpKind.SYSTEM_TOPIC_DELETE,
+        location=topic.location,
+        resource_type=SYSTEM_TOPIC_TYPE,
+    )
 
 
 # -- event subscriptions ---------------------------------------------------------------------------
@@ -335,20 +358,15 @@ def _delete_subscription(ctx: Ctx, topic: SystemTopic, name: str) -> Response:
     sub = topic.subscriptions.get(name.lower())
     if sub is None:
         return Response.empty(204)
-    if sub.state != "Deleting" or sub.op is None:
-        kind = OpKind.EVENT_SUBSCRIPTION_DELETE
-        op = _start(ctx, kind, topic.location, Protocol.LOCATION, EVENT_SUBSCRIPTION_TYPE)
-
-        def effect(outcome: Outcome) -> None:
-            if outcome is Outcome.SUCCEEDED and topic.subscriptions.get(name.lower()) is sub:
-                del topic.subscriptions[name.lower()]
-            elif sub.op is op:
-                sub.state = "Failed"
-
-        op.effect, sub.op, sub.state = effect, op, "Deleting"
-    assert sub.op is not None
-    headers = {"location": sub.op.monitor_url(ctx.request.base_url), **sub.op.retry_headers(ctx.now)}
-    return Response.empty(202, headers)
+    return _deleting(
+        ctx,
+        sub,
+        home=topic.subscriptions,
+        key=name.lower(),
+        kind=OpKind.EVENT_SUBSCRIPTION_DELETE,
+        location=topic.location,
+        resource_type=EVENT_SUBSCRIPTION_TYPE,
+    )
 
 
 def handle_monitor(ctx: Ctx) -> Response:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from shared.domain.access import Principal, registry_scope
@@ -192,25 +192,24 @@ class PromotionService:
         tags = event.data.get("tags") if isinstance(event.data.get("tags"), dict) else {}
         source = asset_id(registry, asset_type, name, version)
         made: list[Promotion] = []
-        for rule in self._rules.rules():
-            if rule.source_registry != registry.lower() or not rule.filter.matches(asset_type, name, tags or {}):
-                continue
+        for rule in self._taking(
+            lambda r: r.source_registry == registry.lower() and r.filter.matches(asset_type, name, tags or {})
+        ):
             started = self._start(rule, event, source, (asset_type, name, version))
             made += [started] if started else []
         return made
 
     def on_image_pushed(self, event: Event) -> list[Promotion]:
         """An ``ImagePushed`` of a watched ACR: an environment version per matching rule, at most once each."""
-        rules = [r for r in self._rules.rules() if r.source.kind is SourceKind.ACR]
-        if not any(r.source.is_resource(event.source) for r in rules):
+        if not self._taking(lambda r: r.source.kind is SourceKind.ACR and r.source.is_resource(event.source)):
             return []
         image = pushed_image(event)  # NotUsable: the intake records why
-        taking = [
-            rule
-            for rule in rules
-            if rule.source.takes_image(image.resource_id, image.repository)
-            and rule.filter.matches(AssetType.ENVIRONMENTS, image.name, {})
-        ]
+        taking = self._taking(
+            lambda r: (
+                r.source.takes_image(image.resource_id, image.repository)
+                and r.filter.matches(AssetType.ENVIRONMENTS, image.name, {})
+            )
+        )
         if taking:
             check_environment_name(image.name)
         made: list[Promotion] = []
@@ -224,9 +223,7 @@ class PromotionService:
         """A ``BlobCreated`` of an ``asset.yml`` under a watched prefix: the folder it describes, registered
         per matching rule, at most once per rule and written ``asset.yml`` (its URL and ETag)."""
         dropped = dropped_manifest(event)
-        rules = [
-            r for r in self._rules.rules() if r.source.takes_blob(dropped.resource_id, dropped.container, dropped.blob)
-        ]
+        rules = self._taking(lambda r: r.source.takes_blob(dropped.resource_id, dropped.container, dropped.blob))
         if not rules:
             return []
         try:
@@ -246,6 +243,12 @@ class PromotionService:
                 started = self._start(rule, event, f"{dropped.url}#{origin['eTag']}", named, origin)
                 made += [started] if started else []
         return made
+
+    def _taking(self, takes: Callable[[PromotionRule], bool]) -> list[PromotionRule]:
+        """The rules that take an event: from the rule cache, or read again when none there does (a rule
+        saved through another instance within the cache's freshness is not missed)."""
+        found = [r for r in self._rules.rules() if takes(r)]
+        return found or [r for r in self._rules.rules(fresh=True) if takes(r)]
 
     def _start(
         self,

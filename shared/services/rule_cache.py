@@ -3,7 +3,8 @@
 
 Every event looks at every rule, and at hundreds of events a second the LIST was one storage request in
 six per event. A rule saved or deleted through this process is seen by its next event; through another
-instance, within ``RULES_FRESH_SECONDS``: as if it had been saved that much later.
+instance, within ``RULES_FRESH_SECONDS``; an event that no cached rule takes reads the rules again before
+it is dropped, so a rule just saved elsewhere is never missed (``PromotionService._taking``).
 """
 
 from __future__ import annotations
@@ -32,10 +33,10 @@ class RuleCache:
         self._rules: list[PromotionRule] | None = None
         self._read_at = 0.0
 
-    def rules(self) -> list[PromotionRule]:
-        """The rules, read again once the last read is older than the freshness bound."""
+    def rules(self, *, fresh: bool = False) -> list[PromotionRule]:
+        """The rules, read again once the last read is older than the freshness bound (or when ``fresh``)."""
         with self._lock:
-            if self._rules is not None and self._clock() - self._read_at < self._fresh:
+            if not fresh and self._rules is not None and self._clock() - self._read_at < self._fresh:
                 return list(self._rules)
         rules = self._store.list_rules()
         with self._lock:

@@ -147,3 +147,12 @@ def test_an_event_that_made_promotions_is_recorded_by_them_and_a_fresh_process_d
     assert len(w.container.promotions.list_promotions()) == 1
     assert len(w.store.seen) == 2  # recorded now
     assert restarted.handle(json.dumps(promoting).encode(), "m-third").what == "duplicate"
+
+
+def test_a_rule_saved_through_another_instance_is_not_missed_by_an_event_no_cached_rule_takes():
+    w = world()
+    w.deliver_event(available("warm", "warm"))  # the cache now holds no rule
+    w.promotion_store.save_rule(
+        PromotionRule("elsewhere", RuleSource(SourceKind.REGISTRY, registry="dev"), "prod", created_by=OWNER)
+    )  # saved by another instance: this process's cache was not told
+    assert w.deliver_event(available("next", "fraud")).detail == "1 promotion(s)"

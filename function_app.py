@@ -55,9 +55,14 @@ def ticket_write(msg: func.ServiceBusMessage) -> None:
     queue_ticket_writeback.ticket_write(msg.get_body(), msg.application_properties or {}, msg.message_id)
 
 
-@app.service_bus_queue_trigger(arg_name="msg", queue_name="%EVENTS_QUEUE_NAME%", connection="ServiceBusConnection")
-def events(msg: func.ServiceBusMessage) -> None:
-    queue_events.event(msg.get_body(), msg.application_properties or {}, msg.message_id)
+@app.service_bus_queue_trigger(
+    arg_name="msgs",
+    queue_name="%EVENTS_QUEUE_NAME%",
+    connection="ServiceBusConnection",
+    cardinality=func.Cardinality.MANY,
+)
+def events(msgs: list[func.ServiceBusMessage]) -> None:
+    queue_events.events((m.get_body(), m.application_properties or {}, m.message_id) for m in msgs)
 
 
 @app.timer_trigger(schedule="%REGION_SYNC_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)

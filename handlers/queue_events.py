@@ -1,15 +1,16 @@
-"""Queue entry point: events (Event Grid or CloudEvents, one per message) on the events queue (thin: one
-service call). The service dead-letters what it cannot use, with the reason, and completes the message:
-retrying cannot fix a malformed event (docs/events.md)."""
+"""Queue entry point: events (Event Grid or CloudEvents, one per message) on the events queue, taken in
+batches (thin: one service call). The service dead-letters what it cannot use, with the reason, and
+completes the message: retrying cannot fix a malformed event (docs/events.md)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
 from shared.bootstrap import container
-from shared.observability import continued
+from shared.services.event_intake import Delivered
 
 
-def event(body: bytes, properties: Mapping[str, object], message_id: str | None) -> None:
-    with continued(properties, "event"):
-        container().event_intake.handle(body, message_id)
+def events(messages: Iterable[tuple[bytes, Mapping[str, object], str | None]]) -> None:
+    container().event_intake.handle_all(
+        [Delivered(body, properties, message_id) for body, properties, message_id in messages]
+    )

@@ -351,7 +351,7 @@ def build(settings: Settings, **overrides: Any) -> Container:
         tickets=tickets,
         ticket_writeback=writeback,
         promotions=promotions,
-        event_intake=EventIntake(store, promotions, promotion_store),
+        event_intake=EventIntake(store, promotions, promotion_store, parallel=settings.events_in_parallel),
     )
 
 

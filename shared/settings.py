@@ -130,6 +130,13 @@ class Settings(BaseSettings):
         description="Queue of events in (Event Grid system topics, regctl's own custom topic): the events "
         "handler parses, deduplicates and turns them into promotions (docs/events.md).",
     )
+    events_in_parallel: int = Field(
+        default=16,
+        ge=1,
+        le=256,
+        validation_alias="EVENTS_IN_PARALLEL",
+        description="Events of one batch (host.json maxMessageBatchSize) handled at once by one instance.",
+    )
     events_queue_resource_id: str = Field(
         default="",
         validation_alias="EVENTS_QUEUE_RESOURCE_ID",

@@ -101,6 +101,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'OPERATION_EVENTS_QUEUE_NAME', value: operationEventsQueueName }
         { name: 'EVENTS_QUEUE_NAME', value: eventsQueueName }
         { name: 'EVENTS_QUEUE_RESOURCE_ID', value: eventsQueueResourceId }
+        { name: 'EVENTS_IN_PARALLEL', value: '16' }
         { name: 'REGCTL_EVENTS_TOPIC_ENDPOINT', value: eventsTopicEndpoint }
         { name: 'StateStorage__tableServiceUri', value: storage.properties.primaryEndpoints.table }
         { name: 'STATE_TABLE_PREFIX', value: 'regctl' }

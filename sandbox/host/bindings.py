@@ -29,13 +29,15 @@ class IndexingError(Exception):
 
 @dataclass(frozen=True)
 class QueueFunction:
-    """A ``service_bus_queue_trigger`` function, its binding expressions resolved."""
+    """A ``service_bus_queue_trigger`` function, its binding expressions resolved. ``batch``: the trigger
+    has ``cardinality: many``, so the function gets a list of messages (up to ``maxMessageBatchSize``)."""
 
     name: str
     arg_name: str
     queue: str
     connection: str
     target: Callable[..., Any]
+    batch: bool = False
 
     @property
     def is_async(self) -> bool:
@@ -131,8 +133,7 @@ def _queue_function(name: str, function: Any, binding: Mapping[str, Any], settin
         raise IndexingError("Service Bus topic triggers are not emulated; use a queue trigger")
     if binding.get("isSessionsEnabled"):
         raise IndexingError("session-enabled Service Bus triggers are not emulated")
-    if str(binding.get("cardinality") or "one").lower() != "one":
-        raise IndexingError("Service Bus triggers with cardinality 'many' (batches) are not emulated")
+    cardinality = str(binding.get("cardinality") or "one").lower()  # the decorator allows one or many
     arg_name = str(binding["name"])
     target = function.get_user_function()
     _check_signature(target, arg_name)
@@ -142,6 +143,7 @@ def _queue_function(name: str, function: Any, binding: Mapping[str, Any], settin
         queue=resolve_expression(str(binding["queueName"]), settings),
         connection=resolve_expression(str(binding.get("connection") or ""), settings),
         target=target,
+        batch=cardinality == "many",
     )
 
 

@@ -3,8 +3,10 @@
 Two sources, kept apart because they are owned by different people in Azure:
 
 - ``host.json`` (the app's, deployed with it): ``extensions.serviceBus.maxConcurrentCalls``,
-  ``maxAutoLockRenewalDuration``, ``autoCompleteMessages`` and ``functionTimeout``. Missing values take
-  the Functions defaults (Service Bus extension 5.x: 16 concurrent calls, 5 minutes of lock renewal).
+  ``maxMessageBatchSize``, ``maxAutoLockRenewalDuration``, ``autoCompleteMessages`` and
+  ``functionTimeout``. Missing values take the Functions defaults (Service Bus extension 5.x: 16
+  concurrent calls, batches of up to 1,000 messages, 5 minutes of lock renewal). ``minMessageBatchSize``
+  above 1 (waiting to fill a batch) is refused: the sandbox does not emulate it.
 - the queue's properties (``infra/`` in Azure): lock duration, max delivery count, duplicate detection
   window. The sandbox reads them from ``SANDBOX_*`` environment variables with the Service Bus defaults
   (60 s, 10, 10 minutes) so tests can shorten them.
@@ -20,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 DEFAULT_MAX_CONCURRENT_CALLS = 16
+DEFAULT_MAX_MESSAGE_BATCH_SIZE = 1000
 DEFAULT_MAX_AUTO_LOCK_RENEWAL_SECONDS = 300.0
 
 _TIMESPAN = re.compile(r"^(?:(?P<days>\d+)\.)?(?P<hours>\d+):(?P<minutes>\d{2}):(?P<seconds>\d{2}(?:\.\d+)?)$")
@@ -43,6 +46,8 @@ class HostJson:
     """The host.json settings the sandbox honours."""
 
     max_concurrent_calls: int = DEFAULT_MAX_CONCURRENT_CALLS
+    #: Messages handed to one call of a ``cardinality: many`` function (one batch at a time per function).
+    max_message_batch_size: int = DEFAULT_MAX_MESSAGE_BATCH_SIZE
     max_auto_lock_renewal_seconds: float = DEFAULT_MAX_AUTO_LOCK_RENEWAL_SECONDS
     function_timeout_seconds: float | None = None
 
@@ -68,10 +73,16 @@ class HostJson:
         calls = int(service_bus.get("maxConcurrentCalls", DEFAULT_MAX_CONCURRENT_CALLS))
         if calls < 1:
             raise HostConfigError(f"maxConcurrentCalls must be at least 1, not {calls}")
+        batch = int(service_bus.get("maxMessageBatchSize", DEFAULT_MAX_MESSAGE_BATCH_SIZE))
+        if batch < 1:
+            raise HostConfigError(f"maxMessageBatchSize must be at least 1, not {batch}")
+        if int(service_bus.get("minMessageBatchSize", 1)) > 1:
+            raise HostConfigError("minMessageBatchSize above 1 (waiting to fill a batch) is not emulated")
         renewal = service_bus.get("maxAutoLockRenewalDuration")
         timeout = document.get("functionTimeout")
         return cls(
             max_concurrent_calls=calls,
+            max_message_batch_size=batch,
             max_auto_lock_renewal_seconds=(
                 parse_timespan(str(renewal)) if renewal else DEFAULT_MAX_AUTO_LOCK_RENEWAL_SECONDS
             ),

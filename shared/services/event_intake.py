@@ -15,6 +15,10 @@
    and ``BlobCreated`` of an ``asset.yml`` under a watched prefix to the promotion rules; the other
    events of the subscribed types are ignored. Foreign event types are dead-lettered (nothing subscribed
    them), and so is an event of a watched source that cannot become a version (an untagged push, say).
+
+The trigger takes the queue in batches (``cardinality: many``): ``handle_all`` runs a batch's events side
+by side, up to ``EVENTS_IN_PARALLEL`` at once. One failed event fails the call after the others ran, so
+Service Bus delivers the whole batch again; the events handled are then duplicates this process knows.
 """
 
 from __future__ import annotations
@@ -23,8 +27,11 @@ import hashlib
 import logging
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 
+from shared.domain.errors import TransientError
 from shared.domain.events import (
     ASSET_VERSION_AVAILABLE,
     BLOB_CREATED,
@@ -39,7 +46,7 @@ from shared.domain.events import (
 )
 from shared.domain.rule_sources import ASSET_FILE
 from shared.domain.source_events import NotUsable
-from shared.observability import context_log
+from shared.observability import context_log, continued
 from shared.ports import PromotionStore, StateStore
 from shared.services.promotions import PromotionService
 
@@ -47,6 +54,21 @@ log = logging.getLogger(__name__)
 SEEN_SCOPE = "event"
 RECENT_IDS = 20_000
 _WATCHED = frozenset({BLOB_CREATED, BLOB_DELETED, IMAGE_PUSHED, IMAGE_DELETED})
+
+
+@dataclass(frozen=True)
+class Delivered:
+    """One message of the events queue, as the trigger hands it over."""
+
+    body: bytes
+    properties: Mapping[str, object] = field(default_factory=dict)
+    message_id: str | None = None
+
+
+class EventsFailed(TransientError):
+    """Some events of a batch could not be handled now: the batch is delivered again."""
+
+    code = "EventsFailed"
 
 
 @dataclass(frozen=True)
@@ -68,12 +90,43 @@ def regctl_wrote(event: Event) -> bool:
 
 
 class EventIntake:
-    def __init__(self, store: StateStore, promotions: PromotionService, dead: PromotionStore) -> None:
+    def __init__(
+        self, store: StateStore, promotions: PromotionService, dead: PromotionStore, *, parallel: int = 16
+    ) -> None:
         self._store = store
         self._promotions = promotions
         self._dead = dead
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
+        self._pool = ThreadPoolExecutor(max(1, parallel), "events")
+
+    def handle_all(self, deliveries: Sequence[Delivered]) -> list[Outcome]:
+        """Every event of one batch, side by side, each in the trace its message carries. Raises
+        ``EventsFailed`` after all ran when any of them raised (the first is its cause)."""
+        futures = [self._pool.submit(self._traced, delivery) for delivery in deliveries]
+        outcomes: list[Outcome] = []
+        failed: list[tuple[Delivered, BaseException]] = []
+        for delivery, future in zip(deliveries, futures, strict=True):
+            error = future.exception()
+            if error is None:
+                outcomes.append(future.result())
+            else:
+                failed.append((delivery, error))
+        if failed:
+            first_delivery, first = failed[0]
+            context_log(log, step="events").warning(
+                "%d of %d events failed (first %s: %s): the batch is delivered again",
+                len(failed),
+                len(deliveries),
+                first_delivery.message_id,
+                type(first).__name__,
+            )
+            raise EventsFailed(f"{len(failed)} of {len(deliveries)} events failed") from first
+        return outcomes
+
+    def _traced(self, delivery: Delivered) -> Outcome:
+        with continued(delivery.properties, "event"):
+            return self.handle(delivery.body, delivery.message_id)
 
     def _known(self, seen: str) -> bool:
         with self._lock:

@@ -57,11 +57,12 @@ class FixtureHost:
         self.workdir = workdir
         self.queue = f"fix-{suffix}"
         self.async_queue = f"fixa-{suffix}"
+        self.batch_queue = f"fixb-{suffix}"
         self.port = free_port()
         self.env = env
         self.log_path = workdir / f"host-{self.port}.log"
         self.process: subprocess.Popen[bytes] | None = None
-        for name in (self.queue, self.async_queue):
+        for name in (self.queue, self.async_queue, self.batch_queue):
             for queue in (name, dead_letter_queue(name)):
                 with contextlib.suppress(ResourceExistsError):
                     self.client(queue).create_queue()
@@ -75,6 +76,7 @@ class FixtureHost:
             "QueueStorageConnection": self.azurite.connection_string,
             "FIXTURE_QUEUE": self.queue,
             "FIXTURE_ASYNC_QUEUE": self.async_queue,
+            "FIXTURE_BATCH_QUEUE": self.batch_queue,
             "FIXTURE_TIMER_SCHEDULE": NEVER,
             "FIXTURE_RECORD_DIR": str(self.workdir),
             "SANDBOX_LOCK_DURATION_SECONDS": "2",

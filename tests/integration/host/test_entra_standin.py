@@ -42,8 +42,9 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
         time_scale=0.01,
         app_dir=FIXTURE_APP,
         env={"FIXTURE_QUEUE": "fixture-entra", "FIXTURE_ASYNC_QUEUE": "fixture-entra-async"}
+        | {"FIXTURE_BATCH_QUEUE": "fixture-entra-batch"}
         | {"FIXTURE_TIMER_SCHEDULE": NEVER, "FIXTURE_RECORD_DIR": str(directory)},
-        queues=["fixture-entra", "fixture-entra-async"],
+        queues=["fixture-entra", "fixture-entra-async", "fixture-entra-batch"],
     )
     box.start()
     try:

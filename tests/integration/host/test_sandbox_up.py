@@ -32,10 +32,11 @@ def _sandbox(directory: Path) -> Sandbox:
         env={
             "FIXTURE_QUEUE": "fixture-up",
             "FIXTURE_ASYNC_QUEUE": "fixture-up-async",
+            "FIXTURE_BATCH_QUEUE": "fixture-up-batch",
             "FIXTURE_TIMER_SCHEDULE": NEVER,
             "FIXTURE_RECORD_DIR": str(directory),
         },
-        queues=["fixture-up", "fixture-up-async"],
+        queues=["fixture-up", "fixture-up-async", "fixture-up-batch"],
     )
 
 

@@ -39,7 +39,7 @@ def test_run_on_startup_fires_at_start_and_the_admin_endpoint_fires_a_timer_now(
     wait_for(lambda: len(host.records("yearly")) == 2, what="the admin run", log=host.log)
     with urllib.request.urlopen(f"http://127.0.0.1:{host.port}/admin/functions", timeout=5) as response:
         names = {f["name"] for f in json.loads(response.read())}
-    assert names == {"record_message", "record_message_async", "tick", "yearly"}
+    assert names == {"record_message", "record_message_async", "record_batch", "tick", "yearly"}
 
 
 def test_an_unresolvable_binding_expression_stops_the_host_before_it_serves(start_host: StartHost) -> None:

@@ -75,6 +75,22 @@ def test_indexing_resolves_queue_names_and_parses_timer_schedules() -> None:
     assert timer_function.is_async
 
 
+def test_a_trigger_of_cardinality_many_is_indexed_as_a_batch_function() -> None:
+    app = _app()
+
+    @app.service_bus_queue_trigger(
+        arg_name="msgs", queue_name="q", connection="ServiceBusConnection", cardinality=func.Cardinality.MANY
+    )
+    def on_batch(msgs: list[func.ServiceBusMessage]) -> None: ...
+
+    @app.service_bus_queue_trigger(arg_name="msg", queue_name="r", connection="ServiceBusConnection")
+    def on_message(msg: func.ServiceBusMessage) -> None: ...
+
+    batch, single = index_app(app, {}).queue_functions
+    assert (batch.name, batch.batch, batch.arg_name) == ("on_batch", True, "msgs")
+    assert (single.name, single.batch) == ("on_message", False)
+
+
 def test_indexing_fails_fast_naming_the_function_whose_setting_is_missing() -> None:
     app = _app()
 

@@ -13,6 +13,7 @@ def test_without_host_json_the_functions_defaults_apply(tmp_path: Path) -> None:
     host = HostJson.load(tmp_path / "host.json")
 
     assert host.max_concurrent_calls == 16
+    assert host.max_message_batch_size == 1000
     assert host.max_auto_lock_renewal_seconds == 300
     assert host.function_timeout_seconds is None
 
@@ -21,11 +22,18 @@ def test_service_bus_settings_are_read_from_host_json() -> None:
     host = HostJson.from_document(
         {
             "functionTimeout": "00:10:00",
-            "extensions": {"serviceBus": {"maxConcurrentCalls": 8, "maxAutoLockRenewalDuration": "00:02:30"}},
+            "extensions": {
+                "serviceBus": {
+                    "maxConcurrentCalls": 8,
+                    "maxMessageBatchSize": 32,
+                    "maxAutoLockRenewalDuration": "00:02:30",
+                }
+            },
         }
     )
 
     assert host.max_concurrent_calls == 8
+    assert host.max_message_batch_size == 32
     assert host.max_auto_lock_renewal_seconds == 150
     assert host.function_timeout_seconds == 600
 
@@ -33,6 +41,18 @@ def test_service_bus_settings_are_read_from_host_json() -> None:
 def test_manual_settlement_is_refused_because_nothing_would_complete_the_messages() -> None:
     with pytest.raises(HostConfigError, match="autoCompleteMessages"):
         HostJson.from_document({"extensions": {"serviceBus": {"autoCompleteMessages": False}}})
+
+
+@pytest.mark.parametrize(
+    ("service_bus", "message"),
+    [
+        ({"maxMessageBatchSize": 0}, "maxMessageBatchSize must be at least 1, not 0"),
+        ({"minMessageBatchSize": 10}, "minMessageBatchSize above 1"),
+    ],
+)
+def test_batch_settings_the_sandbox_cannot_honour_are_refused(service_bus: dict[str, int], message: str) -> None:
+    with pytest.raises(HostConfigError, match=message):
+        HostJson.from_document({"extensions": {"serviceBus": service_bus}})
 
 
 @pytest.mark.parametrize(

@@ -4,11 +4,14 @@ duplicates are dropped by event id, regctl's own writes are ignored."""
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any
+
+import pytest
 
 from shared.domain.promotions import PromotionRule
 from shared.domain.rule_sources import RuleSource, SourceKind
-from shared.services.event_intake import EventIntake
+from shared.services.event_intake import Delivered, EventIntake, EventsFailed
 from shared.services.rule_cache import RuleCache
 from tests.unit.services.fake_promotions import FakePromotionStore
 from tests.unit.services.promotion_world import OWNER, PromotionWorld
@@ -156,3 +159,54 @@ def test_a_rule_saved_through_another_instance_is_not_missed_by_an_event_no_cach
         PromotionRule("elsewhere", RuleSource(SourceKind.REGISTRY, registry="dev"), "prod", created_by=OWNER)
     )  # saved by another instance: this process's cache was not told
     assert w.deliver_event(available("next", "fraud")).detail == "1 promotion(s)"
+
+
+def test_a_batch_is_handled_side_by_side_and_every_event_gets_its_outcome():
+    w = world()
+    w.container.promotions.put_rule("r", {"source": "dev", "target": "prod", "approval": "required"}, OWNER)
+    intake = EventIntake(w.store, w.container.promotions, w.promotion_store, parallel=4)
+    inside, most, lock = [0], [0], threading.Lock()
+    route = intake._route
+    gate = threading.Barrier(4, timeout=5)
+
+    def slow_route(event: Any) -> Any:
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+        gate.wait()  # passes only when four events are inside at once
+        try:
+            return route(event)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    intake._route = slow_route  # type: ignore[method-assign]
+    batch = [Delivered(json.dumps(available(f"p-{i}", f"m{i}")).encode(), {}, f"p-{i}") for i in range(8)]
+    outcomes = intake.handle_all(batch)
+    assert [o.detail for o in outcomes] == ["1 promotion(s)"] * 8  # in the batch's order
+    assert most[0] == 4
+    assert len(w.container.promotions.list_promotions(status="PendingApproval")) == 8
+
+
+def test_one_failed_event_fails_the_batch_after_the_others_were_handled_and_a_redelivery_drops_them():
+    w = world()
+    w.container.promotions.put_rule("r", {"source": "dev", "target": "prod", "approval": "required"}, OWNER)
+    intake = EventIntake(w.store, w.container.promotions, w.promotion_store, parallel=2)
+    route = intake._route
+    broken = {"bad"}
+
+    def flaky_route(event: Any) -> Any:
+        if event.id in broken:
+            raise TimeoutError("table service did not answer")
+        return route(event)
+
+    intake._route = flaky_route  # type: ignore[method-assign]
+    batch = [Delivered(json.dumps(available(i, f"m-{i}")).encode(), {}, i) for i in ("a", "bad", "c")]
+    with pytest.raises(EventsFailed, match="1 of 3 events failed") as failed:
+        intake.handle_all(batch)
+    assert isinstance(failed.value.__cause__, TimeoutError)
+    assert len(w.container.promotions.list_promotions()) == 2  # the others were handled meanwhile
+    broken.clear()
+    outcomes = intake.handle_all(batch)  # Service Bus delivers the whole batch again
+    assert [o.what for o in outcomes] == ["duplicate", "handled", "duplicate"]
+    assert len(w.container.promotions.list_promotions()) == 3

@@ -13,6 +13,7 @@ import json
 import os
 import threading
 import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +110,31 @@ async def record_message_async(msg: func.ServiceBusMessage) -> None:
             raise RuntimeError(f"failing on purpose at delivery {msg.delivery_count}")
     finally:
         _leave("record_message_async")
+
+
+@app.service_bus_queue_trigger(
+    arg_name="msgs",
+    queue_name="%FIXTURE_BATCH_QUEUE%",
+    connection="ServiceBusConnection",
+    cardinality=func.Cardinality.MANY,
+)
+def record_batch(msgs: list[func.ServiceBusMessage]) -> None:
+    concurrent = _enter("record_batch")
+    call = uuid.uuid4().hex
+    try:
+        for msg in msgs:
+            _record({**_message_entry("record_batch", msg, concurrent), "call": call, "call_size": len(msgs)})
+        steering = [_steer(msg) for msg in msgs]
+        time.sleep(max((sleep for sleep, _ in steering), default=0.0))
+        failing = [
+            msg.message_id
+            for msg, (_, fail_until) in zip(msgs, steering, strict=True)
+            if (msg.delivery_count or 0) <= fail_until
+        ]
+        if failing:
+            raise RuntimeError(f"failing on purpose for {failing}")
+    finally:
+        _leave("record_batch")
 
 
 @app.timer_trigger(schedule="%FIXTURE_TIMER_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=False)

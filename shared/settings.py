@@ -1,7 +1,8 @@
 """The one Settings class: the only place that reads the environment.
 
 Names are identical in ``local.settings.json.example``, ``infra/`` app settings and the sandbox; a test
-cross-checks them. Azure and the sandbox differ only in these values, never in code paths.
+cross-checks them. Azure and the sandbox differ only in these values, never in code paths. The ticket
+systems' fields are declared in ``settings_tickets.py`` and inherited: still one class, one read.
 """
 
 from __future__ import annotations
@@ -10,12 +11,13 @@ from functools import lru_cache
 from typing import Literal
 
 from pydantic import AliasChoices, Field, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import SettingsConfigDict
 
 from shared.domain.arm_resource import DEFAULT_RESOURCE_GROUP
+from shared.settings_tickets import TicketSettings, csv_items
 
 
-class Settings(BaseSettings):
+class Settings(TicketSettings):
     model_config = SettingsConfigDict(extra="ignore", case_sensitive=False, populate_by_name=True)
 
     # --- Azure Resource Manager -------------------------------------------------------------------
@@ -275,114 +277,25 @@ class Settings(BaseSettings):
         description="Comma-separated scopes the console asks a token for: a delegated scope the API exposes.",
     )
 
-    # --- Tickets (docs/tickets.md) ------------------------------------------------------------------
-    ticket_mapping_file: str | None = Field(
-        default=None,
-        validation_alias="TICKET_MAPPING_FILE",
-        description="YAML file of the ticket mapping (which tickets are requests, fields, approval, principal); "
-        "unset or empty means the built-in defaults.",
-    )
-    ticket_writeback_queue: str = Field(
-        default="regctl-ticket-writeback",
-        validation_alias="TICKET_WRITEBACK_QUEUE_NAME",
-        description="Queue of writes to tickets (comments, transitions, states), retried with backoff.",
-    )
-    ticket_progress_seconds: float = Field(
-        default=60.0,
-        gt=0,
-        validation_alias="TICKET_PROGRESS_SECONDS",
-        description="At most one progress comment per ticket this often; also how often progress is checked.",
-    )
-    ticket_writeback_max_attempts: int = Field(
-        default=40,
-        ge=1,
-        validation_alias="TICKET_WRITEBACK_MAX_ATTEMPTS",
-        description="Attempts of one write to a ticket system that is down or throttles, before it is dropped "
-        "(logged); the backoff is RETRY_BASE_SECONDS doubling to RETRY_MAX_SECONDS, at least Retry-After.",
-    )
-    jira_webhook_secrets: str = Field(
-        default="",
-        validation_alias="JIRA_WEBHOOK_SECRETS",
-        description="Comma-separated secrets of the Jira webhook (X-Hub-Signature); two during a rotation. "
-        "None refuses every Jira delivery. A Key Vault reference in Azure. Never logged.",
-        repr=False,
-    )
-    servicenow_webhook_secrets: str = Field(
-        default="",
-        validation_alias="SERVICENOW_WEBHOOK_SECRETS",
-        description="Comma-separated Standard Webhooks secrets (whsec_...) of the ServiceNow Business Rule. "
-        "A Key Vault reference in Azure. Never logged.",
-        repr=False,
-    )
-    std_webhook_secrets: str = Field(
-        default="",
-        validation_alias="STD_WEBHOOK_SECRETS",
-        description="Comma-separated Standard Webhooks secrets (whsec_...) of /api/hooks/std senders. "
-        "A Key Vault reference in Azure. Never logged.",
-        repr=False,
-    )
-    jira_base_url: str = Field(
-        default="",
-        validation_alias="JIRA_BASE_URL",
-        description="Jira Cloud site (https://{site}.atlassian.net) for write-back; unset: no Jira write-back.",
-    )
-    jira_user_email: str = Field(
-        default="",
-        validation_alias="JIRA_USER_EMAIL",
-        description="Email of the Jira account writing back (basic auth with JIRA_API_TOKEN); unset: "
-        "JIRA_API_TOKEN is an OAuth bearer token.",
-    )
-    jira_api_token: str = Field(
-        default="",
-        validation_alias="JIRA_API_TOKEN",
-        description="Jira API token (or OAuth token). A Key Vault reference in Azure. Never logged.",
-        repr=False,
-    )
-    servicenow_instance_url: str = Field(
-        default="",
-        validation_alias="SERVICENOW_INSTANCE_URL",
-        description="ServiceNow instance (https://{instance}.service-now.com) for write-back; unset: none.",
-    )
-    servicenow_user: str = Field(
-        default="",
-        validation_alias="SERVICENOW_USER",
-        description="ServiceNow user writing back (basic auth with SERVICENOW_PASSWORD); unset: "
-        "SERVICENOW_PASSWORD is an OAuth bearer token.",
-    )
-    servicenow_password: str = Field(
-        default="",
-        validation_alias="SERVICENOW_PASSWORD",
-        description="ServiceNow password (or OAuth token). A Key Vault reference in Azure. Never logged.",
-        repr=False,
-    )
-
-    def webhook_secrets(self, source: str) -> list[str]:
-        """The active secrets of a webhook source (jira, servicenow, std)."""
-        return _csv(
-            {"jira": self.jira_webhook_secrets, "servicenow": self.servicenow_webhook_secrets}.get(
-                source, self.std_webhook_secrets
-            )
-        )
-
     @property
     def auth_audience_list(self) -> list[str]:
-        return _csv(self.auth_audiences)
+        return csv_items(self.auth_audiences)
 
     @property
     def auth_tenant_list(self) -> list[str]:
-        return _csv(self.auth_tenants)
+        return csv_items(self.auth_tenants)
 
     @property
     def auth_issuer_list(self) -> list[str]:
-        return _csv(self.auth_issuers)
+        return csv_items(self.auth_issuers)
 
     @property
     def console_scope_list(self) -> list[str]:
-        return _csv(self.console_scopes)
+        return csv_items(self.console_scopes)
 
     @property
     def bootstrap_owner_list(self) -> list[str]:
-        return _csv(self.bootstrap_owners)
+        return csv_items(self.bootstrap_owners)
 
     @model_validator(mode="after")
     def _transport_configured(self) -> Settings:
@@ -395,11 +308,6 @@ class Settings(BaseSettings):
         if not self.state_table_endpoint and not self.state_storage_connection:
             raise ValueError("set StateStorage__tableServiceUri (Azure) or StateStorageConnection")
         return self
-
-
-def _csv(value: str) -> list[str]:
-    """The non-empty, stripped items of a comma-separated setting, in order, without repeats."""
-    return list(dict.fromkeys(item.strip() for item in value.split(",") if item.strip()))
 
 
 @lru_cache(maxsize=1)

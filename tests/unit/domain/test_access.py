@@ -10,7 +10,6 @@ wording, and the three personas of the Azure ML registry docs.
 
 from __future__ import annotations
 
-import time
 import uuid
 
 import pytest
@@ -132,13 +131,12 @@ def test_action_patterns_match_as_azure_matches_them(pattern, action, matches):
     assert action_matches(pattern, action) is matches
 
 
-def test_a_pattern_with_many_wildcards_matches_in_linear_time():
-    pattern = "*a" * 60 + "*b"
+@pytest.mark.timeout(60)  # a guard, not a measurement: a backtracking matcher would never end on this
+def test_a_pattern_with_many_wildcards_matches_without_backtracking():
+    pattern = "*a" * 60 + "*b"  # C(200, 60) ways to place the a's: a backtracking glob tries them all
     action = "a" * 200
-    started = time.perf_counter()
     assert not action_matches(pattern, action)
     assert action_matches(pattern, action + "b")
-    assert time.perf_counter() - started < 0.5
 
 
 @given(

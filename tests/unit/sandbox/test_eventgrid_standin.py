@@ -208,12 +208,10 @@ def test_blob_created_and_blob_deleted_carry_the_storage_fields_in_order(world: 
 def test_an_announcement_under_the_store_lock_does_not_wait_for_the_delivery(world: World) -> None:
     world.topic(world.registry.id, acr={})
 
-    with world.store.lock:
-        started = time.monotonic()
+    with world.store.lock:  # a re-entrant lock: a delivery made on this thread would go through at once
         world.standin.image_changed(world.pushed("team/app"))
-        assert time.monotonic() - started < 0.5
         time.sleep(0.1)
-        assert not world.publisher.sent  # the thread waits for the lock to read the topics
+        assert not world.publisher.sent  # the delivery thread waits for the lock to read the topics
 
     world.publisher.wait(1)
 

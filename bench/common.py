@@ -24,7 +24,7 @@ from azure.storage.queue import QueueClient
 
 from sandbox.arm.control import RequestRecord, SandboxControl
 from sandbox.harness import Sandbox
-from sandbox.up import host_environment
+from sandbox.infra import host_environment
 from shared.settings import Settings
 
 WRITE_METHODS = frozenset({"PUT", "PATCH", "POST", "DELETE"})

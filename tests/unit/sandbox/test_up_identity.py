@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sandbox.up import auth_environment, host_environment
+from sandbox.infra import auth_environment, host_environment
 from shared.settings import Settings
 
 IDENTITY = {

@@ -30,8 +30,9 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from bench.api import PAUSED_POLL_SECONDS, Call, _Connection, app_dependencies, ceiling_factory, drive
+from bench.api import PAUSED_POLL_SECONDS, app_dependencies, ceiling_factory
 from bench.common import REGION_ORDER, machine, percentile_ms, progress, registry_yaml, sandbox
+from bench.load import Call, Connection, drive
 from shared.domain.access import Principal
 from shared.domain.signatures import hub_signature
 from shared.domain.ticket_mapping import DEFAULT_TICKET_PRINCIPAL
@@ -74,7 +75,7 @@ def hooks_factory(
     every = round(1 / share) if share > 0 else 0
 
     def factory(_: int) -> tuple[Call, Callable[[], None]]:
-        api = _Connection(base_url)
+        api = Connection(base_url)
         previous: list[tuple[bytes, dict[str, str], bytes]] = []
 
         def call(name: str) -> None:

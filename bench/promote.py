@@ -43,7 +43,7 @@ from typing import Any
 import httpx
 from azure.storage.queue import QueueClient
 
-from bench.api import PAUSED_POLL_SECONDS, app_dependencies, ceiling_factory, drive
+from bench.api import PAUSED_POLL_SECONDS, app_dependencies, ceiling_factory
 from bench.assets import REGIONS, accounts, copy_bound, make_files, upload
 from bench.common import (
     REGION_ORDER,
@@ -56,6 +56,7 @@ from bench.common import (
     sandbox,
     wait_for,
 )
+from bench.load import drive
 from sandbox.harness import Sandbox
 from shared.adapters.storage_queue import StorageQueuePublisher
 from shared.ports import OutboundMessage

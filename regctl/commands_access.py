@@ -17,6 +17,7 @@ from typing import Annotated, Any
 
 import typer
 
+from regctl.access_tables import assignment_list, assignment_view
 from regctl.client import DEFAULT_ENDPOINT, ApiClient
 from regctl.commands_operation import Waiting, follow, waiting
 from regctl.errors import EXIT_FAILED, EXIT_OK, UsageProblem
@@ -33,7 +34,6 @@ from regctl.options import (
 )
 from regctl.output import ViewFormat, print_document, print_table, say
 from regctl.runtime import connect, handled, runtime_of
-from regctl.tables import assignment_list, assignment_view
 from shared.domain.access import parse_scope
 from shared.domain.errors import InvalidSpec
 from shared.domain.roles import find_role, role_definition_guid

@@ -8,12 +8,12 @@ from typing import Annotated
 
 import typer
 
+from regctl.access_tables import activity_list
 from regctl.client import DEFAULT_ENDPOINT
 from regctl.errors import UsageProblem
 from regctl.options import EndpointOption, OutputOption, SinceOption
 from regctl.output import ViewFormat, print_document, print_table
 from regctl.runtime import connect, handled
-from regctl.tables import activity_list
 
 RegistryFilterOption = Annotated[
     str | None,

@@ -25,13 +25,13 @@ from typing import Annotated, Any
 
 import typer
 
+from regctl.access_tables import role_list, role_view
 from regctl.client import DEFAULT_ENDPOINT
 from regctl.errors import EXIT_OK
 from regctl.files import load_document, read_source
 from regctl.options import EndpointOption, OutputOption, RoleFileOption
 from regctl.output import ViewFormat, print_document, print_table, say
 from regctl.runtime import connect, handled
-from regctl.tables import role_list, role_view
 from shared.domain.access import parse_custom_role
 from shared.domain.errors import FieldError, InvalidSpec
 from shared.domain.roles import role_definition_guid

@@ -34,7 +34,7 @@ from shared.domain.roles import (
     role_catalog,
     role_definition_guid,
 )
-from shared.domain.spec import NAME_PATTERN
+from shared.domain.spec_fields import NAME_PATTERN
 
 PrincipalType = Literal["User", "Group", "ServicePrincipal"]
 PRINCIPAL_TYPES: tuple[PrincipalType, ...] = ("User", "Group", "ServicePrincipal")

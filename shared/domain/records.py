@@ -20,7 +20,7 @@ from shared.domain.access import Principal
 from shared.domain.work import REGISTRY_LANE
 
 #: An operation id is ``{registry key}.{32 hex}``: the registry it belongs to can be read from the id, so
-#: finding an operation needs no index. Registry keys never contain ``.`` (shared/domain/spec.py).
+#: finding an operation needs no index. Registry keys never contain ``.`` (shared/domain/spec_fields.py).
 _OPERATION_ID = re.compile(r"(?P<registry>[a-z0-9][a-z0-9_-]{1,31})\.[0-9a-f]{32}")
 
 

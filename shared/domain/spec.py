@@ -2,19 +2,18 @@
 
 Every form azure-ai-ml 1.35 accepts is accepted here (shared/reference/registry-yaml.md section 1), and the
 rules the SDK leaves to the service are enforced (docs/spec.md lists each rule and every difference).
-Use ``parse_spec`` (mapping in, ``ParsedSpec`` out); it raises ``InvalidSpec`` listing every field.
+Use ``parse_spec`` (mapping in, ``ParsedSpec`` out); it raises ``InvalidSpec`` listing every field. This
+module holds the models and the rules across fields; each field's own limits and validators are in
+``shared/domain/spec_fields.py``.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
@@ -28,117 +27,22 @@ from pydantic import (
 from shared.domain.documents import shorten
 from shared.domain.errors import FieldError, InvalidSpec
 from shared.domain.regions import normalize_region
-from shared.domain.resources import MANAGEMENT_TAGS
+from shared.domain.spec_fields import (
+    MAX_REPLICATION_COUNT,
+    NAME_PATTERN,
+    AcrId,
+    AcrSku,
+    PublicNetworkAccess,
+    Region,
+    StorageAccountId,
+    StorageAccountType,
+    StorageSku,
+    Tags,
+)
 
-NAME_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{1,31}\Z")  # \Z: "$" would allow a trailing newline
-"""2-32 characters: letters, digits, ``_`` and ``-``, starting with a letter or digit (seed document)."""
-MAX_REPLICATION_COUNT = 10
-"""Storage accounts per region. Azure allows 250 accounts per region per subscription; 10 per region per
-registry keeps one registry from eating a shared subscription's quota (docs/spec.md)."""
-MAX_TAGS = 47
-"""Azure allows 50 tags per resource; regctl keeps 3 for its own markers (resources.MANAGEMENT_TAGS)."""
-MAX_TAG_KEY = 128
-"""Azure allows 512 characters in a tag name, but 128 on storage accounts, which carry the user's tags."""
-MAX_TAG_VALUE = 256
-_TAG_KEY_FORBIDDEN = re.compile(r"[<>%&\\?/]")
 OUTPUT_ONLY_KEYS = frozenset(
     {"identity", "kind", "sku", "managed_resource_group", "mlflow_registry_uri", "discovery_url"}
 )
-STORAGE_ID = re.compile(
-    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[^/]+$",
-    re.IGNORECASE,
-)
-ACR_ID = re.compile(
-    r"^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.ContainerRegistry/registries/[^/]+$",
-    re.IGNORECASE,
-)
-
-
-class StorageSku(StrEnum):
-    """The 8 storage account types azure-ai-ml accepts, in ARM's canonical casing."""
-
-    STANDARD_LRS = "Standard_LRS"
-    STANDARD_GRS = "Standard_GRS"
-    STANDARD_RAGRS = "Standard_RAGRS"
-    STANDARD_ZRS = "Standard_ZRS"
-    STANDARD_GZRS = "Standard_GZRS"
-    STANDARD_RAGZRS = "Standard_RAGZRS"
-    PREMIUM_LRS = "Premium_LRS"
-    PREMIUM_ZRS = "Premium_ZRS"
-
-
-_SKU_BY_LOWER = {s.value.lower(): s for s in StorageSku}
-
-
-def _storage_sku(value: object) -> StorageSku:
-    if isinstance(value, StorageSku):
-        return value
-    if isinstance(value, str) and value.strip().lower() in _SKU_BY_LOWER:
-        return _SKU_BY_LOWER[value.strip().lower()]
-    allowed = ", ".join(s.value for s in StorageSku)
-    raise ValueError(f'"{shorten(value)}" is not a storage account type; use one of {allowed}')
-
-
-def _region(value: object) -> str:
-    if not isinstance(value, str):
-        raise ValueError("a region must be a string such as eastus")
-    return normalize_region(value)
-
-
-def _public_network_access(value: object) -> str:
-    if isinstance(value, str) and value.strip().lower() in ("enabled", "disabled"):
-        return value.strip().capitalize()
-    raise ValueError(f'"{shorten(value)}" is not allowed; use Enabled or Disabled')
-
-
-def _acr_sku(value: object) -> str:
-    if isinstance(value, str) and value.strip().lower() == "premium":
-        return "Premium"
-    raise ValueError(
-        f'"{shorten(value)}" is not allowed; registries need a Premium container registry (geo-replication)'
-    )
-
-
-def _tags(value: object) -> dict[str, str]:
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise ValueError("tags must be a mapping of tag names to values")
-    if len(value) > MAX_TAGS:
-        raise ValueError(f"{len(value)} tags given; Azure allows at most {MAX_TAGS}")
-    tags: dict[str, str] = {}
-    seen: dict[str, str] = {}
-    for key, raw in value.items():
-        if not isinstance(key, str) or not key:
-            raise ValueError(f"tag name {shorten(key)!r} must be a non-empty string")
-        if key.lower() in seen:  # Azure compares tag names case-insensitively
-            raise ValueError(f"tag names {shorten(seen[key.lower()])!r} and {shorten(key)!r} differ only in case")
-        seen[key.lower()] = key
-        if key.lower() in MANAGEMENT_TAGS:
-            raise ValueError(f"tag name {key!r} is reserved for regctl's own bookkeeping")
-        if len(key) > MAX_TAG_KEY or _TAG_KEY_FORBIDDEN.search(key):
-            raise ValueError(
-                f"tag name {shorten(key)!r} is invalid: at most {MAX_TAG_KEY} characters, none of < > % & \\ ? /"
-            )
-        tags[key] = _tag_value(key, raw)
-    return tags
-
-
-def _tag_value(key: str, raw: object) -> str:
-    if isinstance(raw, bool):
-        text = "true" if raw else "false"
-    elif isinstance(raw, int | float | str):
-        text = str(raw)
-    elif raw is None:
-        text = ""
-    else:
-        raise ValueError(f"tag {shorten(key)!r} must have a text value, not a {type(raw).__name__}")
-    if len(text) > MAX_TAG_VALUE:
-        raise ValueError(f"tag {shorten(key)!r} has a value over {MAX_TAG_VALUE} characters")
-    return text
-
-
-Region = Annotated[str, BeforeValidator(_region)]
 
 
 class _Strict(BaseModel):
@@ -149,28 +53,12 @@ class StorageConfig(_Strict):
     """System-created storage for one region: ``replication_count`` accounts of one type."""
 
     storage_account_hns: StrictBool = False
-    storage_account_type: Annotated[StorageSku, BeforeValidator(_storage_sku)] = StorageSku.STANDARD_LRS
+    storage_account_type: StorageAccountType = StorageSku.STANDARD_LRS
     replication_count: StrictInt = Field(default=1, ge=1, le=MAX_REPLICATION_COUNT)
 
 
 def _storage_config_kind(value: Any) -> str:
     return "ids" if isinstance(value, list) else "system"
-
-
-def _storage_account_id(value: object) -> str:
-    if isinstance(value, str) and STORAGE_ID.match(value):
-        raise ValueError(
-            "bring-your-own storage accounts are not supported: the registry service refuses them "
-            '("Creating registry using an existing storage account is not permitted"); '
-            "remove the id and give {storage_account_type, storage_account_hns} instead"
-        )
-    raise ValueError(
-        f'"{shorten(value)}" is not a storage account ARM id '
-        "(/subscriptions/…/resourceGroups/…/providers/Microsoft.Storage/storageAccounts/…)"
-    )
-
-
-StorageAccountId = Annotated[str, BeforeValidator(_storage_account_id)]
 
 
 class ReplicationLocation(_Strict):
@@ -198,23 +86,11 @@ class ReplicationLocation(_Strict):
 
 
 class ContainerRegistryConfig(_Strict):
-    acr_account_sku: Annotated[str, BeforeValidator(_acr_sku)] = "Premium"
+    acr_account_sku: AcrSku = "Premium"
 
 
 def _container_registry_kind(value: Any) -> str:
     return "id" if isinstance(value, str) else "system"
-
-
-def _acr_id(value: object) -> str:
-    if isinstance(value, str) and ACR_ID.match(value):
-        raise ValueError(
-            "bring-your-own container registries are not supported: the registry service refuses "
-            "user-created resources; remove the id to get a system-created Premium registry"
-        )
-    raise ValueError(
-        f'"{shorten(value)}" is neither {{acr_account_sku: premium}} nor a container registry ARM id; '
-        "omit container_registry to get the default Premium registry"
-    )
 
 
 class IntellectualProperty(_Strict):
@@ -227,15 +103,12 @@ class RegistrySpec(_Strict):
     name: str
     id: str | None = None
     description: str | None = Field(default=None, max_length=1024)
-    tags: Annotated[dict[str, str], BeforeValidator(_tags)] = Field(default_factory=dict)
+    tags: Tags = Field(default_factory=dict)
     location: Region
-    public_network_access: Annotated[Literal["Enabled", "Disabled"], BeforeValidator(_public_network_access)] = (
-        "Enabled"
-    )
+    public_network_access: PublicNetworkAccess = "Enabled"
     intellectual_property: IntellectualProperty | None = None
     container_registry: Annotated[
-        Annotated[ContainerRegistryConfig, Tag("system")]
-        | Annotated[Annotated[str, BeforeValidator(_acr_id)], Tag("id")],
+        Annotated[ContainerRegistryConfig, Tag("system")] | Annotated[AcrId, Tag("id")],
         Discriminator(_container_registry_kind),
     ] = Field(default_factory=ContainerRegistryConfig)
     replication_locations: list[ReplicationLocation]

@@ -4,38 +4,31 @@ credentials that read a region's copy (DESIGN.md section 7, "Assets are immutabl
 Registration lists what arrived in the pending upload (one data-plane LIST), records the manifest, and
 starts the version's own operation, which copies it to every region (``kinds/assets.py``) and keeps the
 ledger (``AssetLedger``). No copy runs in the request. Routes check ``registries/assets/*`` before these
-are called (``handlers/auth.py``).
+are called (``handlers/auth.py``). The pending uploads themselves (their containers and SAS, and what a
+registration reads from one) are ``PendingUploads`` in ``shared/services/asset_uploads.py``.
 """
 
 from __future__ import annotations
 
 import logging
-import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.access import Principal
 from shared.domain.asset_records import AssetStatus, AssetVersionRecord, CopyState, asset_lane
 from shared.domain.asset_spec import AssetDefinition, AssetType, check_name, check_version
-from shared.domain.errors import Conflict, FieldError, InvalidSpec, NotFound, TransientError
+from shared.domain.errors import Conflict, FieldError, InvalidSpec, NotFound
 from shared.domain.manifest import (
     ASSET_CONTAINER,
-    BlobListing,
     FileEntry,
     content_digest,
-    match_upload,
-    path_problem,
-    upload_container,
-    upload_id_of,
 )
-from shared.domain.naming import resource_group_name
 from shared.domain.records import OperationKind, OperationRecord, OperationStatus, RegistryRecord, utcnow
 from shared.observability import context_log
 from shared.ports import AssetStore, DataPlane, StateStore
+from shared.services.asset_uploads import PendingUploads, primary_account, region_account
 from shared.services.lifecycle import OperationLifecycle
-from shared.services.observer import storage_from_summary
 
 log = logging.getLogger(__name__)
 
@@ -91,6 +84,12 @@ class AssetService:
         self._data = data
         self._lifecycle = lifecycle
         self._config = config
+        self._uploads = PendingUploads(
+            data,
+            subscription_id=config.subscription_id,
+            resource_group_prefix=config.resource_group_prefix,
+            minutes=config.upload_minutes,
+        )
 
     # -- the registry and its primary storage ------------------------------------------------------
 
@@ -100,23 +99,10 @@ class AssetService:
             raise NotFound(f'registry "{name}" not found', code="RegistryNotFound")
         return record
 
-    def _account(self, record: RegistryRecord, region: str) -> tuple[str, str]:
-        """(name, blob endpoint) of the account holding ``region``'s copies."""
-        for account in storage_from_summary(record.resources):
-            if account.region == region and account.index == 0:
-                return account.name, account.blob_endpoint
-        raise Conflict(
-            f'registry "{record.name}" has no storage account in {region} yet; try again once it is provisioned',
-            code="RegistryNotReady",
-        )
-
-    def _primary(self, record: RegistryRecord) -> tuple[str, str]:
-        return self._account(record, str(record.spec["location"]))
-
     def primary_storage(self, registry: str) -> tuple[str, str]:
         """(name, blob endpoint) of the account of the registry's primary region: where its versions' content
         is named from (the registry data plane's ``modelUri``/``dataUri``)."""
-        return self._primary(self._registry(registry))
+        return primary_account(self._registry(registry))
 
     # -- uploads and registration ------------------------------------------------------------------
 
@@ -125,84 +111,20 @@ class AssetService:
         errors = check_name(name) + check_version(version)
         if errors:
             raise InvalidSpec("the asset name or version is invalid", errors)
-        record = self._registry(registry)
-        account, endpoint = self._primary(record)
-        upload_id = uuid.uuid4().hex
-        container = upload_container(upload_id)
-        self._data.create_container(endpoint, container)
-        sas_url = self._data.container_url(endpoint, container, write=True, minutes=self._config.upload_minutes)
-        group = resource_group_name(record.key, self._config.resource_group_prefix)
-        group_id = f"/subscriptions/{self._config.subscription_id}/resourceGroups/{group}"
-        context_log(
-            log, registry=record.key, operation="", step="start_upload", region=str(record.spec["location"])
-        ).info("pending upload %s for %s %s %s", upload_id, asset_type.singular, name, version)
-        return {
-            "blobReferenceForConsumption": {
-                "blobUri": f"{endpoint.rstrip('/')}/{container}",
-                "storageAccountArmId": f"{group_id}/providers/Microsoft.Storage/storageAccounts/{account}",
-                "credential": {"credentialType": "SAS", "sasUri": sas_url},
-            },
-            "pendingUploadId": upload_id,
-            "pendingUploadType": "TemporaryBlobReference",
-        }
-
-    def _upload_of(self, record: RegistryRecord, content: str) -> tuple[str, str]:
-        """(upload id, folder inside it) of a content URI naming one of this registry's pending uploads."""
-        _, endpoint = self._primary(record)
-        base = endpoint.rstrip("/") + "/"
-        uri = content.split("?", 1)[0]
-        field = "path"
-        if not uri.startswith(base):
-            raise InvalidSpec(
-                "the content must be the blobUri of a pending upload of this registry (startPendingUpload)",
-                [FieldError(field, "not a pending upload of this registry")],
-                code="InvalidContentUri",
-            )
-        container, _, folder = uri.removeprefix(base).partition("/")
-        upload_id = upload_id_of(container)
-        if upload_id is None:
-            raise InvalidSpec(
-                "the content must be the blobUri of a pending upload", [FieldError(field, "not an upload container")]
-            )
-        folder = folder.strip("/")
-        if folder and path_problem(folder) is not None:
-            raise InvalidSpec("the content path is not acceptable", [FieldError(field, str(path_problem(folder)))])
-        return upload_id, (folder + "/" if folder else "")
-
-    def _manifest(self, record: RegistryRecord, cmd: RegisterAsset) -> tuple[str, list[FileEntry]]:
-        content = cmd.definition.content
-        if content is None:
-            if cmd.files:
-                raise InvalidSpec("files are listed but no content names them", [FieldError("files", "no content")])
-            return "", []
-        upload_id, folder = self._upload_of(record, content)
-        _, endpoint = self._primary(record)
-        listed = self._data.list_blobs(endpoint, upload_container(upload_id), folder)
-        relative = [BlobListing(n.removeprefix(folder), b.size, b.md5, b.copy_status) for n, b in listed.items()]
-        files = match_upload(relative, cmd.files)
-        if (
-            cmd.definition.type is AssetType.DATA
-            and cmd.definition.fields.get("type") == "uri_file"
-            and len(files) != 1
-        ):
-            raise InvalidSpec(
-                f"a uri_file data asset is one file; the upload holds {len(files)}",
-                [FieldError("path", "exactly one file for uri_file")],
-            )
-        return upload_id + ("/" + folder.rstrip("/") if folder else ""), files
+        return self._uploads.start(self._registry(registry), asset_type, name, version)
 
     def register(self, cmd: RegisterAsset) -> Registered:
         record = self._registry(cmd.registry)
         definition = cmd.definition
         existing = self._assets.get(record.key, f"{definition.type.value}:{definition.name}:{definition.version}")
-        if existing is not None and self._registered_from(record, definition.content, existing):
+        if existing is not None and self._uploads.registered_from(record, definition.content, existing):
             # the same PUT again (its answer lost): the upload it names may be gone once the copies are made
             same = self._same_again(existing, definition, existing.content_digest)
             return Registered(same, self._resumed(record, same, cmd.caller))
-        upload, files = self._manifest(record, cmd)
+        upload, files = self._uploads.manifest(record, definition, cmd.files)
         digest = content_digest(definition.identity(), files)
         if existing is not None:
-            with self._discarding(record, upload, existing):
+            with self._uploads.discarding(record, upload, existing):
                 same = self._same_again(existing, definition, digest)
             return Registered(same, self._resumed(record, same, cmd.caller))
         version = AssetVersionRecord(
@@ -226,7 +148,7 @@ class AssetService:
             raced = self._assets.get(record.key, version.row)
             if raced is None:
                 raise
-            with self._discarding(record, upload, raced):
+            with self._uploads.discarding(record, upload, raced):
                 same = self._same_again(raced, definition, digest)
             return Registered(same, self._resumed(record, same, cmd.caller))
         operation = self._lifecycle.start(record, OperationKind.REGISTER, version.lane, cmd.caller)
@@ -239,13 +161,6 @@ class AssetService:
             version.total_bytes,
         )
         return Registered(version, operation)
-
-    def _registered_from(self, record: RegistryRecord, content: str | None, existing: AssetVersionRecord) -> bool:
-        """Whether ``content`` names the pending upload ``existing`` was registered from."""
-        if content is None or not existing.registered_upload:
-            return False
-        upload_id, folder = self._upload_of(record, content)
-        return f"{upload_id}/{folder.rstrip('/')}".rstrip("/") == existing.registered_upload
 
     def _resumed(
         self, record: RegistryRecord, version: AssetVersionRecord, caller: Principal | None
@@ -260,22 +175,6 @@ class AssetService:
         if operation is not None and operation.status is OperationStatus.SUCCEEDED:
             return None
         return self._lifecycle.start(record, OperationKind.REGISTER, version.lane, caller)
-
-    @contextmanager
-    def _discarding(self, record: RegistryRecord, upload: str, existing: AssetVersionRecord) -> Iterator[None]:
-        """The pending upload of a registration that starts no work (the same content again, or other
-        content refused) is deleted: nothing will copy from it. Unless it is the very upload the version
-        was registered from: a client that lost the answer to its PUT sends the same PUT again (found by
-        tests/chaos: deleting it then left the copies without a source)."""
-        try:
-            yield
-        finally:
-            if upload and upload != existing.upload:
-                _, endpoint = self._primary(record)
-                try:
-                    self._data.delete_container(endpoint, upload_container(upload.split("/", 1)[0]))
-                except TransientError:
-                    log.warning("pending upload %s not deleted; it expires unused", upload)
 
     def _same_again(self, existing: AssetVersionRecord, definition: AssetDefinition, digest: str) -> AssetVersionRecord:
         """A registration of a version that exists: no new work when the content is the same (its
@@ -395,7 +294,7 @@ class AssetService:
             raise NotFound(f'registry "{record.name}" has no region {where}', code="RegionNotFound")
         if copy.state is not CopyState.REPLICATED:
             raise Conflict(f"the copy in {where} is {copy.state.value}, not Replicated yet", code="CopyNotReady")
-        _, endpoint = self._account(record, where)
+        _, endpoint = region_account(record, where)
         url = self._data.container_url(endpoint, ASSET_CONTAINER, write=False, minutes=self._config.download_minutes)
         base, _, sas = url.partition("?")
         return {

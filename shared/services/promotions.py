@@ -13,23 +13,25 @@ version's properties: ``promotedFrom``, ``promotionRule``, ``promotionEvent``, `
   ``AuthorizationFailed``, and the rule shows the error.
 - Every step is level-triggered: a promotion found ``Running`` without its operation (a crash between
   writing it and starting the copy) is run again, and running it again is harmless.
+
+The promotions that events make (which rules take an event, at most once each) are in
+``shared/services/event_promotions.py``; the service hands its ``on_*`` entry points to it.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from shared.domain.access import Principal, registry_scope
 from shared.domain.asset_records import AssetStatus, AssetVersionRecord
 from shared.domain.asset_spec import AssetType, asset_id, check_name, check_version, parse_asset_id
 from shared.domain.errors import ConcurrentUpdate, Conflict, Forbidden, InvalidSpec, NotFound, RequestError
-from shared.domain.events import Event, parse_asset_subject
+from shared.domain.events import Event
 from shared.domain.promotions import (
     EXPLICIT,
-    Approval,
     Promotion,
     PromotionRule,
     PromotionStatus,
@@ -38,17 +40,10 @@ from shared.domain.promotions import (
 )
 from shared.domain.records import OperationKind, OperationStatus, RegistryRecord, utcnow
 from shared.domain.roles import Action
-from shared.domain.rule_sources import SourceKind
-from shared.domain.source_events import (
-    MAX_MANIFEST_BYTES,
-    check_environment_name,
-    dropped_manifest,
-    manifest_definition,
-    pushed_image,
-)
 from shared.observability import context_log
 from shared.ports import AssetStore, DataPlane, PromotionStore, StateStore
 from shared.services.access import AccessService
+from shared.services.event_promotions import EventPromotions
 from shared.services.lifecycle import OperationLifecycle
 from shared.services.rule_cache import RuleCache
 from shared.services.source_versions import SourceVersions
@@ -72,9 +67,9 @@ class PromotionService:
         self._promotions = promotions
         self._access = access
         self._lifecycle = lifecycle
-        self._data = data
         self._sources = SourceVersions(assets, data)
         self._rules = RuleCache(promotions)
+        self._events = EventPromotions(promotions, self._rules, data, run=self._run, rule_failed=self._rule_failed)
 
     # -- registries and rights ---------------------------------------------------------------------
 
@@ -183,104 +178,18 @@ class PromotionService:
             raise
         return self._run(promotion)
 
+    # -- promotions events make (EventPromotions) --------------------------------------------------
+
     def on_available(self, event: Event) -> list[Promotion]:
-        """An ``AssetVersionAvailable``: one promotion per matching rule, at most once each."""
-        named = parse_asset_subject(event.subject)
-        if named is None:
-            return []
-        registry, asset_type, name, version = named
-        tags = event.data.get("tags") if isinstance(event.data.get("tags"), dict) else {}
-        source = asset_id(registry, asset_type, name, version)
-        made: list[Promotion] = []
-        for rule in self._taking(
-            lambda r: r.source_registry == registry.lower() and r.filter.matches(asset_type, name, tags or {})
-        ):
-            started = self._start(rule, event, source, (asset_type, name, version))
-            made += [started] if started else []
-        return made
+        return self._events.on_available(event)
 
     def on_image_pushed(self, event: Event) -> list[Promotion]:
-        """An ``ImagePushed`` of a watched ACR: an environment version per matching rule, at most once each."""
-        if not self._taking(lambda r: r.source.kind is SourceKind.ACR and r.source.is_resource(event.source)):
-            return []
-        image = pushed_image(event)  # NotUsable: the intake records why
-        taking = self._taking(
-            lambda r: (
-                r.source.takes_image(image.resource_id, image.repository)
-                and r.filter.matches(AssetType.ENVIRONMENTS, image.name, {})
-            )
-        )
-        if taking:
-            check_environment_name(image.name)
-        made: list[Promotion] = []
-        for rule in taking:
-            named = (AssetType.ENVIRONMENTS, image.name, image.tag)
-            started = self._start(rule, event, image.pinned, named, image.origin())
-            made += [started] if started else []
-        return made
+        return self._events.on_image_pushed(event)
 
     def on_blob_created(self, event: Event) -> list[Promotion]:
-        """A ``BlobCreated`` of an ``asset.yml`` under a watched prefix: the folder it describes, registered
-        per matching rule, at most once per rule and written ``asset.yml`` (its URL and ETag)."""
-        dropped = dropped_manifest(event)
-        rules = self._taking(lambda r: r.source.takes_blob(dropped.resource_id, dropped.container, dropped.blob))
-        if not rules:
-            return []
-        try:
-            text = self._data.read_blob(dropped.endpoint, dropped.container, dropped.blob, MAX_MANIFEST_BYTES)
-        except NotFound:
-            return []  # deleted since: nothing to register
-        made: list[Promotion] = []
-        origin = {**dropped.origin(), "eTag": str(event.data.get("eTag") or "")}
-        for rule in rules:
-            try:
-                definition, _ = manifest_definition(text, dropped.folder, rule.filter.types)
-            except InvalidSpec as exc:
-                self._rule_failed(rule.name, "InvalidAssetManifest", f"{dropped.url}: {exc}", event.id)
-                continue
-            if rule.filter.matches(definition.type, definition.name, definition.tags):
-                named = (definition.type, definition.name, definition.version)
-                started = self._start(rule, event, f"{dropped.url}#{origin['eTag']}", named, origin)
-                made += [started] if started else []
-        return made
+        return self._events.on_blob_created(event)
 
-    def _taking(self, takes: Callable[[PromotionRule], bool]) -> list[PromotionRule]:
-        """The rules that take an event: from the rule cache, or read again when none there does (a rule
-        saved through another instance within the cache's freshness is not missed)."""
-        found = [r for r in self._rules.rules() if takes(r)]
-        return found or [r for r in self._rules.rules(fresh=True) if takes(r)]
-
-    def _start(
-        self,
-        rule: PromotionRule,
-        event: Event,
-        source: str,
-        named: tuple[AssetType, str, str],
-        origin: dict[str, str] | None = None,
-    ) -> Promotion | None:
-        """The promotion ``event`` makes by ``rule``, once: None when it was made before."""
-        asset_type, name, version = named
-        promotion = Promotion(
-            id=promotion_id(rule.name, source, asset_id(rule.target_registry, asset_type, name, version)),
-            rule=rule.name,
-            source=source.split("#", 1)[0],
-            target_registry=rule.target_registry,
-            type=asset_type,
-            name=name,
-            version=version,
-            status=PromotionStatus.PENDING_APPROVAL if rule.approval is Approval.REQUIRED else PromotionStatus.RUNNING,
-            origin=dict(origin or {}),
-            event_id=event.id,
-            requested_by=rule.created_by,
-        )
-        try:
-            self._promotions.create_promotion(promotion)
-        except Conflict:
-            existing = self._promotions.get_promotion(promotion.id)
-            if existing is None or existing.status is not PromotionStatus.RUNNING or existing.operation_id:
-                return None  # made before: at most one promotion per rule and source version
-            promotion = existing  # written, never started (a crash in between): start it now
-        return promotion if promotion.status is PromotionStatus.PENDING_APPROVAL else self._run(promotion)
+    # -- approval and reads ------------------------------------------------------------------------
 
     def decide(self, promotion_id_: str, approve: bool, caller: Principal) -> Promotion:
         promotion = self.get(promotion_id_)

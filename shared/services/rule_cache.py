@@ -4,7 +4,7 @@
 Every event looks at every rule, and at hundreds of events a second the LIST was one storage request in
 six per event. A rule saved or deleted through this process is seen by its next event; through another
 instance, within ``RULES_FRESH_SECONDS``; an event that no cached rule takes reads the rules again before
-it is dropped, so a rule just saved elsewhere is never missed (``PromotionService._taking``).
+it is dropped, so a rule just saved elsewhere is never missed (``EventPromotions._taking``).
 """
 
 from __future__ import annotations

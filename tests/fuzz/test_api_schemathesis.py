@@ -32,7 +32,7 @@ from schemathesis.python import asgi
 from handlers.auth import Gate
 from handlers.http_api import create_api
 from shared.domain.commands import CreateRegistry
-from shared.domain.spec import NAME_PATTERN, StorageSku
+from shared.domain.spec_fields import NAME_PATTERN, StorageSku
 from shared.services import registries
 from shared.services.registries import RegistryService
 from tests.fuzz.excerpts import assert_no_long_excerpt, long_strings, strings_in

@@ -22,15 +22,8 @@ from hypothesis import strategies as st
 from shared.domain.documents import load_json, load_yaml
 from shared.domain.errors import InvalidSpec
 from shared.domain.regions import REGIONS
-from shared.domain.spec import (
-    MAX_REPLICATION_COUNT,
-    MAX_TAG_KEY,
-    MAX_TAG_VALUE,
-    NAME_PATTERN,
-    RegistrySpec,
-    StorageSku,
-    parse_spec,
-)
+from shared.domain.spec import RegistrySpec, parse_spec
+from shared.domain.spec_fields import MAX_REPLICATION_COUNT, MAX_TAG_KEY, MAX_TAG_VALUE, NAME_PATTERN, StorageSku
 from tests.fuzz.excerpts import MAX_EXCERPT, assert_no_long_excerpt, long_strings
 from tests.fuzz.strategies import SPEC_KEYS, yaml_like
 

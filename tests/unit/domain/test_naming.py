@@ -24,7 +24,7 @@ from shared.domain.naming import (
     storage_name_attempt,
 )
 from shared.domain.regions import REGIONS
-from shared.domain.spec import MAX_REPLICATION_COUNT, NAME_PATTERN
+from shared.domain.spec_fields import MAX_REPLICATION_COUNT, NAME_PATTERN
 
 STORAGE_RULE = re.compile(r"[a-z0-9]{3,24}")
 ACR_RULE = re.compile(r"[A-Za-z0-9]{5,50}")

@@ -11,7 +11,8 @@ from hypothesis import strategies as st
 
 from shared.domain.errors import InvalidSpec
 from shared.domain.regions import REGIONS
-from shared.domain.spec import MAX_REPLICATION_COUNT, NAME_PATTERN, StorageSku, parse_spec
+from shared.domain.spec import parse_spec
+from shared.domain.spec_fields import MAX_REPLICATION_COUNT, NAME_PATTERN, StorageSku
 
 HUGE = 10_000
 

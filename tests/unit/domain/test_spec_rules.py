@@ -9,13 +9,13 @@ import pytest
 from shared.domain.documents import load_yaml
 from shared.domain.errors import InvalidSpec
 from shared.domain.resources import TAG_INDEX, TAG_REGION, TAG_REGISTRY
-from shared.domain.spec import (
+from shared.domain.spec import parse_spec
+from shared.domain.spec_fields import (
     MAX_REPLICATION_COUNT,
     MAX_TAG_KEY,
     MAX_TAG_VALUE,
     MAX_TAGS,
     NAME_PATTERN,
-    parse_spec,
 )
 
 # The 8 storage account types of azure-ai-ml's StorageAccountType, in ARM's casing (registry-yaml.md 1.2).

@@ -36,7 +36,8 @@ from shared.services.lifecycle import OperationEventConsumer, OperationLifecycle
 from shared.services.observer import Actuator, Observer
 from shared.services.promotions import PromotionService
 from shared.services.queueing import Dispatcher, Queues
-from shared.services.reconcile import ReconcileConfig, Reconciler
+from shared.services.reconcile import Reconciler
+from shared.services.reconcile_inputs import ReconcileConfig
 from shared.services.regctl_events import RegctlEvents
 from shared.services.region_sync import RegionSync
 from shared.services.registries import RegistryService

@@ -8,22 +8,22 @@ provisioning, a later Reconcile is scheduled so progress never depends on one me
 The registry lane (create, update, delete, sync) is the registry's own: its newest operation owns it. An
 operation of another lane (an item such as an asset version) plans only its own subjects and ends on its
 own, beside whatever the registry lane does.
+
+What a reconcile reads (grants, asset versions, watched sources, which parts of ARM, the observation) is the
+part ``Reconciler`` inherits: ``shared.services.reconcile_inputs``.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Protocol
 
-from shared.domain.asset_records import ASSET_LANE, AssetVersionRecord
+from shared.domain.asset_records import ASSET_LANE
 from shared.domain.decide import StepView
 from shared.domain.drift import drift, summarize
 from shared.domain.errors import ConcurrentUpdate, PermanentError, TransientError
-from shared.domain.kinds import KINDS, eventgrid
+from shared.domain.kinds import KINDS
 from shared.domain.messages import Reconcile, Step
-from shared.domain.naming import resource_group_name
 from shared.domain.plan import Plan, diff
 from shared.domain.records import (
     OperationKind,
@@ -34,14 +34,15 @@ from shared.domain.records import (
     RegistryStatus,
     utcnow,
 )
-from shared.domain.resources import ALL_PARTS, Observed, Part
+from shared.domain.resources import Observed
 from shared.domain.spec import RegistrySpec
-from shared.domain.work import PRINCIPAL_LANE, REGISTRY_LANE, Grant, Kind, Watch
+from shared.domain.work import REGISTRY_LANE, Grant, Kind, Watch
 from shared.observability import ContextLog, context_log
 from shared.ports import GrantSource, NoGrants, NoWatches, StateStore, WatchSource
 from shared.services.lifecycle import OperationLifecycle
-from shared.services.observer import ASSET_PARTS, Observer
+from shared.services.observer import Observer
 from shared.services.queueing import Dispatcher
+from shared.services.reconcile_inputs import ItemLanes, NoItemLanes, ReconcileConfig, ReconcileInputs
 from shared.services.retry import RetryPolicy
 from shared.services.stepbook import Refused, StepBook
 
@@ -50,45 +51,11 @@ log = logging.getLogger(__name__)
 OBSERVATION_WRITE_ATTEMPTS = 4
 
 
-@dataclass(frozen=True)
-class ReconcileConfig:
-    resource_group_prefix: str
-    recheck_seconds: float  # when only waiting on ARM, reconcile again after this long
-
-
 def _log(registry: str, operation: str) -> ContextLog:
     return context_log(log, registry=registry, operation=operation, step="reconcile")
 
 
-class ItemLanes(Protocol):
-    """The asset versions behind item lanes (``AssetLedger``): what a plan works on, and where each
-    version's lane reports what it observed (its ledger) and that it is done."""
-
-    def versions(self, registry: str, lane: str) -> tuple[AssetVersionRecord, ...]:
-        """A version lane's own version; every version of the registry for the registry lane."""
-        ...
-
-    def progress(self, record: RegistryRecord, lane: str, observed: Observed, plan: Plan) -> bool:
-        """Record what a version's lane observed; True when its operation may end (``plan.done``)."""
-        ...
-
-    def registry_deleted(self, registry: str) -> None:
-        """The registry is gone, and its storage with it: forget its versions."""
-        ...
-
-
-class NoItemLanes:
-    def versions(self, registry: str, lane: str) -> tuple[AssetVersionRecord, ...]:
-        return ()
-
-    def progress(self, record: RegistryRecord, lane: str, observed: Observed, plan: Plan) -> bool:
-        return plan.done
-
-    def registry_deleted(self, registry: str) -> None:
-        return None
-
-
-class Reconciler:
+class Reconciler(ReconcileInputs):
     def __init__(
         self,
         store: StateStore,
@@ -114,60 +81,6 @@ class Reconciler:
         self._config = config
         self._retry = retry
         self._book = StepBook(store)
-
-    @property
-    def kinds(self) -> tuple[Kind, ...]:
-        return self._kinds
-
-    def grants_for(self, registry: str) -> tuple[Grant, ...]:
-        return self._grants.grants_for(registry)
-
-    def versions_for(self, registry: str, lane: str) -> tuple[AssetVersionRecord, ...]:
-        return self._lanes.versions(registry, lane)
-
-    def watches_for(self, registry: str) -> tuple[Watch, ...]:
-        """The external sources the promotion rules into ``registry`` watch (none read without Event Grid)."""
-        return self._watches.watched_by(registry) if eventgrid.destination() else ()
-
-    @staticmethod
-    def parts_for(
-        grants: tuple[Grant, ...], lane: str = REGISTRY_LANE, assets: tuple[AssetVersionRecord, ...] = ()
-    ) -> frozenset[Part]:
-        """What a reconcile reads: the registry's resources, their role assignments when it has data-plane
-        grants or works on a principal's access, and the asset copies when it has versions (an asset
-        version's lane reads only the storage accounts and its own copies); with Event Grid, the registry's
-        topics and subscriptions, and in the registry lane the external sources its rules watch."""
-        if lane.startswith(ASSET_LANE):
-            return ASSET_PARTS
-        parts = ALL_PARTS | {Part.BLOBS} if assets else ALL_PARTS
-        if eventgrid.destination():
-            parts |= {Part.EVENTS, Part.SOURCES} if lane == REGISTRY_LANE else {Part.EVENTS}
-        if grants or lane.startswith(PRINCIPAL_LANE):
-            return parts | {Part.ROLE_ASSIGNMENTS}
-        return parts
-
-    def observe(
-        self,
-        record: RegistryRecord,
-        lane: str,
-        parts: frozenset[Part],
-        assets: tuple[AssetVersionRecord, ...],
-        watches: tuple[Watch, ...] = (),
-    ) -> Observed:
-        """What ``parts`` look like now; the blobs of a version's lane under its folder only."""
-        prefix = assets[0].prefix if lane.startswith(ASSET_LANE) and len(assets) == 1 else ""
-        return self._observer.observe(record, self.group_of(record.key), parts, prefix, watches)
-
-    def with_sources(self, record: RegistryRecord, observed: Observed, watches: tuple[Watch, ...]) -> Observed:
-        """``observed`` (from ARM's subscription-wide LISTs) with the external sources of the registry."""
-        return self._observer.with_sources(record, observed, watches) if eventgrid.destination() else observed
-
-    def with_blobs(self, observed: Observed) -> Observed:
-        """``observed`` (from ARM) with every region's asset copies listed."""
-        return replace(observed, blobs=self._observer.blobs(observed, ""))
-
-    def group_of(self, registry: str) -> str:
-        return resource_group_name(registry, self._config.resource_group_prefix)
 
     def handle(self, message: Reconcile) -> None:
         """One delivery: reconcile, or reconcile again later after a transient failure (a lost ETag race

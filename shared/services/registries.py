@@ -6,6 +6,9 @@ Reconcile message is enqueued. If the enqueue fails the request is answered with
 region-sync timer still picks the registry up (its generation is ahead of what it converged to), so
 nothing accepted is lost; the client retrying with the same Idempotency-Key sends the message again at
 once (a replay of an operation still going re-sends its submit message under the same message id).
+
+What becomes of an accepted request (its answer and activity-log entry, the operation it supersedes, its
+Reconcile message, replays) is the part ``RegistryService`` inherits: ``shared.services.registry_operations``.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any, ParamSpec, Protocol, TypeVar
+from dataclasses import dataclass
+from typing import Any, ParamSpec, TypeVar
 
 from shared.domain.access import Principal, registry_scope
 from shared.domain.arm_resource import DEFAULT_RESOURCE_GROUP
@@ -27,7 +30,6 @@ from shared.domain.commands import (
     SyncRegistry,
 )
 from shared.domain.errors import ConcurrentUpdate, Conflict, NotFound
-from shared.domain.messages import Reconcile
 from shared.domain.records import (
     OperationKind,
     OperationRecord,
@@ -46,15 +48,9 @@ from shared.observability import context_log, current_traceparent
 from shared.ports import StateStore
 from shared.services.lifecycle import OperationLifecycle
 from shared.services.queueing import Dispatcher
+from shared.services.registry_operations import Accepted, ActivityLog, NoActivityLog, RegistryOperations
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Accepted:
-    operation: OperationRecord
-    warnings: list[str] = field(default_factory=list)
-    replayed: bool = False
 
 
 @dataclass(frozen=True)
@@ -115,44 +111,7 @@ def _operation(
     )
 
 
-class ActivityLog(Protocol):
-    """Where accepted writes are kept: who, what, scope, result (the access service)."""
-
-    def record(
-        self,
-        caller: Principal | None,
-        action: str,
-        scope: str,
-        result: str,
-        *,
-        operation: str | None = None,
-        detail: str | None = None,
-    ) -> None: ...
-
-
-class NoActivityLog:
-    def record(
-        self,
-        caller: Principal | None,
-        action: str,
-        scope: str,
-        result: str,
-        *,
-        operation: str | None = None,
-        detail: str | None = None,
-    ) -> None:
-        return None
-
-
-_ACTIONS = {
-    OperationKind.CREATE: Action.REGISTRIES_WRITE,
-    OperationKind.UPDATE: Action.REGISTRIES_WRITE,
-    OperationKind.SYNC: Action.REGISTRIES_WRITE,
-    OperationKind.DELETE: Action.REGISTRIES_DELETE,
-}
-
-
-class RegistryService:
+class RegistryService(RegistryOperations):
     def __init__(
         self,
         store: StateStore,
@@ -167,18 +126,6 @@ class RegistryService:
         self._lifecycle = lifecycle
         self._activity: ActivityLog = activity or NoActivityLog()
         self._default_group = default_resource_group
-
-    def _accepted(self, operation: OperationRecord, warnings: list[str]) -> Accepted:
-        """A newly accepted operation, kept in the activity log with who asked."""
-        self._activity.record(
-            operation.requested_by,
-            _ACTIONS.get(operation.kind, Action.REGISTRIES_WRITE),
-            registry_scope(operation.registry),
-            "Accepted",
-            operation=operation.id,
-            detail=operation.kind.value,
-        )
-        return Accepted(operation, warnings)
 
     def create(self, command: CreateRegistry) -> Accepted:
         spec = command.spec
@@ -364,31 +311,6 @@ class RegistryService:
         self._supersede(previous, operation)
         self._enqueue(record, operation)
         return self._accepted(operation, warnings)
-
-    def _supersede(self, previous_id: str, newer: OperationRecord) -> None:
-        """An operation still running when a newer one is accepted ends Canceled, naming its successor."""
-        previous = self._store.get_operation(previous_id)
-        self._lifecycle.cancel(
-            previous,
-            "Superseded",
-            f"superseded by operation {newer.id} ({newer.kind.value}, generation {newer.generation})",
-        )
-
-    def _enqueue(self, record: RegistryRecord, operation: OperationRecord) -> None:
-        self._submit(record.key, record.generation, operation)
-
-    def _submit(self, registry: str, generation: int, operation: OperationRecord) -> None:
-        self._dispatch.send(
-            [Reconcile(registry=registry, generation=generation, operation_id=operation.id, trigger="submit")]
-        )
-
-    def _replay(self, operation: OperationRecord, warnings: list[str]) -> Accepted:
-        """A request accepted before, sent again: the same operation. If it is still going, its submit
-        message is sent again under the same message id: duplicate detection drops it when the first
-        send went out, and it starts the operation when the first send failed after the write."""
-        if not operation.status.terminal:
-            self._submit(operation.registry, operation.generation, operation)
-        return Accepted(operation, warnings, replayed=True)
 
     # -- reads --------------------------------------------------------------------------------------
 

@@ -21,7 +21,8 @@ from shared.domain.messages import OperationFinished, Reconcile, Step, decode_me
 from shared.domain.records import ReconcilePolicy, RegistryRecord
 from shared.domain.work import Kind
 from shared.ports import GrantSource
-from shared.services.registries import Accepted, OperationView, RegistryService
+from shared.services.registries import OperationView, RegistryService
+from shared.services.registry_operations import Accepted
 from shared.settings import Settings
 from tests.unit.services.fake_access import OWNER_ID, FakeAccessStore, FakeAuthenticator
 from tests.unit.services.fake_assets import FakeAssetStore, FakeDataPlane

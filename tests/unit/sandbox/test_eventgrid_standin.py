@@ -13,7 +13,8 @@ import pytest
 
 from sandbox.arm.acr_images import ImageChanged
 from sandbox.arm.config import Settings
-from sandbox.arm.eventgrid import EventSubscription, SystemTopic, subscription_properties
+from sandbox.arm.eventgrid import EventSubscription, SystemTopic
+from sandbox.arm.eventgrid_properties import subscription_properties
 from sandbox.arm.faults import REORDER_FLUSH_SECONDS, FaultConfigError, FaultEngine, FaultRule, parse_rules
 from sandbox.arm.state import Manifest, Registry, StorageAccount, Store
 from sandbox.blob.hooks import BlobCommitted, BlobDeleted

@@ -24,7 +24,7 @@ class RequestRecord(TypedDict):
 
 class FaultRule(TypedDict, total=False):
     """A fault rule; give exactly one of ``status`` and ``lro_result`` (blob rules: ``status``; Event Grid
-    rules: at least one of ``duplicate``, ``delay`` and ``reorder``, no ``status``)."""
+    rules: at least one of ``duplicate``, ``delay``, ``reorder`` and ``fail``, no ``status``)."""
 
     service: Literal["arm", "blob", "eventgrid"]
     operation: Literal["copy", "read", "list", "write", "delete", "any"]
@@ -38,17 +38,19 @@ class FaultRule(TypedDict, total=False):
     count: int
     lro_result: Literal["Failed", "Canceled"]
     error_code: str
-    #: Event Grid rules: the event type matched, extra copies of each matching delivery, the shuffle window.
+    #: Event Grid rules: the event type matched, extra copies of each matching delivery, the shuffle window,
+    #: the failed send attempts of each matching delivery.
     event_type: str
     duplicate: int
     reorder: int
+    fail: int
 
 
 class FaultRuleState(TypedDict):
     """An ARM rule has ``method``, ``status``, ``error_code``, ``resource_type``, ``lro_result`` and
     ``retry_after``; a blob rule ``service``, ``method``, ``status``, ``error_code``, ``operation``,
-    ``account`` and ``delay``; an Event Grid rule ``service``, ``event_type``, ``duplicate``, ``delay`` and
-    ``reorder``."""
+    ``account`` and ``delay``; an Event Grid rule ``service``, ``event_type``, ``duplicate``, ``delay``,
+    ``reorder`` and ``fail``."""
 
     rate: float
     count: int | None
@@ -66,6 +68,7 @@ class FaultRuleState(TypedDict):
     event_type: NotRequired[str | None]
     duplicate: NotRequired[int]
     reorder: NotRequired[int]
+    fail: NotRequired[int]
 
 
 class Images(TypedDict):

@@ -12,11 +12,13 @@
   ``subjectBeginsWith``, ``subjectEndsWith``, ``isSubjectCaseSensitive``, ``advancedFilters``: objects
   with a string ``operatorType``; ``sandbox/arm/eventgrid_filter.py::matches`` applies them),
   ``eventDeliverySchema`` (``EventGridSchema`` by default, or ``CloudEventSchemaV1_0``), ``retryPolicy``
-  (defaults 30 attempts, 1440 minutes), ``labels``, ``topic`` and ``provisioningState``.
+  (defaults 30 attempts, 1440 minutes), ``deadLetterDestination`` (``StorageBlob``), ``labels``, ``topic``
+  and ``provisioningState``; ``eventgrid_properties.py`` checks and stores them.
 - Deleting the topic deletes its subscriptions; deleting the resource group deletes its topics.
 
 Nothing is delivered from here: the simulator only holds the resources; ``eventgrid_filter.matches`` is
-the filter semantics the Event Grid stand-in (``sandbox/eventgrid/``) applies.
+the filter semantics the Event Grid stand-in (``sandbox/eventgrid/``) applies, which also retries and
+dead-letters as ``retryPolicy`` and ``deadLetterDestination`` say.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from sandbox.arm.envelope import (
     operation_not_found,
     resource_not_found,
 )
+from sandbox.arm.eventgrid_properties import subscription_properties
 from sandbox.arm.lro import Operation, Outcome, Protocol, iso, monitor_response, utc_now
 from sandbox.arm.resources import validate_tags
 from sandbox.arm.routes import EVENT_SUBSCRIPTION_TYPE, SYSTEM_TOPIC_TYPE
@@ -46,7 +49,6 @@ TOPIC_TYPES = {
     "microsoft.storage.storageaccounts": "Microsoft.Storage.StorageAccounts",
     "microsoft.containerregistry.registries": "Microsoft.ContainerRegistry.Registries",
 }
-SCHEMAS = ("EventGridSchema", "CloudEventSchemaV1_0")
 _OPS = (
     OpKind.SYSTEM_TOPIC_CREATE,
     OpKind.SYSTEM_TOPIC_DELETE,
@@ -283,52 +285,6 @@ def handle_subscription_item(ctx: Ctx) -> Response:
     if ctx.method == "DELETE":
         return _delete_subscription(ctx, topic, name)
     raise method_not_allowed(ctx.method)
-
-
-def subscription_properties(raw: object) -> dict[str, Any]:
-    """The stored properties of an event subscription PUT body's ``properties``; 400 for what Azure refuses."""
-    if not isinstance(raw, dict):
-        raise invalid_request_content("'properties' must be an object")
-    destination = raw.get("destination")
-    if not isinstance(destination, dict) or not isinstance(destination.get("endpointType"), str):
-        raise ArmError(400, "InvalidRequest", "The destination of the event subscription is required.")
-    endpoint = destination.get("properties") or {}
-    if destination["endpointType"] == "ServiceBusQueue" and not (
-        isinstance(endpoint, dict) and isinstance(endpoint.get("resourceId"), str) and endpoint["resourceId"]
-    ):
-        raise ArmError(400, "InvalidRequest", "A ServiceBusQueue destination needs properties.resourceId.")
-    flt = raw.get("filter") or {}
-    if not isinstance(flt, dict):
-        raise invalid_request_content("'filter' must be an object")
-    included = flt.get("includedEventTypes")
-    if included is not None and not (isinstance(included, list) and all(isinstance(t, str) for t in included)):
-        raise invalid_request_content("'filter.includedEventTypes' must be a list of strings")
-    advanced = flt.get("advancedFilters") or []
-    if not isinstance(advanced, list) or not all(
-        isinstance(rule, dict) and isinstance(rule.get("operatorType"), str) for rule in advanced
-    ):
-        raise invalid_request_content("'filter.advancedFilters' must be a list of objects with an 'operatorType'")
-    schema = raw.get("eventDeliverySchema") or "EventGridSchema"
-    if schema not in SCHEMAS:
-        raise ArmError(400, "InvalidRequest", f"The event delivery schema '{schema}' is not supported here.")
-    retry = raw.get("retryPolicy") or {}
-    return {
-        "destination": destination,
-        "filter": {
-            "includedEventTypes": included,
-            "subjectBeginsWith": str(flt.get("subjectBeginsWith") or ""),
-            "subjectEndsWith": str(flt.get("subjectEndsWith") or ""),
-            "isSubjectCaseSensitive": bool(flt.get("isSubjectCaseSensitive", False)),
-            "advancedFilters": list(advanced),
-            "enableAdvancedFilteringOnArrays": bool(flt.get("enableAdvancedFilteringOnArrays", False)),
-        },
-        "labels": list(raw.get("labels") or []),
-        "eventDeliverySchema": schema,
-        "retryPolicy": {
-            "maxDeliveryAttempts": int(retry.get("maxDeliveryAttempts", 30)),
-            "eventTimeToLiveInMinutes": int(retry.get("eventTimeToLiveInMinutes", 1440)),
-        },
-    }
 
 
 def _put_subscription(ctx: Ctx, topic: SystemTopic, name: str) -> Response:

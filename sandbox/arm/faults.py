@@ -19,7 +19,9 @@ delivery is one event to one event subscription. They match on ``event_type`` (c
 absent) and change how a matching delivery is sent: ``duplicate`` extra copies of it (same event id, same
 message id: Event Grid delivers at least once), ``delay`` seconds before it is sent (others are not held
 up, so a delay reorders), ``reorder``: held until that many such deliveries are buffered (or the oldest
-waited ``REORDER_FLUSH_SECONDS``) and then sent shuffled by the seeded RNG. ``rate`` and ``count`` as ever.
+waited ``REORDER_FLUSH_SECONDS``) and then sent shuffled by the seeded RNG, ``fail``: the first that many send
+attempts of a matching delivery fail (outcome ``Busy``), so the stand-in retries it on Event Grid's schedule
+and dead-letters or drops it when the subscription's ``retryPolicy`` runs out. ``rate`` and ``count`` as ever.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ _SERVICE_KEYS = {
         {"service", "method", "resource_type", "status", "rate", "retry_after", "count", "lro_result", "error_code"}
     ),
     "blob": frozenset({"service", "method", "operation", "account", "status", "delay", "rate", "count", "error_code"}),
-    "eventgrid": frozenset({"service", "event_type", "duplicate", "delay", "reorder", "rate", "count"}),
+    "eventgrid": frozenset({"service", "event_type", "duplicate", "delay", "reorder", "fail", "rate", "count"}),
 }
 _RULE_KEYS = frozenset().union(*_SERVICE_KEYS.values())
 SERVICES = frozenset(_SERVICE_KEYS)
@@ -46,12 +48,14 @@ SERVICES = frozenset(_SERVICE_KEYS)
 _OWN_KEYS = {
     "arm": ("resource_type", "lro_result", "retry_after"),
     "blob": ("operation", "account"),
-    "eventgrid": ("event_type", "duplicate", "reorder"),
+    "eventgrid": ("event_type", "duplicate", "reorder", "fail"),
 }
 #: Kinds of blob operation a rule can target (``sandbox/blob/operations.py`` classifies requests).
 BLOB_OPERATIONS = frozenset({"copy", "read", "list", "write", "delete", "any"})
 #: Seconds a ``reorder`` rule holds a delivery at most before sending its buffer, even when not full.
 REORDER_FLUSH_SECONDS = 0.5
+#: A ``fail`` rule's most failed sends per delivery: Event Grid's most delivery attempts (``retryPolicy``).
+MAX_FAILED_SENDS = 30
 _METHODS = frozenset({"GET", "PUT", "PATCH", "POST", "DELETE", "HEAD"})
 _LRO_RESULTS = frozenset({"Failed", "Canceled"})
 
@@ -84,10 +88,12 @@ class FaultRule:
     operation: str | None = None
     account: str | None = None
     delay: float = 0.0
-    #: Event Grid rules: the event type they match (lowercased), extra copies, the shuffle window.
+    #: Event Grid rules: the event type they match (lowercased), extra copies, the shuffle window, and how
+    #: many send attempts of each matching delivery fail.
     event_type: str | None = None
     duplicate: int = 0
     reorder: int = 0
+    fail: int = 0
     hits: int = 0
 
     def matches(self, method: str, resource_type: str | None) -> bool:
@@ -121,6 +127,7 @@ class FaultRule:
                 "duplicate": self.duplicate,
                 "delay": self.delay,
                 "reorder": self.reorder,
+                "fail": self.fail,
                 "rate": self.rate,
                 "count": self.count,
                 "hits": self.hits,
@@ -218,6 +225,11 @@ _FIELDS: dict[str, tuple[Callable[[Any], bool], Callable[[Any], Any], str]] = {
     "event_type": (lambda v: isinstance(v, str) and bool(v), str.lower, "an event type"),
     "duplicate": (lambda v: _is_int(v) and 1 <= v <= 10, int, "an integer in [1, 10] (extra copies)"),
     "reorder": (lambda v: _is_int(v) and 2 <= v <= 100, int, "an integer in [2, 100] (the window)"),
+    "fail": (
+        lambda v: _is_int(v) and 1 <= v <= MAX_FAILED_SENDS,
+        int,
+        f"an integer in [1, {MAX_FAILED_SENDS}] (failed send attempts per delivery)",
+    ),
 }
 
 
@@ -262,8 +274,8 @@ def _check_effect(where: str, service: str, raw: dict[str, Any]) -> None:
         raise FaultConfigError(f"{where}: a blob rule needs 'status'")
     if service == "arm" and (raw.get("status") is None) == (raw.get("lro_result") is None):
         raise FaultConfigError(f"{where}: give exactly one of 'status' or 'lro_result'")
-    if service == "eventgrid" and not any(raw.get(key) for key in ("duplicate", "delay", "reorder")):
-        raise FaultConfigError(f"{where}: an eventgrid rule needs 'duplicate', 'delay' or 'reorder'")
+    if service == "eventgrid" and not any(raw.get(key) for key in ("duplicate", "delay", "reorder", "fail")):
+        raise FaultConfigError(f"{where}: an eventgrid rule needs 'duplicate', 'delay', 'reorder' or 'fail'")
 
 
 class FaultEngine:

@@ -127,3 +127,21 @@ def test_deleting_a_subscription_then_the_topic_and_the_group_removes_them(clien
     settled(raw, topic(raw, rg, "t", account(clients, raw, rg)))
     clients.resources.resource_groups.begin_delete(rg).result()
     assert raw.request("GET", path, api=API).status_code == 404
+
+
+def test_a_dead_letter_destination_and_retry_policy_are_kept_and_bad_ones_refused(
+    clients: Clients, raw: RawArm, rg: str
+):
+    path = topic_path(raw, rg, "t")
+    settled(raw, topic(raw, rg, "t", account(clients, raw, rg)))
+    store = account(clients, raw, rg)
+    dead_letter = {"endpointType": "StorageBlob", "properties": {"resourceId": store, "blobContainerName": "dl"}}
+    policy = {"maxDeliveryAttempts": 5, "eventTimeToLiveInMinutes": 30}
+    settled(raw, subscription(raw, path, deadLetterDestination=dead_letter, retryPolicy=policy))
+    got = raw.request("GET", f"{path}/eventSubscriptions/to-queue", api=API).json()["properties"]
+    assert got["deadLetterDestination"] == dead_letter and got["retryPolicy"] == policy
+
+    webhook = subscription(raw, path, deadLetterDestination={"endpointType": "WebHook", "properties": {}})
+    assert webhook.status_code == 400 and "'StorageBlob'" in webhook.json()["error"]["message"]
+    too_many = subscription(raw, path, retryPolicy={"maxDeliveryAttempts": 31})
+    assert too_many.status_code == 400 and "between 1 and 30" in too_many.json()["error"]["message"]

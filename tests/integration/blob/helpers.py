@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from azure.storage.blob import BlobServiceClient, ContainerClient, LinearRetry, UserDelegationKey
+from azure.storage.queue import QueueClient
 
 from sandbox.arm.launcher import ArmEndpoint
 from shared.adapters.credentials import StaticTokenCredential
-from tests.integration.arm.helpers import Clients, unique
+from shared.adapters.queue_envelope import Envelope, decode
+from tests.integration.arm.helpers import Clients, RawArm, unique
 
 POOL_SIZE = 12
+#: The Microsoft.EventGrid api version of the system topics and event subscriptions.
+EVENTGRID_API = "2025-02-15"
 
 
 def error_code(exc: BaseException) -> object:
@@ -74,3 +79,24 @@ def delegation_key(service: BlobServiceClient, hours: float = 1.0) -> UserDelega
 
 def in_hours(hours: float) -> datetime:
     return datetime.now(UTC) + timedelta(hours=hours)
+
+
+def put_and_wait(raw: RawArm, path: str, body: dict[str, Any]) -> None:
+    """PUT an Event Grid resource and wait until it is ``Succeeded``."""
+    made = raw.request("PUT", path, api=EVENTGRID_API, json=body)
+    assert made.status_code == 201, made.text
+    deadline = time.monotonic() + 10
+    while raw.request("GET", path, api=EVENTGRID_API).json()["properties"]["provisioningState"] != "Succeeded":
+        assert time.monotonic() < deadline, path
+        time.sleep(0.01)
+
+
+def received(queue: QueueClient, count: int) -> list[Envelope]:
+    """Wait for ``count`` messages on ``queue`` (received: hidden for five minutes), in the regctl envelope."""
+    found: list[Envelope] = []
+    deadline = time.monotonic() + 15
+    while len(found) < count:
+        assert time.monotonic() < deadline, found
+        found += [decode(m.content) for m in queue.receive_messages(messages_per_page=32, visibility_timeout=300)]
+        time.sleep(0.05)
+    return found

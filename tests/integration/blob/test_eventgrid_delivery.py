@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any
 
 import pytest
 from azure.storage.queue import QueueClient
@@ -19,23 +18,12 @@ from azure.storage.queue import QueueClient
 from sandbox.arm.control import FaultRule, SandboxControl
 from sandbox.arm.launcher import ArmEndpoint
 from sandbox.azurite_proc import Azurite
-from shared.adapters.queue_envelope import Envelope, decode
 from shared.domain.kinds.eventgrid import subscription_properties
 from tests.integration.arm.helpers import Clients, RawArm, unique
-from tests.integration.blob.helpers import Accounts
+from tests.integration.blob.helpers import Accounts, put_and_wait, received
 
 pytestmark = pytest.mark.integration
-API = "2025-02-15"
 QUEUES = "/subscriptions/0/resourceGroups/cp/providers/Microsoft.ServiceBus/namespaces/ns/queues/"
-
-
-def put_and_wait(raw: RawArm, path: str, body: dict[str, Any]) -> None:
-    made = raw.request("PUT", path, api=API, json=body)
-    assert made.status_code == 201, made.text
-    deadline = time.monotonic() + 10
-    while raw.request("GET", path, api=API).json()["properties"]["provisioningState"] != "Succeeded":
-        assert time.monotonic() < deadline, path
-        time.sleep(0.01)
 
 
 def subscribe(raw: RawArm, group: str, source: str, topic_type: str, queue: QueueClient, target: str) -> None:
@@ -45,16 +33,6 @@ def subscribe(raw: RawArm, group: str, source: str, topic_type: str, queue: Queu
     put_and_wait(raw, topic, {"location": "eastus", "properties": {"source": source, "topicType": topic_type}})
     properties = subscription_properties(target, QUEUES + queue.queue_name)
     put_and_wait(raw, f"{topic}/eventSubscriptions/regctl-events", {"properties": properties})
-
-
-def received(queue: QueueClient, count: int) -> list[Envelope]:
-    found: list[Envelope] = []
-    deadline = time.monotonic() + 15
-    while len(found) < count:
-        assert time.monotonic() < deadline, found
-        found += [decode(m.content) for m in queue.receive_messages(messages_per_page=32, visibility_timeout=300)]
-        time.sleep(0.05)
-    return found
 
 
 def test_blob_and_image_events_reach_the_queues_without_regctls_own_writes(

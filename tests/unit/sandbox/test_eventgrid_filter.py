@@ -7,8 +7,9 @@ from typing import Any
 import pytest
 
 from sandbox.arm.envelope import ArmError
-from sandbox.arm.eventgrid import EventSubscription, subscription_properties
+from sandbox.arm.eventgrid import EventSubscription
 from sandbox.arm.eventgrid_filter import key_values, matches
+from sandbox.arm.eventgrid_properties import subscription_properties
 
 BLOB = "/blobServices/default/containers/models/blobs/fraud/asset.yml"
 NOT_OWN = {

@@ -4,90 +4,21 @@ shapes, the subscriptions' filters and schemas, and the ``"service": "eventgrid"
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
-from sandbox.arm.acr_images import ImageChanged
-from sandbox.arm.config import Settings
-from sandbox.arm.eventgrid import EventSubscription, SystemTopic, subscription_properties
+from sandbox.arm.eventgrid import EventSubscription
+from sandbox.arm.eventgrid_properties import subscription_properties
 from sandbox.arm.faults import REORDER_FLUSH_SECONDS, FaultConfigError, FaultEngine, FaultRule, parse_rules
-from sandbox.arm.state import Manifest, Registry, StorageAccount, Store
-from sandbox.blob.hooks import BlobCommitted, BlobDeleted
+from sandbox.arm.state import Registry
+from sandbox.blob.hooks import BlobDeleted
 from sandbox.eventgrid.schedule import Delivery, Scheduler
-from sandbox.eventgrid.standin import EventGridStandIn
 from shared.domain.kinds import eventgrid as regctl_eventgrid
 from shared.ports import OutboundMessage
-
-SUB = "00000000-0000-4000-8000-0000000000a1"
-QUEUES = f"/subscriptions/{SUB}/resourceGroups/cp/providers/Microsoft.ServiceBus/namespaces/ns/queues/"
-DIGEST = "sha256:" + "ab" * 32
-MEDIA = "application/vnd.docker.distribution.manifest.v2+json"
-
-
-class Publisher:
-    """Collects what the stand-in publishes; ``wait`` until a number of messages arrived."""
-
-    def __init__(self) -> None:
-        self.sent: list[OutboundMessage] = []
-        self._changed = threading.Condition()
-
-    def publish(self, messages: Sequence[OutboundMessage]) -> None:
-        with self._changed:
-            self.sent += messages
-            self._changed.notify_all()
-
-    def close(self) -> None:
-        pass
-
-    def wait(self, count: int, timeout: float = 5.0) -> list[OutboundMessage]:
-        with self._changed:
-            assert self._changed.wait_for(lambda: len(self.sent) >= count, timeout), self.sent
-            return list(self.sent)
-
-    def bodies(self, queue: str | None = None) -> list[dict[str, Any]]:
-        return [json.loads(m.body) for m in self.sent if queue is None or m.queue == queue]
-
-
-class World:
-    def __init__(self) -> None:
-        self.store = Store(Settings())
-        self.faults = FaultEngine()
-        self.publisher = Publisher()
-        self.standin = EventGridStandIn(self.store, self.publisher, self.faults)
-        self.registry = Registry(SUB, "rg", "regctlacr", "eastus", "Premium", {}, {}, state="Succeeded")
-        self.account = StorageAccount(SUB, "rg", "regstore1", "eastus", "StorageV2", "Standard_LRS", {}, {})
-        self.store.registries["regctlacr"] = self.registry
-        self.store.accounts["regstore1"] = self.account
-
-    def topic(self, source: str, **subscriptions: dict[str, Any]) -> SystemTopic:
-        name = source.rsplit("/", 1)[-1] + "-events"
-        topic_id = f"/subscriptions/{SUB}/resourceGroups/rg/providers/Microsoft.EventGrid/systemTopics/{name}"
-        topic = SystemTopic(topic_id, name, "eastus", {}, source, "t", state="Succeeded")
-        for sub_name, properties in subscriptions.items():
-            props = {"destination": destination(sub_name), **properties}
-            topic.subscriptions[sub_name] = EventSubscription(sub_name, subscription_properties(props), "Succeeded")
-        self.store.system_topics[topic_id.lower()] = topic
-        return topic
-
-    def pushed(self, repository: str, tag: str = "1.0", action: str = "push") -> ImageChanged:
-        manifest = Manifest(DIGEST, 524)
-        return ImageChanged(action, "regctlacr", self.registry.id, repository, tag, manifest, "docker/27.0")
-
-    def rules(self, *rules: dict[str, Any], seed: int = 1) -> None:
-        self.faults.configure(*parse_rules({"rules": list(rules), "seed": seed}))
-
-
-def destination(queue: str) -> dict[str, Any]:
-    return {"endpointType": "ServiceBusQueue", "properties": {"resourceId": QUEUES + queue}}
-
-
-def committed(blob: str, account: str = "regstore1") -> BlobCommitted:
-    url = f"https://127.0.0.1:8445/{account}/models/{blob}"
-    return BlobCommitted(account, "models", blob, "PutBlob", url, '"0x1"', 3, "text/yaml", "req-1", "client-1")
+from tests.unit.sandbox.eventgrid_world import DIGEST, MEDIA, QUEUES, SUB, World, committed, destination
 
 
 @pytest.fixture
@@ -314,6 +245,7 @@ def test_eventgrid_rules_match_by_event_type_rate_and_count() -> None:
         "duplicate": 0,
         "delay": 1.0,
         "reorder": 0,
+        "fail": 0,
         "rate": 1.0,
         "count": None,
         "hits": 1,
@@ -323,8 +255,8 @@ def test_eventgrid_rules_match_by_event_type_rate_and_count() -> None:
 @pytest.mark.parametrize(
     ("rule", "message"),
     [
-        ({"service": "eventgrid"}, "needs 'duplicate', 'delay' or 'reorder'"),
-        ({"service": "eventgrid", "delay": 0}, "needs 'duplicate', 'delay' or 'reorder'"),
+        ({"service": "eventgrid"}, "needs 'duplicate', 'delay', 'reorder' or 'fail'"),
+        ({"service": "eventgrid", "delay": 0}, "needs 'duplicate', 'delay', 'reorder' or 'fail'"),
         ({"service": "eventgrid", "duplicate": 0}, r"rules\[0\]\.duplicate must be"),
         ({"service": "eventgrid", "duplicate": 11}, r"\.duplicate must be"),
         ({"service": "eventgrid", "reorder": 1}, r"\.reorder must be"),
@@ -352,15 +284,18 @@ def test_the_scheduler_on_a_fake_clock() -> None:
 
     def sent(message_id: str, rule: FaultRule | None = None) -> list[str]:
         made = OutboundMessage(queue="q", message_id=message_id, body="{}")
-        return [m.message_id for m in scheduler.admit(Delivery(made, rule, epoch[0]), now=10.0)]
+        return [s.message.message_id for s in scheduler.admit(Delivery(made, rule, epoch[0]), now=10.0)]
+
+    def released(now: float) -> list[str]:
+        return [item.delivery.message.message_id for item in scheduler.due(now)]
 
     assert sent("plain") == ["plain"]
     assert sent("late", delay) == [] and scheduler.next_wake() == 12.0
     assert sent("r1", reorder) == [] and sent("r2", reorder) == []
     assert scheduler.next_wake() == 10.0 + REORDER_FLUSH_SECONDS
     assert sent("r3", reorder) == ["r3", "r2", "r1"]
-    assert [m.message_id for m in scheduler.due(11.9)] == []
-    assert [m.message_id for m in scheduler.due(12.0)] == ["late", "late"] and scheduler.next_wake() is None
+    assert released(11.9) == []
+    assert released(12.0) == ["late", "late"] and scheduler.next_wake() is None
     assert sent("r4", reorder) == []
     epoch[0] = 1  # a reset: what is held is dropped
     assert scheduler.due(99.0) == [] and scheduler.next_wake() is None

@@ -140,6 +140,8 @@ module api 'app/functions.bicep' = {
     ticketWritebackQueueName: messaging.outputs.ticketWritebackQueueName
     eventsQueueName: messaging.outputs.eventsQueueName
     eventsQueueResourceId: messaging.outputs.eventsQueueId
+    eventsDeadLetterAccountId: state.outputs.id
+    eventsDeadLetterContainer: state.outputs.deadLetterContainerName
     eventsTopicEndpoint: events.outputs.endpoint
     keyVaultName: vault.outputs.name
     jiraBaseUrl: jiraBaseUrl

@@ -276,7 +276,9 @@ def build(settings: Settings, **overrides: Any) -> Container:
     )
     regctl_events = RegctlEvents(event_publisher)
     ledger = AssetLedger(store, asset_store, data_plane, regctl_events)
-    eventgrid.configure(settings.events_queue_resource_id)  # the Event Grid kinds are inert without it
+    eventgrid.configure(  # the Event Grid kinds are inert without the queue
+        settings.events_queue_resource_id, settings.events_dead_letter_account_id, settings.events_dead_letter_container
+    )
     promotion_store: PromotionStore = overrides.get("promotion_store") or _promotion_store(settings)
     reconciler = Reconciler(
         store,

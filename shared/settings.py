@@ -146,6 +146,20 @@ class Settings(TicketSettings):
         "{ns}/queues/{EVENTS_QUEUE_NAME}): the destination of the Event Grid subscriptions regctl provisions on "
         "every registry's storage accounts and ACR (kinds system_topic and event_subscription). Empty: none.",
     )
+    events_dead_letter_account_id: str = Field(
+        default="",
+        validation_alias="EVENTS_DEAD_LETTER_ACCOUNT_ID",
+        pattern=r"^$|^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[^/]+$",
+        description="ARM id of the storage account Event Grid dead-letters into (events it could not deliver to "
+        "the events queue in 30 attempts or 24 hours), set on every event subscription regctl makes. Empty: none "
+        "(Event Grid then drops them).",
+    )
+    events_dead_letter_container: str = Field(
+        default="eventgrid-deadletter",
+        validation_alias="EVENTS_DEAD_LETTER_CONTAINER",
+        pattern=r"^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$",
+        description="The blob container of EVENTS_DEAD_LETTER_ACCOUNT_ID that Event Grid dead-letters into.",
+    )
     events_topic_endpoint: str = Field(
         default="",
         validation_alias="REGCTL_EVENTS_TOPIC_ENDPOINT",

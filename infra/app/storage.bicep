@@ -1,4 +1,5 @@
-// One account: the Functions host's own storage, the deployment package container, and the state tables.
+// One account: the Functions host's own storage, the deployment package container, the state tables, and
+// the container Event Grid dead-letters into (events it could not deliver to the events queue).
 param name string
 param location string
 param tags object
@@ -28,6 +29,11 @@ resource deployment 'Microsoft.Storage/storageAccounts/blobServices/containers@2
   name: 'app-package'
 }
 
+resource deadLetters 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobs
+  name: 'eventgrid-deadletter'
+}
+
 resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2023-05-01' = {
   parent: account
   name: 'default'
@@ -39,6 +45,8 @@ resource tables 'Microsoft.Storage/storageAccounts/tableServices/tables@2023-05-
 }]
 
 output name string = account.name
+output id string = account.id
 output deploymentContainerName string = deployment.name
+output deadLetterContainerName string = deadLetters.name
 output blobEndpoint string = account.properties.primaryEndpoints.blob
 output tableEndpoint string = account.properties.primaryEndpoints.table

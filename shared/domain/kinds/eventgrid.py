@@ -9,6 +9,9 @@
   ``data.target.repository`` for ``environments/`` repositories. The events handler ignores them too.
 - Inert until configured: with no destination (``configure("")``, the default) neither kind wants anything
   and the reconciler reads no Event Grid resource. The composition root configures it from the settings.
+- Delivery (``delivery_properties``, shared with ``kinds/sources.py``): Event Grid's default retry policy
+  stated (30 attempts, 24 h), and, when ``EVENTS_DEAD_LETTER_ACCOUNT_ID`` names a storage account, a
+  ``StorageBlob`` dead-letter destination there, so an event Event Grid gives up on is kept, not dropped.
 
 Topics are recognised by the management tags regctl puts on them (registry, region, index, and
 ``regctl-source``: ``storage`` or ``acr``), so one whose source is gone (a region removed) is still found
@@ -45,16 +48,59 @@ ACR_EVENTS = ("Microsoft.ContainerRegistry.ImagePushed", "Microsoft.ContainerReg
 OWN_CONTAINERS = ("/blobServices/default/containers/assets/", "/blobServices/default/containers/upload-")
 OWN_REPOSITORIES = ("environments/",)
 
-_destination = {"queue": ""}
+#: Event Grid's defaults, stated so that drift from them is seen (docs/events.md, "Events in").
+MAX_DELIVERY_ATTEMPTS = 30
+EVENT_TTL_MINUTES = 1440
+
+_destination = {"queue": "", "dead_letter_account": "", "dead_letter_container": ""}
 
 
-def configure(queue_resource_id: str) -> None:
-    """Where the event subscriptions deliver: the events queue's ARM id; "" turns both kinds off."""
-    _destination["queue"] = queue_resource_id
+def configure(queue_resource_id: str, dead_letter_account: str = "", dead_letter_container: str = "") -> None:
+    """Where the event subscriptions deliver: the events queue's ARM id ("" turns both kinds off), and where
+    Event Grid puts what it could not deliver: a storage account's ARM id and container ("": nowhere)."""
+    _destination.update(
+        queue=queue_resource_id,
+        dead_letter_account=dead_letter_account if dead_letter_container else "",
+        dead_letter_container=dead_letter_container if dead_letter_account else "",
+    )
 
 
 def destination() -> str:
     return _destination["queue"]
+
+
+def delivery_properties(queue: str) -> dict[str, Any]:
+    """What every event subscription regctl makes says about delivery: the queue, the retry policy and, when
+    configured, the dead-letter destination."""
+    properties: dict[str, Any] = {
+        "destination": {"endpointType": "ServiceBusQueue", "properties": {"resourceId": queue}},
+        "retryPolicy": {"maxDeliveryAttempts": MAX_DELIVERY_ATTEMPTS, "eventTimeToLiveInMinutes": EVENT_TTL_MINUTES},
+    }
+    if _destination["dead_letter_account"]:
+        properties["deadLetterDestination"] = {
+            "endpointType": "StorageBlob",
+            "properties": {
+                "resourceId": _destination["dead_letter_account"],
+                "blobContainerName": _destination["dead_letter_container"],
+            },
+        }
+    return properties
+
+
+def delivery_shape(properties: Mapping[str, Any]) -> dict[str, str]:
+    """The delivery settings of a subscription as comparable text (ids compare without case)."""
+    dest = properties.get("destination") or {}
+    retry = properties.get("retryPolicy") or {}
+    dead = properties.get("deadLetterDestination") or {}
+    dead_props = dead.get("properties") or {}
+    return {
+        "destination": f"{dest.get('endpointType', '')} {(dest.get('properties') or {}).get('resourceId', '')}".lower(),
+        "retryPolicy": f"{retry.get('maxDeliveryAttempts', MAX_DELIVERY_ATTEMPTS)} attempts, "
+        f"{retry.get('eventTimeToLiveInMinutes', EVENT_TTL_MINUTES)} min",
+        "deadLetterDestination": (
+            f"{dead_props.get('resourceId', '')}/{dead_props.get('blobContainerName', '')}".lower() if dead else "none"
+        ),
+    }
 
 
 def topic_name(source_name: str) -> str:
@@ -80,7 +126,7 @@ def subscription_properties(target: str, queue: str) -> dict[str, Any]:
     else:
         events, key, prefixes = STORAGE_EVENTS, "subject", OWN_CONTAINERS
     return {
-        "destination": {"endpointType": "ServiceBusQueue", "properties": {"resourceId": queue}},
+        **delivery_properties(queue),
         "filter": {
             "includedEventTypes": list(events),
             "advancedFilters": [{"operatorType": "StringNotBeginsWith", "key": key, "values": list(prefixes)}],
@@ -213,11 +259,8 @@ class EventSubscriptionKind(KindBase):
         return found
 
     def needs(self, want: WantSubscription, have: HaveSubscription) -> list[Difference]:
-        found: list[Difference] = []
-        wanted_queue = want.properties["destination"]["properties"]["resourceId"]
-        queue = str(((have.properties.get("destination") or {}).get("properties") or {}).get("resourceId") or "")
-        if queue.lower() != wanted_queue.lower():
-            found.append(Difference("destination", wanted_queue, queue))
+        wanted, actual = delivery_shape(want.properties), delivery_shape(have.properties)
+        found = [Difference(key, wanted[key], actual[key]) for key in wanted if wanted[key] != actual[key]]
         flt = have.properties.get("filter") or {}
         events, wanted_events = (
             sorted(flt.get("includedEventTypes") or []),

@@ -25,7 +25,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from shared.domain.kinds.base import KindBase
-from shared.domain.kinds.eventgrid import ACR_TOPIC_TYPE, STORAGE_TOPIC_TYPE, TAG_SOURCE, destination, topic_name
+from shared.domain.kinds.eventgrid import (
+    ACR_TOPIC_TYPE,
+    STORAGE_TOPIC_TYPE,
+    TAG_SOURCE,
+    delivery_properties,
+    delivery_shape,
+    destination,
+    topic_name,
+)
 from shared.domain.naming import source_subscription_name
 from shared.domain.promotions import PromotionRule
 from shared.domain.resources import SUCCEEDED, Observed, ObservedSource, ObservedSystemTopic, Part
@@ -88,11 +96,7 @@ def subscription_properties(kind: SourceKind, queue: str) -> dict[str, Any]:
     flt: dict[str, Any] = {"includedEventTypes": list(SOURCE_EVENTS[kind])}
     if kind is SourceKind.STORAGE:
         flt["subjectEndsWith"] = "/" + ASSET_FILE
-    return {
-        "destination": {"endpointType": "ServiceBusQueue", "properties": {"resourceId": queue}},
-        "filter": flt,
-        "eventDeliverySchema": "EventGridSchema",
-    }
+    return {**delivery_properties(queue), "filter": flt, "eventDeliverySchema": "EventGridSchema"}
 
 
 def _observed(ctx: Context) -> dict[str, ObservedSource]:
@@ -247,10 +251,9 @@ class HaveSubscription:
 
 def _shape(properties: Mapping[str, Any]) -> dict[str, str]:
     """What of a subscription regctl sets, as comparable text (ARM adds defaults to the rest)."""
-    dest = properties.get("destination") or {}
     flt = properties.get("filter") or {}
     return {
-        "destination": f"{dest.get('endpointType', '')} {(dest.get('properties') or {}).get('resourceId', '')}".lower(),
+        **delivery_shape(properties),
         "includedEventTypes": ", ".join(sorted(flt.get("includedEventTypes") or [])),
         "subjectBeginsWith": str(flt.get("subjectBeginsWith") or ""),
         "subjectEndsWith": str(flt.get("subjectEndsWith") or ""),

@@ -35,6 +35,7 @@ from tests.integration.e2e.test_eventgrid_standin import ACCOUNT, API, arm, put_
 from tests.integration.e2e.test_provisioning import unique
 
 pytestmark = pytest.mark.integration
+DEAD_LETTERS = "/subscriptions/0/resourceGroups/cp/providers/Microsoft.Storage/storageAccounts/cpstate"
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +43,8 @@ def events(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Env, str]
     """The sandbox, and the ARM id of the queue its ``EVENTS_QUEUE_RESOURCE_ID`` names (created in Azurite)."""
     observed = unique("egobserved").lower()
     queue_id = f"/subscriptions/0/resourceGroups/cp/providers/Microsoft.ServiceBus/namespaces/n/queues/{observed}"
-    for env in start_env(tmp_path_factory.mktemp("sandbox"), EVENTS_QUEUE_RESOURCE_ID=queue_id):
+    env_vars = {"EVENTS_QUEUE_RESOURCE_ID": queue_id, "EVENTS_DEAD_LETTER_ACCOUNT_ID": DEAD_LETTERS}
+    for env in start_env(tmp_path_factory.mktemp("sandbox"), **env_vars):
         QueueClient.from_connection_string(env.sandbox.info["azurite"]["connection_string"], observed).create_queue()
         yield env, queue_id
 
@@ -79,6 +81,11 @@ def test_a_created_registry_delivers_blob_created_to_the_events_queue_through_re
         subs = client.get(f"{storage_topic['id']}/eventSubscriptions", params={"api-version": API}).json()
         [sub] = subs["value"]
         assert sub["properties"]["destination"]["properties"]["resourceId"] == queue_id
+        assert sub["properties"]["retryPolicy"] == {"maxDeliveryAttempts": 30, "eventTimeToLiveInMinutes": 1440}
+        assert sub["properties"]["deadLetterDestination"] == {
+            "endpointType": "StorageBlob",
+            "properties": {"resourceId": DEAD_LETTERS, "blobContainerName": "eventgrid-deadletter"},
+        }
 
     key = env.arm.storage.storage_accounts.list_keys(group, str(account.name))["keys"][0]["value"]
     blobs = BlobServiceClient(

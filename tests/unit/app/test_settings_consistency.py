@@ -6,6 +6,9 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+from pydantic import ValidationError
+
 from shared.settings import Settings
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -168,3 +171,20 @@ def test_ticketing_secrets_are_key_vault_references_in_infra():
         reference = settings[name]
         assert re.search(rf"var {reference} = '@Microsoft\.KeyVault\(VaultName=", text), name
     assert Settings.model_fields["jira_api_token"].repr is False
+
+
+def test_a_dead_letter_destination_that_is_no_storage_account_or_container_name_is_refused_by_name():
+    base = {"ServiceBusConnection__fullyQualifiedNamespace": "x", "STATE_TABLE_ENDPOINT": "y"}
+    base |= {"REGCTL_SUBSCRIPTION_ID": "s"}
+    account = "/subscriptions/s/resourceGroups/cp/providers/Microsoft.Storage/storageAccounts/cpstate"
+    settings = Settings.model_validate({**base, "EVENTS_DEAD_LETTER_ACCOUNT_ID": account})
+    assert (settings.events_dead_letter_account_id, settings.events_dead_letter_container) == (
+        account,
+        "eventgrid-deadletter",
+    )
+    for name, value in (
+        ("EVENTS_DEAD_LETTER_ACCOUNT_ID", account.replace("storageAccounts", "vaults")),
+        ("EVENTS_DEAD_LETTER_CONTAINER", "Dead_Letters"),
+    ):
+        with pytest.raises(ValidationError, match=name):
+            Settings.model_validate({**base, name: value})

@@ -81,3 +81,37 @@ def test_unconfigured_neither_kind_wants_anything():
     eventgrid.configure("")
     ctx = Context(SPEC, observed(topic_state="Succeeded"), "rg")
     assert eventgrid.SYSTEM_TOPIC.desired(ctx) == {} and eventgrid.EVENT_SUBSCRIPTION.desired(ctx) == {}
+
+
+DEAD_LETTERS = "/subscriptions/s/resourceGroups/cp/providers/Microsoft.Storage/storageAccounts/cpstate"
+
+
+def test_subscriptions_state_the_retry_policy_and_the_dead_letter_destination_when_one_is_configured():
+    plain = eventgrid.subscription_properties("storage", QUEUE)
+    assert plain["retryPolicy"] == {"maxDeliveryAttempts": 30, "eventTimeToLiveInMinutes": 1440}
+    assert "deadLetterDestination" not in plain
+    eventgrid.configure(QUEUE, DEAD_LETTERS, "eventgrid-deadletter")
+    action = decide(step("event_subscription", observed(topic_state="Succeeded")))
+    assert action.verb is Verb.CREATE
+    assert action.body["properties"]["deadLetterDestination"] == {
+        "endpointType": "StorageBlob",
+        "properties": {"resourceId": DEAD_LETTERS, "blobContainerName": "eventgrid-deadletter"},
+    }
+
+
+def test_a_subscription_without_the_configured_dead_letter_destination_or_with_another_retry_policy_drifts():
+    eventgrid.configure(QUEUE, DEAD_LETTERS, "eventgrid-deadletter")
+    want = eventgrid.WantSubscription("regctl-reg1st", eventgrid.subscription_properties("storage", QUEUE))
+    made_before = {k: v for k, v in want.properties.items() if k not in ("deadLetterDestination", "retryPolicy")}
+    have = eventgrid.HaveSubscription("regctl-events", "regctl-reg1st", made_before, "Succeeded")
+    assert [d.field for d in eventgrid.EVENT_SUBSCRIPTION.needs(want, have)] == ["deadLetterDestination"]
+    shortened = {**want.properties, "retryPolicy": {"maxDeliveryAttempts": 3, "eventTimeToLiveInMinutes": 1440}}
+    have = eventgrid.HaveSubscription("regctl-events", "regctl-reg1st", shortened, "Succeeded")
+    assert [d.field for d in eventgrid.EVENT_SUBSCRIPTION.needs(want, have)] == ["retryPolicy"]
+    same = eventgrid.HaveSubscription("regctl-events", "regctl-reg1st", dict(want.properties), "Succeeded")
+    assert eventgrid.EVENT_SUBSCRIPTION.needs(want, same) == []
+
+
+def test_a_dead_letter_account_without_a_container_configures_none():
+    eventgrid.configure(QUEUE, DEAD_LETTERS, "")
+    assert "deadLetterDestination" not in eventgrid.subscription_properties("acr", QUEUE)

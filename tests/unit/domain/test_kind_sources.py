@@ -99,6 +99,7 @@ def test_an_existing_topic_on_the_source_is_used_whoever_made_it_and_the_subscri
     assert action.body == {
         "properties": {
             "destination": {"endpointType": "ServiceBusQueue", "properties": {"resourceId": QUEUE}},
+            "retryPolicy": {"maxDeliveryAttempts": 30, "eventTimeToLiveInMinutes": 1440},
             "filter": {"includedEventTypes": ["Microsoft.ContainerRegistry.ImagePushed"]},
             "eventDeliverySchema": "EventGridSchema",
         }
@@ -129,6 +130,7 @@ def test_the_subscription_waits_for_the_topic_being_made():
         {"filter": {"includedEventTypes": ["Microsoft.ContainerRegistry.ImageDeleted"]}},
         {"filter": {"includedEventTypes": ["Microsoft.ContainerRegistry.ImagePushed"], "subjectBeginsWith": "x"}},
         {"eventDeliverySchema": "CloudEventSchemaV1_0"},
+        {"retryPolicy": {"maxDeliveryAttempts": 5, "eventTimeToLiveInMinutes": 1440}},
     ],
 )
 def test_a_subscription_changed_by_hand_is_drift_put_back_whole(changes: dict[str, object]):

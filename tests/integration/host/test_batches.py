@@ -78,3 +78,12 @@ def test_a_duplicate_message_id_in_a_batch_reaches_the_function_once(start_host:
     wait_for(lambda: host.message_count(host.batch_queue) == 0, what="every message settled", log=host.log)
     assert Counter(r["message_id"] for r in host.records("record_batch")) == {"dup": 1, "single": 1}
     assert "duplicate dropped" in host.log()
+
+
+def test_deliver_twice_hands_every_message_of_a_batch_to_the_function_again(start_host: StartHost) -> None:
+    host = start_host(SANDBOX_DELIVER_TWICE="1")
+    ids = ["t1", "t2", "t3"]
+    host.send(*(host.message(i, queue=host.batch_queue, body="{}", delay_seconds=TOGETHER) for i in ids))
+
+    wait_for(lambda: host.message_count(host.batch_queue) == 0, what="every message completed", log=host.log)
+    assert {i: [r["delivery_count"] for r in host.records("record_batch", i)] for i in ids} == {i: [1, 2] for i in ids}

@@ -61,6 +61,7 @@ HANDLERS: dict[RouteName, Handler] = {
     RouteName.REPL_ITEM: replications.handle_item,
     RouteName.REPL_STATUS: replications.handle_status,
     RouteName.EG_TOPIC_LIST: eventgrid.handle_topic_list,
+    RouteName.EG_TOPIC_LIST_SUB: eventgrid.handle_topic_list_sub,
     RouteName.EG_TOPIC_ITEM: eventgrid.handle_topic_item,
     RouteName.EG_SUB_LIST: eventgrid.handle_subscription_list,
     RouteName.EG_SUB_ITEM: eventgrid.handle_subscription_item,

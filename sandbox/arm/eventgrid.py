@@ -1,8 +1,9 @@
 """Event Grid system topics and their event subscriptions (Microsoft.EventGrid, api 2025-02-15).
 
 - ``systemTopics/{name}`` in a resource group: PUT (201 + ``Azure-AsyncOperation``, ``Creating`` ->
-  ``Succeeded``), GET, LIST per resource group, DELETE (202 + ``Location``, then 204). Properties: ``source``
-  (the resource id the topic is about: a storage account or container registry that exists here),
+  ``Succeeded``), GET, LIST per resource group and per subscription, DELETE (202 + ``Location``, then
+  204). Properties: ``source`` (the resource id the topic is about: a storage account or container
+  registry that exists here),
   ``topicType`` (``Microsoft.Storage.StorageAccounts`` or ``Microsoft.ContainerRegistry.Registries``),
   ``metricResourceId`` and ``provisioningState``. ``source`` and ``topicType`` cannot change; a second
   topic for the same source is refused (Azure allows one system topic per source; the code is UNVERIFIED).
@@ -163,6 +164,14 @@ def handle_topic_list(ctx: Ctx) -> Response:
     prefix = f"{ctx.group().id}/providers/Microsoft.EventGrid/systemTopics/".lower()
     found = [t for key, t in ctx.store.system_topics.items() if key.startswith(prefix)]
     return ctx.paged([topic_body(t) for t in found])
+
+
+def handle_topic_list_sub(ctx: Ctx) -> Response:
+    """System Topics - List By Subscription: every group's topics."""
+    if ctx.method != "GET":
+        raise method_not_allowed(ctx.method)
+    prefix = f"/subscriptions/{ctx.subscription}/".lower()
+    return ctx.paged([topic_body(t) for key, t in ctx.store.system_topics.items() if key.startswith(prefix)])
 
 
 def handle_topic_item(ctx: Ctx) -> Response:

@@ -35,6 +35,7 @@ class RouteName(StrEnum):
     REPL_ITEM = "repl_item"
     REPL_STATUS = "repl_status"
     EG_TOPIC_LIST = "eg_topic_list"
+    EG_TOPIC_LIST_SUB = "eg_topic_list_sub"
     EG_TOPIC_ITEM = "eg_topic_item"
     EG_SUB_LIST = "eg_sub_list"
     EG_SUB_ITEM = "eg_sub_item"
@@ -93,6 +94,7 @@ _PATTERNS: list[tuple[tuple[str, ...], RouteName, str | None]] = [
     ((*_REG, "replications"), RouteName.REPL_LIST, REPLICATION_TYPE),
     ((*_REG, "replications", "{repl}"), RouteName.REPL_ITEM, REPLICATION_TYPE),
     ((*_REG, "replications", "{repl}", "operationstatuses", "{op}"), RouteName.REPL_STATUS, REPLICATION_TYPE),
+    ((*_SUB, *_EG, "systemtopics"), RouteName.EG_TOPIC_LIST_SUB, SYSTEM_TOPIC_TYPE),
     ((*_RG, *_EG, "systemtopics"), RouteName.EG_TOPIC_LIST, SYSTEM_TOPIC_TYPE),
     (_TOPIC, RouteName.EG_TOPIC_ITEM, SYSTEM_TOPIC_TYPE),
     ((*_TOPIC, "eventsubscriptions"), RouteName.EG_SUB_LIST, EVENT_SUBSCRIPTION_TYPE),

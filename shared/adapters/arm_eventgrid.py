@@ -7,7 +7,9 @@ credential, retries and transport), api ``EVENTGRID_API``.
 
 The external sources promotion rules watch (``observe_sources``) are read the same way, by their ARM ids
 (any subscription): a GET of the source (api ``SOURCE_API`` of its provider), a LIST of the system topics
-in its resource group, and a LIST of the event subscriptions of the one whose ``source`` it is.
+in its resource group, and a LIST of the event subscriptions of the one whose ``source`` it is. Azure
+allows one system topic per source, in any group: when the source's group has none for it, the topics of
+the source's whole subscription are listed, so one someone made elsewhere is found and reused.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ def _listed(client: ResourceManagementClient, url: str) -> Iterator[dict[str, An
 
 def _topic(item: dict[str, Any]) -> ObservedSystemTopic:
     props = dict(item.get("properties") or {})
+    parts = str(item.get("id") or "").split("/")
     return ObservedSystemTopic(
         name=str(item.get("name") or ""),
         location=str(item.get("location") or "").lower(),
@@ -69,6 +72,7 @@ def _topic(item: dict[str, Any]) -> ObservedSystemTopic:
         topic_type=str(props.get("topicType") or ""),
         tags=dict(item.get("tags") or {}),
         state=_state(props),
+        resource_group=parts[4] if len(parts) > 4 and parts[3].lower() == "resourcegroups" else "",
     )
 
 
@@ -122,18 +126,15 @@ def _observe_source(client: ResourceManagementClient, source: WatchedSource, sub
     exists = resource is not None
     location = str(resource.get("location") or "").lower() if resource else ""
     problem = "" if exists else "not found"
-    topics = f"/subscriptions/{source.subscription_id}/resourceGroups/{source.resource_group}"
-    topics += "/providers/Microsoft.EventGrid/systemTopics"
-    try:
-        listed = list(_listed(client, topics))
-    except ResourceNotFoundError:
-        listed = []  # the group is gone, and its topics with it
-    item = next((t for t in listed if str((t.get("properties") or {}).get("source") or "").lower() == source.key), None)
+    item = _source_topic(client, source)
     if item is None:
         return ObservedSource(source, exists, location, problem)
     topic = _topic(item)
+    topics = f"/subscriptions/{source.subscription_id}/resourceGroups/{topic.resource_group or source.resource_group}"
     try:
-        subs = list(_listed(client, f"{topics}/{topic.name}/eventSubscriptions"))
+        subs = list(
+            _listed(client, f"{topics}/providers/Microsoft.EventGrid/systemTopics/{topic.name}/eventSubscriptions")
+        )
     except ResourceNotFoundError:
         return ObservedSource(source, exists, location, problem)  # deleted since it was listed
     mine: ObservedEventSubscription | None = None
@@ -145,6 +146,26 @@ def _observe_source(client: ResourceManagementClient, source: WatchedSource, sub
         else:
             others.append(name)
     return ObservedSource(source, exists, location, problem, topic, mine, tuple(sorted(others)))
+
+
+def _source_topic(client: ResourceManagementClient, source: WatchedSource) -> dict[str, Any] | None:
+    """The system topic whose ``source`` is ``source``: looked for in the source's group, then (none there)
+    in its whole subscription."""
+    scopes = (
+        f"/subscriptions/{source.subscription_id}/resourceGroups/{source.resource_group}",
+        f"/subscriptions/{source.subscription_id}",
+    )
+    for scope in scopes:
+        try:
+            listed = _listed(client, f"{scope}/providers/Microsoft.EventGrid/systemTopics")
+            found = next(
+                (t for t in listed if str((t.get("properties") or {}).get("source") or "").lower() == source.key), None
+            )
+        except ResourceNotFoundError:
+            found = None  # the group is gone, and its topics with it
+        if found is not None:
+            return found
+    return None
 
 
 def observe_sources(

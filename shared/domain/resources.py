@@ -111,6 +111,7 @@ class ObservedSystemTopic:
     topic_type: str
     tags: dict[str, str] = field(default_factory=dict)
     state: str = SUCCEEDED
+    resource_group: str = ""  # where it is, when read from its id ("": the group it was looked for in)
 
 
 @dataclass(frozen=True)

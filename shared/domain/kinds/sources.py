@@ -146,8 +146,12 @@ class HaveTopic:
         return self.topic.state
 
 
-def _topic_ref(source: WatchedSource, name: str) -> ResourceRef:
-    return ResourceRef(ResourceType.SYSTEM_TOPIC, source.resource_group, name, subscription=source.subscription_id)
+def _topic_ref(source: WatchedSource, name: str, group: str = "") -> ResourceRef:
+    """A topic on ``source``: in ``group`` when it was found there (Azure allows one per source, in any group),
+    else in the source's own group."""
+    return ResourceRef(
+        ResourceType.SYSTEM_TOPIC, group or source.resource_group, name, subscription=source.subscription_id
+    )
 
 
 class SourceTopicKind(KindBase):
@@ -189,7 +193,12 @@ class SourceTopicKind(KindBase):
             "tags": {TAG_SOURCE: EXTERNAL},
             "properties": {"source": source.resource_id, "topicType": _TOPIC_TYPES[source.kind]},
         }
-        return Action(Verb.CREATE, _topic_ref(source, have.name if have else topic_name(source.name)), body)
+        ref = (
+            _topic_ref(source, have.name, have.topic.resource_group)
+            if have
+            else _topic_ref(source, topic_name(source.name))
+        )
+        return Action(Verb.CREATE, ref, body)
 
     def needs(self, want: WantTopic, have: HaveTopic) -> list[Difference]:
         """Nothing of a topic is regctl's to change; but one left on a source that is gone is reported."""
@@ -203,7 +212,7 @@ class SourceTopicKind(KindBase):
         return Action(Verb.FAIL, why=_missing(want.watch, want.found), code="SourceNotFound")
 
     def delete(self, have: HaveTopic, ctx: Context) -> Action:
-        return Action(Verb.DELETE, _topic_ref(have.source, have.name))
+        return Action(Verb.DELETE, _topic_ref(have.source, have.name, have.topic.resource_group))
 
     def label(self, subject: Subject) -> str:
         return _label("event grid system topic", subject)
@@ -247,6 +256,7 @@ class HaveSubscription:
     topic: str
     properties: dict[str, Any]
     state: str
+    topic_group: str = ""  # the topic's resource group ("": the source's)
 
 
 def _shape(properties: Mapping[str, Any]) -> dict[str, str]:
@@ -262,9 +272,13 @@ def _shape(properties: Mapping[str, Any]) -> dict[str, str]:
     }
 
 
-def _subscription_ref(source: WatchedSource, topic: str, name: str) -> ResourceRef:
+def _subscription_ref(source: WatchedSource, topic: str, name: str, group: str = "") -> ResourceRef:
     return ResourceRef(
-        ResourceType.EVENT_SUBSCRIPTION, source.resource_group, name, parent=topic, subscription=source.subscription_id
+        ResourceType.EVENT_SUBSCRIPTION,
+        group or source.resource_group,
+        name,
+        parent=topic,
+        subscription=source.subscription_id,
     )
 
 
@@ -288,8 +302,9 @@ class SourceSubscriptionKind(KindBase):
         for source in ctx.observed.sources:
             sub = source.subscription
             if sub is not None:
+                group = source.topic.resource_group if source.topic else ""
                 found[subject_of(source.source)] = HaveSubscription(
-                    source.source, sub.name, sub.topic, sub.properties, sub.state
+                    source.source, sub.name, sub.topic, sub.properties, sub.state, group
                 )
         return found
 
@@ -308,15 +323,16 @@ class SourceSubscriptionKind(KindBase):
             return Action(Verb.WAIT, why=f"no system topic on {want.watch.source.resource_id} yet")
         if topic.state != SUCCEEDED:
             return Action(Verb.WAIT, why=f"system topic {topic.name} {topic.state}")
-        ref = _subscription_ref(want.watch.source, topic.name, source_subscription_name(ctx.desired_spec.name))
+        name = source_subscription_name(ctx.desired_spec.name)
+        ref = _subscription_ref(want.watch.source, topic.name, name, topic.resource_group)
         return Action(Verb.CREATE, ref, {"properties": want.properties})
 
     def update(self, want: WantSubscription, have: HaveSubscription, ctx: Context) -> Action:
-        ref = _subscription_ref(have.source, have.topic, have.name)
+        ref = _subscription_ref(have.source, have.topic, have.name, have.topic_group)
         return Action(Verb.CREATE, ref, {"properties": want.properties})  # a PUT again, as Azure allows
 
     def delete(self, have: HaveSubscription, ctx: Context) -> Action:
-        return Action(Verb.DELETE, _subscription_ref(have.source, have.topic, have.name))
+        return Action(Verb.DELETE, _subscription_ref(have.source, have.topic, have.name, have.topic_group))
 
     def label(self, subject: Subject) -> str:
         return _label("event subscription", subject)

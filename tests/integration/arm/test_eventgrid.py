@@ -66,6 +66,19 @@ def test_a_system_topic_is_created_as_an_lro_and_listed_with_its_properties(clie
     assert again.status_code == 200
 
 
+def test_the_subscriptions_list_holds_every_groups_topics(clients: Clients, raw: RawArm, rg: str):
+    other_group = unique("rg")
+    clients.resources.resource_groups.create_or_update(other_group, {"location": "eastus"})
+    settled(raw, topic(raw, rg, "here", account(clients, raw, rg)))
+    settled(raw, topic(raw, other_group, "there", account(clients, raw, rg)))
+    listed = raw.request("GET", f"/subscriptions/{raw.sub}/providers/Microsoft.EventGrid/systemTopics", api=API)
+    assert listed.status_code == 200, listed.text
+    ids = {t["id"].lower() for t in listed.json()["value"]}
+    assert {topic_path(raw, rg, "here").lower(), topic_path(raw, other_group, "there").lower()} <= ids
+    in_group = raw.request("GET", topic_path(raw, other_group, "")[:-1], api=API).json()["value"]
+    assert [t["name"] for t in in_group] == ["there"]
+
+
 def test_a_topic_needs_an_existing_source_keeps_it_and_is_one_per_source(clients: Clients, raw: RawArm, rg: str):
     source = account(clients, raw, rg)
     missing = source.rsplit("/", 1)[0] + "/nosuchaccount"

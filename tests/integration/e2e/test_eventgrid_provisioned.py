@@ -130,11 +130,14 @@ def test_rules_naming_sources_outside_regctl_get_the_registrys_subscriptions_the
     other = env.arm.acr.registries.begin_create(team, unique("teamother"), acr_body).result()
     drops = env.arm.storage.storage_accounts.begin_create(team, unique("drops"), ACCOUNT).result()
     topics = f"/subscriptions/{sub_id}/resourceGroups/{team}/providers/Microsoft.EventGrid/systemTopics"
+    shared = unique("shared-events")  # the team keeps its topic in a group of its own: Azure allows one per source
+    env.arm.resources.resource_groups.create_or_update(shared, {"location": "westus"})
+    shared_topics = f"/subscriptions/{sub_id}/resourceGroups/{shared}/providers/Microsoft.EventGrid/systemTopics"
     theirs = {"source": str(other.id), "topicType": "Microsoft.ContainerRegistry.Registries"}
     hook = {"destination": {"endpointType": "ServiceBusQueue", "properties": {"resourceId": queue_id + "-team"}}}
     with arm(env) as client:
-        put_and_wait(client, f"{topics}/team-events", {"location": "westus", "properties": theirs})
-        put_and_wait(client, f"{topics}/team-events/eventSubscriptions/team-hook", {"properties": hook})
+        put_and_wait(client, f"{shared_topics}/team-events", {"location": "westus", "properties": theirs})
+        put_and_wait(client, f"{shared_topics}/team-events/eventSubscriptions/team-hook", {"properties": hook})
 
     rules = {
         "team-images": {"acr": str(build.id), "repository": "team/*"},
@@ -147,7 +150,11 @@ def test_rules_naming_sources_outside_regctl_get_the_registrys_subscriptions_the
     deadline = time.monotonic() + 120
     with arm(env) as client:
         while len(
-            [t for t in listed(client, topics) if source_subscription_name(name) in subscriptions_of(client, t)]
+            [
+                t
+                for t in listed(client, topics) + listed(client, shared_topics)
+                if source_subscription_name(name) in subscriptions_of(client, t)
+            ]
         ) < len(rules):
             assert time.monotonic() < deadline, listed(client, topics)
             time.sleep(0.3)
@@ -157,9 +164,10 @@ def test_rules_naming_sources_outside_regctl_get_the_registrys_subscriptions_the
 
     mine = source_subscription_name(name)
     with arm(env) as client:
-        by_source = {t["properties"]["source"].lower(): t for t in listed(client, topics)}
-        assert set(by_source) == {str(r.id).lower() for r in (build, other, drops)}, "one topic per source"
-        assert by_source[str(other.id).lower()]["name"] == "team-events", "the topic there is used"
+        in_team = {t["properties"]["source"].lower(): t for t in listed(client, topics)}
+        assert set(in_team) == {str(r.id).lower() for r in (build, drops)}, "regctl's in the source's group"
+        by_source = in_team | {t["properties"]["source"].lower(): t for t in listed(client, shared_topics)}
+        assert by_source[str(other.id).lower()]["name"] == "team-events", "the topic in another group is used"
         for source, events_wanted in (
             (build, ["Microsoft.ContainerRegistry.ImagePushed"]),
             (drops, ["Microsoft.Storage.BlobCreated"]),
@@ -183,10 +191,10 @@ def test_rules_naming_sources_outside_regctl_get_the_registrys_subscriptions_the
         assert deleted.status_code == 204, deleted.text
     deadline = time.monotonic() + 60
     with arm(env) as client:
-        while {t["name"] for t in listed(client, topics)} != {"team-events"}:
+        while listed(client, topics) or subscriptions_of(client, listed(client, shared_topics)[0]) != {"team-hook"}:
             assert time.monotonic() < deadline, listed(client, topics)
             time.sleep(0.3)
-        assert [s["name"] for s in listed(client, f"{topics}/team-events/eventSubscriptions")] == ["team-hook"]
+        assert [t["name"] for t in listed(client, shared_topics)] == ["team-events"], "someone else's: kept"
     registry = env.api.get(f"/api/registries/{name}").json()
     assert env.wait(registry["operation"], timeout=60)["status"] == "Succeeded"
     assert "watched_sources" not in env.api.get(f"/api/registries/{name}").json()["resources"]

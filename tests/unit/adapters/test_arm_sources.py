@@ -1,8 +1,8 @@
 """How the ARM adapter reads an external source a promotion rule watches (``observe_source``), over a stub of
 the resource client's pipeline: a GET of the source by its id (in its own subscription, with its provider's
-api version), the system topics of its group of which the one whose ``source`` it is (whatever its name),
-and that topic's subscriptions, the registry's own told from the others; a source gone or refused is
-reported, not raised."""
+api version), the system topics of its group of which the one whose ``source`` it is (whatever its name;
+none there: of its whole subscription), and that topic's subscriptions, the registry's own told from the
+others; a source gone or refused is reported, not raised."""
 
 from __future__ import annotations
 
@@ -55,9 +55,10 @@ class Client:
         return Response(status, body)
 
 
-def topic(name: str, source: str, tags: dict[str, str] | None = None) -> dict[str, Any]:
+def topic(name: str, source: str, tags: dict[str, str] | None = None, group: str = GROUP) -> dict[str, Any]:
     props = {"source": source, "topicType": "Microsoft.ContainerRegistry.Registries", "provisioningState": "Succeeded"}
-    return {"name": name, "location": "westus", "tags": tags or {}, "properties": props}
+    topic_id = f"{group}/providers/Microsoft.EventGrid/systemTopics/{name}"
+    return {"id": topic_id, "name": name, "location": "westus", "tags": tags or {}, "properties": props}
 
 
 def sub(name: str) -> dict[str, Any]:
@@ -109,3 +110,38 @@ def test_another_failure_is_raised_for_the_gateway_to_classify():
     client = Client({ACR.resource_id: (500, {"error": {"code": "InternalServerError", "message": "boom"}})})
     with pytest.raises(HttpResponseError):
         observe_source(client, ACR, MINE)  # type: ignore[arg-type]
+
+
+def test_a_topic_someone_made_in_another_group_is_found_through_the_subscriptions_list():
+    shared = f"/subscriptions/{TEAM}/resourceGroups/shared-events"
+    elsewhere = f"{shared}/providers/Microsoft.EventGrid/systemTopics"
+    client = Client(
+        {
+            ACR.resource_id: (200, {"id": ACR.resource_id, "location": "westus"}),
+            TOPICS: (200, {"value": []}),
+            f"/subscriptions/{TEAM}/providers/Microsoft.EventGrid/systemTopics": (
+                200,
+                {"value": [topic("team-events", ACR.resource_id, group=shared)]},
+            ),
+            f"{elsewhere}/team-events/eventSubscriptions": (200, {"value": [sub(MINE)]}),
+        }
+    )
+    found = observe_source(client, ACR, MINE)  # type: ignore[arg-type]
+    assert found.topic is not None and (found.topic.name, found.topic.resource_group) == (
+        "team-events",
+        "shared-events",
+    )
+    assert found.subscription is not None and found.subscription.name == MINE
+
+
+def test_a_topic_in_the_sources_own_group_costs_no_subscription_wide_list():
+    client = Client(
+        {
+            ACR.resource_id: (200, {"id": ACR.resource_id, "location": "westus"}),
+            TOPICS: (200, {"value": [topic("regctl-teamacr", ACR.resource_id)]}),
+            f"{TOPICS}/regctl-teamacr/eventSubscriptions": (200, {"value": []}),
+        }
+    )
+    found = observe_source(client, ACR, MINE)  # type: ignore[arg-type]
+    assert found.topic is not None and found.topic.resource_group == "team-build"
+    assert not any(url.startswith(f"/subscriptions/{TEAM}/providers/") for url in client.asked)

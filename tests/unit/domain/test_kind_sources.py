@@ -246,3 +246,17 @@ def test_a_sources_steps_have_a_stable_short_subject_telling_apart_two_sources_o
     long = WatchedSource(DROPS.resource_id.replace("drops", "d" * 24), SourceKind.STORAGE)
     assert len(sources.subject_of(long).target) <= 40
     assert sources.SOURCE_SUBSCRIPTION.label(ON_ACR) == "event subscription of the external acr teamacr"
+
+
+def test_a_topic_found_in_another_group_gets_the_subscription_there_and_is_deleted_from_there():
+    elsewhere = dataclasses.replace(topic("team-events", ours=False), resource_group="shared-events")
+    action = decided("source_subscription", seen(ObservedSource(ACR, True, "westus", topic=elsewhere)))
+    assert action.verb is Verb.CREATE and action.ref is not None
+    assert (action.ref.group, action.ref.parent, action.ref.name) == ("shared-events", "team-events", MINE)
+    ours = dataclasses.replace(topic(), resource_group="shared-events")
+    unwatched = seen(ObservedSource(ACR, True, "westus", topic=ours, subscription=subscription()))
+    delete = decided("source_subscription", unwatched, watches=(), goal=Goal.DELETE)
+    assert delete.verb is Verb.DELETE and delete.ref is not None and delete.ref.group == "shared-events"
+    emptied = seen(ObservedSource(ACR, True, "westus", topic=ours))
+    delete = decided("source_topic", emptied, watches=(), goal=Goal.DELETE)
+    assert delete.verb is Verb.DELETE and delete.ref is not None and delete.ref.group == "shared-events"

@@ -89,7 +89,16 @@ def assert_accessible(page: Page, what: str) -> None:
 
     Tabster's focus sentinels (``<i data-tabster-dummy tabindex=0 aria-hidden>``, which Fluent UI's tab lists
     and dialogs place to hand focus on at their edges) are left out: they pass focus to the next real control
-    the moment they get it, so a keyboard or screen-reader user never lands on them."""
+    the moment they get it, so a keyboard or screen-reader user never lands on them.
+
+    The page is checked as a person sees it: after the CSS transitions and animations that will end have
+    ended (a button turning from subtle to primary fades its background for a moment, and axe caught white
+    text on the half-faded colour once). Endless ones, such as a spinner's, are not waited for."""
+    page.evaluate(
+        """async () => await Promise.all(document.getAnimations()
+            .filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity)
+            .map((a) => a.finished.catch(() => null)))"""
+    )
     page.add_script_tag(path=str(AXE))
     result: dict[str, Any] = page.evaluate(
         "async () => await axe.run({exclude: [['[data-tabster-dummy]']]}, {resultTypes: ['violations']})"

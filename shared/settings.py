@@ -10,10 +10,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import AliasChoices, Field, model_validator
+from pydantic import AliasChoices, Field, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from shared.domain.arm_resource import DEFAULT_RESOURCE_GROUP
+from shared.domain.spec_fields import STORAGE_ID
 from shared.settings_tickets import TicketSettings, csv_items
 
 
@@ -149,7 +150,6 @@ class Settings(TicketSettings):
     events_dead_letter_account_id: str = Field(
         default="",
         validation_alias="EVENTS_DEAD_LETTER_ACCOUNT_ID",
-        pattern=r"^$|^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\.Storage/storageAccounts/[^/]+$",
         description="ARM id of the storage account Event Grid dead-letters into (events it could not deliver to "
         "the events queue in 30 attempts or 24 hours), set on every event subscription regctl makes. Empty: none "
         "(Event Grid then drops them).",
@@ -310,6 +310,14 @@ class Settings(TicketSettings):
     @property
     def bootstrap_owner_list(self) -> list[str]:
         return csv_items(self.bootstrap_owners)
+
+    @field_validator("events_dead_letter_account_id")
+    @classmethod
+    def _storage_account_id(cls, value: str) -> str:
+        """ARM ids compare without case: the spec's storage account id pattern decides."""
+        if value and not STORAGE_ID.match(value):
+            raise ValueError("must be a storage account's ARM id (/subscriptions/…/storageAccounts/{name}) or empty")
+        return value
 
     @model_validator(mode="after")
     def _transport_configured(self) -> Settings:

@@ -1,5 +1,8 @@
 """Batch triggers (``cardinality: many``): one call at a time, up to ``maxMessageBatchSize`` messages each,
-settled together (the fixture's host.json sets a batch size of 4)."""
+settled together (the fixture's host.json sets a batch size of 4).
+
+Messages meant to share a call are sent before the host starts: its first receive finds them all. (Sent to a
+running host, even with one delay each, a receive can fall between two of them and split the batch.)"""
 
 from __future__ import annotations
 
@@ -14,7 +17,6 @@ from tests.integration.host.support import FixtureHost, wait_for
 pytestmark = pytest.mark.integration
 
 StartHost = Callable[..., FixtureHost]
-TOGETHER = 1.5  # seconds: messages sent with this delay all become visible at the same moment
 
 
 def _calls(host: FixtureHost) -> dict[str, list[dict[str, object]]]:
@@ -25,11 +27,10 @@ def _calls(host: FixtureHost) -> dict[str, list[dict[str, object]]]:
 
 
 def test_a_batch_function_gets_lists_of_at_most_the_batch_size_one_call_at_a_time(start_host: StartHost) -> None:
-    host = start_host()
+    host = start_host(started=False)
     ids = [f"b{i}" for i in range(10)]
-    host.send(
-        *(host.message(i, queue=host.batch_queue, body=json.dumps({"sleep": 0.2}), delay_seconds=TOGETHER) for i in ids)
-    )
+    host.send(*(host.message(i, queue=host.batch_queue, body=json.dumps({"sleep": 0.2})) for i in ids))
+    host.start()
 
     wait_for(lambda: host.message_count(host.batch_queue) == 0, what="every message completed", log=host.log)
     records = host.records("record_batch")
@@ -42,11 +43,10 @@ def test_a_batch_function_gets_lists_of_at_most_the_batch_size_one_call_at_a_tim
 
 
 def test_one_failing_message_abandons_its_whole_batch_and_every_message_comes_back(start_host: StartHost) -> None:
-    host = start_host()
+    host = start_host(started=False)
     bodies = {"ok-1": "{}", "bad": json.dumps({"fail_until": 1}), "ok-2": "{}"}
-    host.send(
-        *(host.message(i, queue=host.batch_queue, body=body, delay_seconds=TOGETHER) for i, body in bodies.items())
-    )
+    host.send(*(host.message(i, queue=host.batch_queue, body=body) for i, body in bodies.items()))
+    host.start()
 
     wait_for(lambda: host.message_count(host.batch_queue) == 0, what="the batch to succeed", log=host.log)
     counts = {i: [r["delivery_count"] for r in host.records("record_batch", i)] for i in bodies}
@@ -67,13 +67,14 @@ def test_a_batch_message_past_its_delivery_count_is_dead_lettered(start_host: St
 
 
 def test_a_duplicate_message_id_in_a_batch_reaches_the_function_once(start_host: StartHost) -> None:
-    host = start_host()
+    host = start_host(started=False)
     host.send(
         *(
-            host.message(i, queue=host.batch_queue, body=json.dumps({"copy": n}), delay_seconds=TOGETHER)
+            host.message(i, queue=host.batch_queue, body=json.dumps({"copy": n}))
             for n, i in enumerate(["dup", "dup", "single"])
         )
     )
+    host.start()
 
     wait_for(lambda: host.message_count(host.batch_queue) == 0, what="every message settled", log=host.log)
     assert Counter(r["message_id"] for r in host.records("record_batch")) == {"dup": 1, "single": 1}
@@ -81,9 +82,10 @@ def test_a_duplicate_message_id_in_a_batch_reaches_the_function_once(start_host:
 
 
 def test_deliver_twice_hands_every_message_of_a_batch_to_the_function_again(start_host: StartHost) -> None:
-    host = start_host(SANDBOX_DELIVER_TWICE="1")
+    host = start_host(started=False, SANDBOX_DELIVER_TWICE="1")
     ids = ["t1", "t2", "t3"]
-    host.send(*(host.message(i, queue=host.batch_queue, body="{}", delay_seconds=TOGETHER) for i in ids))
+    host.send(*(host.message(i, queue=host.batch_queue, body="{}") for i in ids))
+    host.start()
 
     wait_for(lambda: host.message_count(host.batch_queue) == 0, what="every message completed", log=host.log)
     assert {i: [r["delivery_count"] for r in host.records("record_batch", i)] for i in ids} == {i: [1, 2] for i in ids}

@@ -40,7 +40,9 @@ _SERVICE_KEYS = {
         {"service", "method", "resource_type", "status", "rate", "retry_after", "count", "lro_result", "error_code"}
     ),
     "blob": frozenset({"service", "method", "operation", "account", "status", "delay", "rate", "count", "error_code"}),
-    "eventgrid": frozenset({"service", "event_type", "duplicate", "delay", "reorder", "fail", "rate", "count"}),
+    "eventgrid": frozenset(
+        {"service", "event_type", "duplicate", "delay", "reorder", "fail", "status", "rate", "count"}
+    ),
 }
 _RULE_KEYS = frozenset().union(*_SERVICE_KEYS.values())
 SERVICES = frozenset(_SERVICE_KEYS)
@@ -89,7 +91,7 @@ class FaultRule:
     account: str | None = None
     delay: float = 0.0
     #: Event Grid rules: the event type they match (lowercased), extra copies, the shuffle window, and how
-    #: many send attempts of each matching delivery fail.
+    #: many send attempts of each matching delivery fail (answered with ``status`` when given, else "busy").
     event_type: str | None = None
     duplicate: int = 0
     reorder: int = 0
@@ -128,6 +130,7 @@ class FaultRule:
                 "delay": self.delay,
                 "reorder": self.reorder,
                 "fail": self.fail,
+                "status": self.status,
                 "rate": self.rate,
                 "count": self.count,
                 "hits": self.hits,
@@ -276,6 +279,11 @@ def _check_effect(where: str, service: str, raw: dict[str, Any]) -> None:
         raise FaultConfigError(f"{where}: give exactly one of 'status' or 'lro_result'")
     if service == "eventgrid" and not any(raw.get(key) for key in ("duplicate", "delay", "reorder", "fail")):
         raise FaultConfigError(f"{where}: an eventgrid rule needs 'duplicate', 'delay', 'reorder' or 'fail'")
+    if service == "eventgrid" and raw.get("status") is not None:
+        if not raw.get("fail"):
+            raise FaultConfigError(f"{where}: 'status' on an eventgrid rule is what its 'fail' sends answer")
+        if raw["status"] == 0:
+            raise FaultConfigError(f"{where}.status must be an HTTP status 400-599 on an eventgrid rule")
 
 
 class FaultEngine:

@@ -19,13 +19,13 @@ subscription's ``eventDeliverySchema`` (Event Grid schema or CloudEvents 1.0); t
 ``events.py``. Sends happen on the stand-in's own thread, in order, so no request waits on them
 (``standin.py``); ``"service": "eventgrid"`` fault rules duplicate, delay, reorder or fail deliveries
 (``schedule.py``). A failed send is retried on Event Grid's schedule, scaled by the time scale, until the
-subscription's ``retryPolicy`` runs out; then the event is written to its ``deadLetterDestination``
-container or dropped with a warning (``retry.py``, ``deadletter.py``). The simulator runs it when given an
-events queue connection (``--events-connection``; ``python -m sandbox up`` gives Azurite's); without one
-nothing is delivered, but images are still recorded.
+subscription's ``retryPolicy`` runs out (400, 403 and 413 are not retried); then the event is written to
+its ``deadLetterDestination`` container or dropped with a warning (``retry.py``, ``deadletter.py``). The
+simulator runs it when given an events queue connection (``--events-connection``; ``python -m sandbox up``
+gives Azurite's); without one nothing is delivered, but images are still recorded.
 
 Not done: other endpoint types, delivery with a managed identity, ``deliveryAttributeMappings``, the
 ``Number*`` / ``Bool*`` / ``IsNull*`` advanced filters, events of topics other than storage accounts and
-registries; of the retry rules, the status codes Event Grid never retries, delayed delivery and probation
-of failing endpoints, and retrying a dead-letter write (a failed one drops the event).
+registries; of the retry rules, delayed delivery and probation of failing endpoints, and retrying a
+dead-letter write (a failed one drops the event).
 """

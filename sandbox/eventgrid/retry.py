@@ -18,6 +18,12 @@ and "Set dead-letter location and retry policy" (https://learn.microsoft.com/azu
   ``deliveryAttempts``, ``lastDeliveryOutcome``, ``publishTime`` and ``lastDeliveryAttemptTime`` (CloudEvents:
   ``deadletterreason``, ``deliveryattempts``, ``lastdeliveryoutcome``, ``publishtime``, as the doc's example).
 
+- Some failures are not retried: for an Azure resource endpoint (a Service Bus queue is one) 400, 403 and
+  413 ("configuration-related errors that can't be fixed with retries", the doc's table). The event is
+  dead-lettered, or dropped, after that one attempt. The doc's dead-letter example of such an attempt
+  (``deliveryAttempts`` 1, ``lastDeliveryOutcome`` ``NotFound``) gives ``MaxDeliveryAttemptsExceeded`` as its
+  reason, so that is the reason here too.
+
 ``MaxDeliveryAttemptsExceeded`` is the doc's reason; ``TimeToLiveExceeded`` for an expired event is
 UNVERIFIED (the doc names no value). ``lastDeliveryOutcome`` takes the doc's values: a fault rule's failure
 is ``Busy``; a real send failure is read from the error (``outcome_of``).
@@ -49,6 +55,8 @@ _OUTCOMES = {
     408: "TimedOut",
     413: "PayloadTooLarge",
 }
+#: The outcomes Event Grid does not retry for an Azure resource endpoint (400, 403, 413).
+NOT_RETRIED = frozenset({"BadRequest", "Forbidden", "PayloadTooLarge"})
 
 
 @dataclass(frozen=True)
@@ -99,9 +107,10 @@ def retry_delay(failed_attempts: int) -> float:
     return RETRY_EVERY
 
 
-def next_attempt_in(failed_attempts: int, policy: Policy) -> float | None:
-    """Scaled seconds until the next attempt after attempt ``failed_attempts`` failed; ``None``: none is left."""
-    if failed_attempts >= policy.max_attempts:
+def next_attempt_in(failed_attempts: int, policy: Policy, outcome: str) -> float | None:
+    """Scaled seconds until the next attempt after attempt ``failed_attempts`` failed with ``outcome``;
+    ``None``: none is left (the policy's attempts are used, or Event Grid does not retry that outcome)."""
+    if failed_attempts >= policy.max_attempts or outcome in NOT_RETRIED:
         return None
     return retry_delay(failed_attempts) * policy.time_scale
 
@@ -124,9 +133,14 @@ def outcome_of(error: BaseException) -> str:
     while seen is not None:
         status = getattr(seen, "status_code", None)
         if isinstance(status, int):
-            return _OUTCOMES.get(status, "Busy")
+            return outcome_of_status(status)
         seen = seen.__cause__ or seen.__context__
     return "SocketError"
+
+
+def outcome_of_status(status: int) -> str:
+    """The ``lastDeliveryOutcome`` of a send the destination answered with HTTP ``status``."""
+    return _OUTCOMES.get(status, INJECTED_OUTCOME)
 
 
 def dead_letter_blob(subscription: str, when: datetime, blob_id: str) -> str:

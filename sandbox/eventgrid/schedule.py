@@ -13,7 +13,8 @@ are attempt 0, sent once). When one fails the stand-in calls ``failed``: the nex
 Grid's retry wait (``retry.py``, scaled by the time scale), with the same message id and an
 ``aeg-delivery-count`` of the attempts made so far. When the subscription's ``maxDeliveryAttempts`` are
 used, or a held retry finds the event older than its time-to-live, a ``DeadLetter`` is released after the
-dead-letter delay (at once when the subscription has no dead-letter destination: the stand-in drops it).
+dead-letter delay (at once when the subscription has no dead-letter destination: the stand-in drops it). A
+failure Event Grid does not retry (400, 403, 413) ends the delivery the same way after that one attempt.
 
 What is still held when the store is reset (its ``epoch`` moved on), retries and dead-letters included, is
 dropped, so a test's faults never leak into the next one. The stand-in's thread owns the scheduler and gives
@@ -116,7 +117,7 @@ class Scheduler:
         delivery = send.delivery
         if send.attempt < 1 or delivery.epoch != self._epoch():
             return  # a copy is sent once; a delivery of before a reset is forgotten
-        wait = next_attempt_in(send.attempt, delivery.policy)
+        wait = next_attempt_in(send.attempt, delivery.policy, outcome)
         if wait is None:
             self._end(DeadLetter(delivery, MAX_ATTEMPTS_EXCEEDED, send.attempt, outcome, at), now)
             return

@@ -32,7 +32,14 @@ from sandbox.arm.state import Store
 from sandbox.blob.hooks import BlobCommitted, BlobDeleted
 from sandbox.eventgrid.deadletter import DeadLetterWriter
 from sandbox.eventgrid.events import blob_created, blob_deleted, image_event, message
-from sandbox.eventgrid.retry import INJECTED_OUTCOME, Policy, dead_letter_blob, dead_lettered, outcome_of
+from sandbox.eventgrid.retry import (
+    INJECTED_OUTCOME,
+    Policy,
+    dead_letter_blob,
+    dead_lettered,
+    outcome_of,
+    outcome_of_status,
+)
 from sandbox.eventgrid.schedule import DeadLetter, Delivery, Released, Scheduler, Send
 from shared.ports import MessagePublisher
 
@@ -168,10 +175,11 @@ class EventGridStandIn:
         self._scheduler.failed(send, outcome, time.monotonic(), iso(utc_now()))
 
     def _send(self, send: Send) -> str | None:
-        """``None`` when the message went onto its queue, else the outcome (``Busy`` when a ``fail`` rule says)."""
+        """``None`` when the message went onto its queue, else the outcome (a ``fail`` rule's: ``Busy``, or
+        that of the rule's ``status``)."""
         rule = send.delivery.rule
         if rule is not None and 1 <= send.attempt <= rule.fail:
-            return INJECTED_OUTCOME
+            return INJECTED_OUTCOME if rule.status is None else outcome_of_status(rule.status)
         try:
             self._publisher.publish([send.message])
         except Exception as err:

@@ -2,8 +2,9 @@
 # The storage SDK types every property of its models Optional.
 """The Event Grid stand-in of the running simulator retrying and dead-lettering: a ``fail`` fault rule makes
 the first sends of a blob event fail, the retry still puts it once on the queue with the attempts counted in
-``aeg-delivery-count``; when the failures outlast the subscription's ``maxDeliveryAttempts`` the event lands
-in the ``deadLetterDestination`` container, at Event Grid's blob path, with the dead-letter fields."""
+``aeg-delivery-count``; when the failures outlast the subscription's ``maxDeliveryAttempts``, or the send is
+answered with a status Event Grid does not retry, the event lands in the ``deadLetterDestination``
+container, at Event Grid's blob path, with the dead-letter fields."""
 
 from __future__ import annotations
 
@@ -107,6 +108,29 @@ def test_an_event_whose_attempts_run_out_is_written_to_the_dead_letter_container
     published = datetime.fromisoformat(event["publishTime"])
     assert published <= datetime.fromisoformat(event["lastDeliveryAttemptTime"])
     assert not watched.queue.peek_messages()
+
+
+def test_a_send_answered_with_a_status_event_grid_does_not_retry_is_dead_lettered_after_one_attempt(
+    arm: ArmEndpoint, azurite: Azurite, accounts: Accounts, control: SandboxControl
+) -> None:
+    raw = RawArm(arm)
+    store = accounts.create()
+    undelivered = accounts.shared_key(store).create_container("undelivered")
+    dead_letter = {
+        "endpointType": "StorageBlob",
+        "properties": {"resourceId": account_id(raw, accounts, store), "blobContainerName": "undelivered"},
+    }
+    watched = Watched(raw, azurite, accounts, "refused", deadLetterDestination=dead_letter)  # 30 attempts
+    control.set_faults([{"service": "eventgrid", "fail": 1, "status": 403}])
+
+    watched.models.upload_blob("fraud/refused.yml", b"name: refused\n")
+
+    [name] = blobs_in(undelivered)
+    [event] = json.loads(undelivered.download_blob(name).readall())
+    assert event["subject"].endswith("/fraud/refused.yml")
+    assert event["deadLetterReason"] == "MaxDeliveryAttemptsExceeded"
+    assert event["deliveryAttempts"] == 1 and event["lastDeliveryOutcome"] == "Forbidden"
+    assert not watched.queue.peek_messages()  # the one failed attempt was not retried: nothing arrived
 
 
 def test_a_fail_rule_outside_its_bounds_is_refused_naming_the_field(control: SandboxControl) -> None:

@@ -168,6 +168,25 @@ def test_without_a_dead_letter_destination_the_exhausted_delivery_is_released_at
     assert isinstance(record, DeadLetter) and record.reason == "MaxDeliveryAttemptsExceeded" and record.attempts == 1
 
 
+@pytest.mark.parametrize("outcome", ["BadRequest", "Forbidden", "PayloadTooLarge"])
+def test_a_failure_event_grid_does_not_retry_ends_the_delivery_after_that_one_attempt(outcome: str) -> None:
+    clocked = Clocked(Policy("sub", max_attempts=30, dead_letter=TARGET, time_scale=0.5))
+    clocked.fail(clocked.first(), now=2.0, outcome=outcome)
+
+    ready = 2.0 + DEAD_LETTER_DELAY * 0.5
+    assert clocked.scheduler.next_wake() == ready  # no retry is held before the dead-letter
+    [record] = clocked.due(ready)
+    assert record == DeadLetter(clocked.delivery, "MaxDeliveryAttemptsExceeded", 1, outcome, "at 2.0")
+
+
+@pytest.mark.parametrize("outcome", ["Busy", "NotFound", "Unauthorized", "TimedOut", "SocketError"])
+def test_other_failures_are_retried(outcome: str) -> None:
+    clocked = Clocked(Policy("sub", max_attempts=30, time_scale=1.0))
+    clocked.fail(clocked.first(), now=0.0, outcome=outcome)
+    [retry] = clocked.due(10.0)
+    assert isinstance(retry, Send) and retry.attempt == 2 and retry.last_outcome == outcome
+
+
 def test_the_time_to_live_is_checked_at_the_next_attempt_as_in_the_docs_example() -> None:
     # "30 minutes as time-to-live and 10 max delivery attempts ... max 6 delivery attempts happen"
     clocked = Clocked(Policy("sub", max_attempts=10, ttl_minutes=30))
@@ -205,6 +224,12 @@ def test_a_reset_drops_held_retries_and_dead_letters_and_copies_are_never_retrie
 def test_a_fail_rule_is_an_eventgrid_rule_of_its_own() -> None:
     [rule], _ = parse_rules({"rules": [{"service": "eventgrid", "fail": 2, "count": 1}]})
     assert rule.fail == 2 and rule.as_json()["fail"] == 2 and rule.as_json()["count"] == 1
+    assert rule.status is None and rule.as_json()["status"] is None
+
+
+def test_a_fail_rule_may_name_the_status_its_failed_sends_answer() -> None:
+    [rule], _ = parse_rules({"rules": [{"service": "eventgrid", "fail": 1, "status": 403}]})
+    assert rule.status == 403 and rule.as_json()["status"] == 403
 
 
 @pytest.mark.parametrize(
@@ -217,6 +242,9 @@ def test_a_fail_rule_is_an_eventgrid_rule_of_its_own() -> None:
         ({"service": "eventgrid", "fail": 1.5}, r"\.fail must be"),
         ({"status": 500, "fail": 1}, r"\['fail'\] apply to 'service': 'eventgrid' rules only"),
         ({"service": "blob", "status": 500, "fail": 1}, "apply to 'service': 'eventgrid' rules only"),
+        ({"service": "eventgrid", "duplicate": 1, "status": 403}, r"rules\[0\]: 'status' on an eventgrid rule is"),
+        ({"service": "eventgrid", "fail": 1, "status": 0}, r"rules\[0\]\.status must be an HTTP status 400-599"),
+        ({"service": "eventgrid", "fail": 1, "status": 302}, r"rules\[0\]\.status must be"),
     ],
 )
 def test_bad_fail_rules_are_refused_naming_the_field(rule: dict[str, Any], message: str) -> None:
@@ -347,3 +375,17 @@ def test_a_dead_letter_destination_that_is_not_found_drops_the_event_with_a_warn
     assert dropped.levelno == logging.WARNING
     assert "blobs" in dropped.getMessage() and "the storage account was not found" in dropped.getMessage()
     assert not world.publisher.sent
+
+
+def test_a_send_the_queue_refuses_with_403_is_not_retried_and_is_dropped_without_a_destination(
+    world: World, logged: Logged
+) -> None:
+    world.topic(world.account.id, blobs={})  # the default policy: 30 attempts
+    world.publisher.error = type("AuthorizationFailure", (Exception,), {"status_code": 403})()
+
+    world.standin.blob_committed(committed("refused.yml"))
+
+    dropped = logged.wait(lambda r: "dropped" in r.getMessage())
+    _, subscription, reason, attempts, outcome = dropped.args or ()
+    assert (subscription, reason, attempts, outcome) == ("blobs", "MaxDeliveryAttemptsExceeded", 1, "Forbidden")
+    assert world.publisher.failures == 1

@@ -62,7 +62,7 @@ def ticket_write(msg: func.ServiceBusMessage) -> None:
     cardinality=func.Cardinality.MANY,
 )
 def events(msgs: list[func.ServiceBusMessage]) -> None:
-    queue_events.events((m.get_body(), m.application_properties or {}, m.message_id) for m in msgs)
+    queue_events.events((m.get_body(), m.application_properties or {}, m.message_id, m.delivery_count) for m in msgs)
 
 
 @app.timer_trigger(schedule="%REGION_SYNC_SCHEDULE%", arg_name="timer", run_on_startup=False, use_monitor=True)

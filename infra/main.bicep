@@ -140,6 +140,7 @@ module api 'app/functions.bicep' = {
     ticketWritebackQueueName: messaging.outputs.ticketWritebackQueueName
     eventsQueueName: messaging.outputs.eventsQueueName
     eventsQueueResourceId: messaging.outputs.eventsQueueId
+    eventsMaxDeliveryCount: messaging.outputs.maxDeliveryCount
     eventsDeadLetterAccountId: state.outputs.id
     eventsDeadLetterContainer: state.outputs.deadLetterContainerName
     eventsTopicEndpoint: events.outputs.endpoint

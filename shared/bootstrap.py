@@ -354,7 +354,13 @@ def build(settings: Settings, **overrides: Any) -> Container:
         tickets=tickets,
         ticket_writeback=writeback,
         promotions=promotions,
-        event_intake=EventIntake(store, promotions, promotion_store, parallel=settings.events_in_parallel),
+        event_intake=EventIntake(
+            store,
+            promotions,
+            promotion_store,
+            parallel=settings.events_in_parallel,
+            max_deliveries=settings.events_max_delivery_count,
+        ),
     )
 
 

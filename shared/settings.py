@@ -140,6 +140,14 @@ class Settings(TicketSettings):
         validation_alias="EVENTS_IN_PARALLEL",
         description="Events of one batch (host.json maxMessageBatchSize) handled at once by one instance.",
     )
+    events_max_delivery_count: int = Field(
+        default=10,
+        ge=1,
+        validation_alias="EVENTS_MAX_DELIVERY_COUNT",
+        description="The events queue's maxDeliveryCount (Bicep sets both from one value). A batch whose "
+        "failed events were all on their last delivery dead-letters them itself and completes, so the events "
+        "handled beside them are not dead-lettered with them.",
+    )
     events_queue_resource_id: str = Field(
         default="",
         validation_alias="EVENTS_QUEUE_RESOURCE_ID",

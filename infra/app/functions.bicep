@@ -26,6 +26,8 @@ param ticketWritebackQueueName string
 param eventsQueueName string
 @description('ARM id of the events queue: where the Event Grid subscriptions regctl provisions on registries deliver.')
 param eventsQueueResourceId string
+@description('The events queue\'s maxDeliveryCount (servicebus.bicep).')
+param eventsMaxDeliveryCount int
 param eventsDeadLetterAccountId string
 param eventsDeadLetterContainer string
 param eventsTopicEndpoint string
@@ -104,6 +106,7 @@ resource site 'Microsoft.Web/sites@2024-04-01' = {
         { name: 'EVENTS_QUEUE_NAME', value: eventsQueueName }
         { name: 'EVENTS_QUEUE_RESOURCE_ID', value: eventsQueueResourceId }
         { name: 'EVENTS_IN_PARALLEL', value: '16' }
+        { name: 'EVENTS_MAX_DELIVERY_COUNT', value: string(eventsMaxDeliveryCount) }
         { name: 'EVENTS_DEAD_LETTER_ACCOUNT_ID', value: eventsDeadLetterAccountId }
         { name: 'EVENTS_DEAD_LETTER_CONTAINER', value: eventsDeadLetterContainer }
         { name: 'REGCTL_EVENTS_TOPIC_ENDPOINT', value: eventsTopicEndpoint }

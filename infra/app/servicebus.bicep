@@ -17,10 +17,14 @@ resource namespace 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   properties: { disableLocalAuth: true, minimumTlsVersion: '1.2' }
 }
 
+// The Function App is told it (EVENTS_MAX_DELIVERY_COUNT): the events function dead-letters an event on
+// its last delivery itself, so that the batch it came with is not dead-lettered with it.
+var maxDeliveryCount = 10
+
 var queueProperties = {
   requiresDuplicateDetection: true
   duplicateDetectionHistoryTimeWindow: 'PT10M'
-  maxDeliveryCount: 10
+  maxDeliveryCount: maxDeliveryCount
   lockDuration: 'PT1M'
   deadLetteringOnMessageExpiration: true
   defaultMessageTimeToLive: 'P14D'
@@ -65,6 +69,7 @@ resource events 'Microsoft.ServiceBus/namespaces/queues@2022-10-01-preview' = {
 
 output eventsQueueName string = events.name
 output eventsQueueId string = events.id
+output maxDeliveryCount int = maxDeliveryCount
 output reconcileQueueName string = reconcile.name
 output stepsQueueName string = steps.name
 output operationEventsQueueName string = operationEvents.name

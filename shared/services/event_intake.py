@@ -19,6 +19,9 @@
 The trigger takes the queue in batches (``cardinality: many``): ``handle_all`` runs a batch's events side
 by side, up to ``EVENTS_IN_PARALLEL`` at once. One failed event fails the call after the others ran, so
 Service Bus delivers the whole batch again; the events handled are then duplicates this process knows.
+When every event that failed was on its last delivery (``EVENTS_MAX_DELIVERY_COUNT``, the queue's
+``maxDeliveryCount``), they are dead-lettered here with the code of their last error and the call
+succeeds: Service Bus would otherwise dead-letter the whole batch, the neighbours that were handled too.
 """
 
 from __future__ import annotations
@@ -63,6 +66,8 @@ class Delivered:
     body: bytes
     properties: Mapping[str, object] = field(default_factory=dict)
     message_id: str | None = None
+    #: Service Bus's delivery count: 1 on the first delivery.
+    delivery_count: int = 1
 
 
 class EventsFailed(TransientError):
@@ -91,29 +96,41 @@ def regctl_wrote(event: Event) -> bool:
 
 class EventIntake:
     def __init__(
-        self, store: StateStore, promotions: PromotionService, dead: PromotionStore, *, parallel: int = 16
+        self,
+        store: StateStore,
+        promotions: PromotionService,
+        dead: PromotionStore,
+        *,
+        parallel: int = 16,
+        max_deliveries: int = 10,
     ) -> None:
         self._store = store
         self._promotions = promotions
         self._dead = dead
+        self._max_deliveries = max_deliveries
         self._recent: OrderedDict[str, None] = OrderedDict()
         self._lock = threading.Lock()
         self._pool = ThreadPoolExecutor(max(1, parallel), "events")
 
     def handle_all(self, deliveries: Sequence[Delivered]) -> list[Outcome]:
-        """Every event of one batch, side by side, each in the trace its message carries. Raises
-        ``EventsFailed`` after all ran when any of them raised (the first is its cause)."""
+        """Every event of one batch, side by side, each in the trace its message carries; their outcomes in
+        the batch's order. Raises ``EventsFailed`` after all ran when any of them raised (the first is its
+        cause), unless every one that raised was on its last delivery: those are dead-lettered here."""
         futures = [self._pool.submit(self._traced, delivery) for delivery in deliveries]
-        outcomes: list[Outcome] = []
-        failed: list[tuple[Delivered, BaseException]] = []
+        outcomes: list[Outcome | None] = []
+        failed: list[tuple[int, Delivered, BaseException]] = []
         for delivery, future in zip(deliveries, futures, strict=True):
             error = future.exception()
             if error is None:
                 outcomes.append(future.result())
             else:
-                failed.append((delivery, error))
-        if failed:
-            first_delivery, first = failed[0]
+                failed.append((len(outcomes), delivery, error))
+                outcomes.append(None)
+        if failed and all(delivery.delivery_count >= self._max_deliveries for _, delivery, _ in failed):
+            for index, delivery, error in failed:
+                outcomes[index] = self._give_up(delivery, error)
+        elif failed:
+            _, first_delivery, first = failed[0]
             context_log(log, step="events").warning(
                 "%d of %d events failed (first %s: %s): the batch is delivered again",
                 len(failed),
@@ -122,7 +139,14 @@ class EventIntake:
                 type(first).__name__,
             )
             raise EventsFailed(f"{len(failed)} of {len(deliveries)} events failed") from first
-        return outcomes
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def _give_up(self, delivery: Delivered, error: BaseException) -> Outcome:
+        """Dead-letter an event that failed on its last delivery, naming its last error by code or type only
+        (an error's text may hold a URL with a SAS token)."""
+        code = getattr(error, "code", None) or type(error).__name__
+        reason = f"MaxDeliveryCountExceeded: failed on each of its {delivery.delivery_count} deliveries, last {code}"
+        return self._dead_letter(delivery.message_id, reason, delivery.body)
 
     def _traced(self, delivery: Delivered) -> Outcome:
         with continued(delivery.properties, "event"):

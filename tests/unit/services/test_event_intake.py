@@ -210,3 +210,54 @@ def test_one_failed_event_fails_the_batch_after_the_others_were_handled_and_a_re
     outcomes = intake.handle_all(batch)  # Service Bus delivers the whole batch again
     assert [o.what for o in outcomes] == ["duplicate", "handled", "duplicate"]
     assert len(w.container.promotions.list_promotions()) == 3
+
+
+def _failing_intake(w: PromotionWorld, broken: set[str]) -> EventIntake:
+    intake = EventIntake(w.store, w.container.promotions, w.promotion_store, parallel=2, max_deliveries=10)
+    route = intake._route
+
+    def flaky_route(event: Any) -> Any:
+        if event.id in broken:
+            raise TimeoutError("https://st.blob.core.windows.net/c/b?sig=secret did not answer")
+        return route(event)
+
+    intake._route = flaky_route  # type: ignore[method-assign]
+    return intake
+
+
+def _delivered(event_id: str, delivery_count: int) -> Delivered:
+    return Delivered(json.dumps(available(event_id, f"m-{event_id}")).encode(), {}, event_id, delivery_count)
+
+
+def test_an_event_failing_on_its_last_delivery_is_dead_lettered_and_its_batch_completes():
+    w = world()
+    w.container.promotions.put_rule("r", {"source": "dev", "target": "prod", "approval": "required"}, OWNER)
+    intake = _failing_intake(w, {"bad"})
+
+    outcomes = intake.handle_all([_delivered("a", 10), _delivered("bad", 10), _delivered("c", 10)])
+
+    assert [o.what for o in outcomes] == ["handled", "dead-lettered", "handled"]  # no EventsFailed: completed
+    [dead] = w.container.promotions.dead_letters()
+    assert dead["messageId"] == "bad"
+    assert dead["reason"] == "MaxDeliveryCountExceeded: failed on each of its 10 deliveries, last TimeoutError"
+    assert "sig=" not in dead["reason"]  # an error's text is never kept: it may hold a SAS token
+    assert len(w.container.promotions.list_promotions()) == 2
+
+
+@pytest.mark.parametrize(
+    ("batch", "why"),
+    [
+        ([("a", 10), ("bad", 9)], "the failed event has a delivery left"),
+        ([("bad", 10), ("worse", 3)], "one failed event has deliveries left: Service Bus dead-letters the other"),
+    ],
+)
+def test_a_batch_with_a_failed_event_that_has_deliveries_left_fails_and_nothing_is_dead_lettered_here(
+    batch: list[tuple[str, int]], why: str
+):
+    w = world()
+    w.container.promotions.put_rule("r", {"source": "dev", "target": "prod", "approval": "required"}, OWNER)
+    intake = _failing_intake(w, {"bad", "worse"})
+
+    with pytest.raises(EventsFailed):
+        intake.handle_all([_delivered(event_id, count) for event_id, count in batch])
+    assert w.container.promotions.dead_letters() == [], why

@@ -145,7 +145,8 @@ class EventIntake:
         """Dead-letter an event that failed on its last delivery, naming its last error by code or type only
         (an error's text may hold a URL with a SAS token)."""
         code = getattr(error, "code", None) or type(error).__name__
-        reason = f"MaxDeliveryCountExceeded: failed on each of its {delivery.delivery_count} deliveries, last {code}"
+        count, most = delivery.delivery_count, self._max_deliveries
+        reason = f"MaxDeliveryCountExceeded: delivery {count} of at most {most} failed ({code})"
         return self._dead_letter(delivery.message_id, reason, delivery.body)
 
     def _traced(self, delivery: Delivered) -> Outcome:

@@ -239,7 +239,7 @@ def test_an_event_failing_on_its_last_delivery_is_dead_lettered_and_its_batch_co
     assert [o.what for o in outcomes] == ["handled", "dead-lettered", "handled"]  # no EventsFailed: completed
     [dead] = w.container.promotions.dead_letters()
     assert dead["messageId"] == "bad"
-    assert dead["reason"] == "MaxDeliveryCountExceeded: failed on each of its 10 deliveries, last TimeoutError"
+    assert dead["reason"] == "MaxDeliveryCountExceeded: delivery 10 of at most 10 failed (TimeoutError)"
     assert "sig=" not in dead["reason"]  # an error's text is never kept: it may hold a SAS token
     assert len(w.container.promotions.list_promotions()) == 2
 

@@ -51,6 +51,14 @@ def account_id(raw: RawArm, accounts: Accounts, account: Account) -> str:
     return f"{group}/providers/Microsoft.Storage/storageAccounts/{account.name}"
 
 
+def dead_letter_container(raw: RawArm, accounts: Accounts) -> tuple[ContainerClient, dict[str, Any]]:
+    """A fresh account's ``undelivered`` container, and the ``deadLetterDestination`` naming it."""
+    store = accounts.create()
+    undelivered = accounts.shared_key(store).create_container("undelivered")
+    resource = {"resourceId": account_id(raw, accounts, store), "blobContainerName": "undelivered"}
+    return undelivered, {"endpointType": "StorageBlob", "properties": resource}
+
+
 def blobs_in(container: ContainerClient) -> list[str]:
     """Wait until ``container`` holds a blob; their names."""
     deadline = time.monotonic() + 15
@@ -84,12 +92,7 @@ def test_an_event_whose_attempts_run_out_is_written_to_the_dead_letter_container
     arm: ArmEndpoint, azurite: Azurite, accounts: Accounts, control: SandboxControl
 ) -> None:
     raw = RawArm(arm)
-    store = accounts.create()
-    undelivered = accounts.shared_key(store).create_container("undelivered")
-    dead_letter = {
-        "endpointType": "StorageBlob",
-        "properties": {"resourceId": account_id(raw, accounts, store), "blobContainerName": "undelivered"},
-    }
+    undelivered, dead_letter = dead_letter_container(raw, accounts)
     policy = {"maxDeliveryAttempts": 2, "eventTimeToLiveInMinutes": 1440}
     watched = Watched(raw, azurite, accounts, "Dead-Lettered", retryPolicy=policy, deadLetterDestination=dead_letter)
     got = raw.request("GET", watched.subscription, api=EVENTGRID_API).json()["properties"]
@@ -114,12 +117,7 @@ def test_a_send_answered_with_a_status_event_grid_does_not_retry_is_dead_lettere
     arm: ArmEndpoint, azurite: Azurite, accounts: Accounts, control: SandboxControl
 ) -> None:
     raw = RawArm(arm)
-    store = accounts.create()
-    undelivered = accounts.shared_key(store).create_container("undelivered")
-    dead_letter = {
-        "endpointType": "StorageBlob",
-        "properties": {"resourceId": account_id(raw, accounts, store), "blobContainerName": "undelivered"},
-    }
+    undelivered, dead_letter = dead_letter_container(raw, accounts)
     watched = Watched(raw, azurite, accounts, "refused", deadLetterDestination=dead_letter)  # 30 attempts
     control.set_faults([{"service": "eventgrid", "fail": 1, "status": 403}])
 

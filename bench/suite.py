@@ -5,6 +5,7 @@ against, and the other figures docs/performance.md shows for it.
 
 from __future__ import annotations
 
+import operator
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -43,6 +44,14 @@ def _num(result: Result, key: str) -> float:
     return float(value) if isinstance(value, int | float) else float("nan")
 
 
+_COMPARE: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge, "==": operator.eq}
+
+
+def _bound(key: str, compare: str, limit: float) -> Goal:
+    """The goal "`key` <= limit" (or >=, ==) on one figure of the result."""
+    return Goal(f"`{key}` {compare} {limit}", lambda r: r.get(key), lambda r: _COMPARE[compare](_num(r, key), limit))
+
+
 _QUICK_API = ["--seconds", "3", "--clients", "4", "--warmup", "1", "--sandbox-warmup", "1", "--azurite-memory"]
 """The smoke-run options both API benchmarks share."""
 
@@ -54,11 +63,7 @@ BENCHMARKS = [
         quick_args=["--regions", "3", "--time-scale", "0.05"],
         timeout=600,
         goals=[
-            Goal(
-                "`ratio_to_critical_path` <= 1.15",
-                lambda r: r.get("ratio_to_critical_path"),
-                lambda r: _num(r, "ratio_to_critical_path") <= 1.15,
-            ),
+            _bound("ratio_to_critical_path", "<=", 1.15),
             Goal(
                 "`arm_writes` == `arm_writes_minimum`",
                 lambda r: f"{r.get('arm_writes')} / {r.get('arm_writes_minimum')}",
@@ -74,17 +79,9 @@ BENCHMARKS = [
         quick_args=[*_QUICK_API, "--sweep", "1", "--host-instances", "2"],
         timeout=600,
         goals=[
-            Goal(
-                "`ratio_to_ceiling` >= 0.7",
-                lambda r: r.get("ratio_to_ceiling"),
-                lambda r: _num(r, "ratio_to_ceiling") >= 0.7,
-            ),
-            Goal("`p99_ms` <= 150", lambda r: r.get("p99_ms"), lambda r: _num(r, "p99_ms") <= 150),
-            Goal(
-                "`auth_cpu_ms_per_request` <= 1",
-                lambda r: r.get("auth_cpu_ms_per_request"),
-                lambda r: _num(r, "auth_cpu_ms_per_request") <= 1,
-            ),
+            _bound("ratio_to_ceiling", ">=", 0.7),
+            _bound("p99_ms", "<=", 150),
+            _bound("auth_cpu_ms_per_request", "<=", 1),
         ],
         figures=[
             "host_instances",
@@ -131,12 +128,8 @@ BENCHMARKS = [
         quick_args=["--seconds", "3", "--clients", "8", "--warmup", "1", "--azurite-memory"],
         timeout=600,
         goals=[
-            Goal("`p99_ms` <= 100", lambda r: r.get("p99_ms"), lambda r: _num(r, "p99_ms") <= 100),
-            Goal(
-                "`ratio_to_ceiling` >= 0.7",
-                lambda r: r.get("ratio_to_ceiling"),
-                lambda r: _num(r, "ratio_to_ceiling") >= 0.7,
-            ),
+            _bound("p99_ms", "<=", 100),
+            _bound("ratio_to_ceiling", ">=", 0.7),
         ],
         figures=[
             "clients",
@@ -155,13 +148,7 @@ BENCHMARKS = [
         args=["--registries", "50", "--regions", "3"],
         quick_args=["--registries", "5", "--regions", "2"],
         timeout=900,
-        goals=[
-            Goal(
-                "`arm_reads_per_registry` <= 1.5",
-                lambda r: r.get("arm_reads_per_registry"),
-                lambda r: _num(r, "arm_reads_per_registry") <= 1.5,
-            )
-        ],
+        goals=[_bound("arm_reads_per_registry", "<=", 1.5)],
         figures=["seconds", "arm_reads", "expected_reads", "arm_writes", "report", "settle_s", "settle_arm_requests"],
     ),
     Benchmark(
@@ -182,11 +169,7 @@ BENCHMARKS = [
                 lambda r: f"{r.get('succeeded')} / {r.get('registries')}",
                 lambda r: r.get("failed") == 0 and r.get("succeeded") == r.get("registries"),
             ),
-            Goal(
-                "`ratio_to_throttle_bound` <= 1.3",
-                lambda r: r.get("ratio_to_throttle_bound"),
-                lambda r: _num(r, "ratio_to_throttle_bound") <= 1.3,
-            ),
+            _bound("ratio_to_throttle_bound", "<=", 1.3),
         ],
         figures=[
             "host_instances",
@@ -222,21 +205,9 @@ BENCHMARKS = [
         quick_args=["--versions", "3", "--regions", "2", "--files", "4", "--size-mb", "1"],
         timeout=900,
         goals=[
-            Goal(
-                "`ratio_to_copy_bound` <= 1.3",
-                lambda r: r.get("ratio_to_copy_bound"),
-                lambda r: _num(r, "ratio_to_copy_bound") <= 1.3,
-            ),
-            Goal(
-                "`data_requests_per_file_region` <= 1.5",
-                lambda r: r.get("data_requests_per_file_region"),
-                lambda r: _num(r, "data_requests_per_file_region") <= 1.5,
-            ),
-            Goal(
-                "`arm_requests_per_version` == 0",
-                lambda r: r.get("arm_requests_per_version"),
-                lambda r: _num(r, "arm_requests_per_version") == 0,
-            ),
+            _bound("ratio_to_copy_bound", "<=", 1.3),
+            _bound("data_requests_per_file_region", "<=", 1.5),
+            _bound("arm_requests_per_version", "==", 0),
         ],
         figures=["statuses", "makespan_s", "copy_bound_s", "data_requests_by_operation", "arm_requests"],
     ),

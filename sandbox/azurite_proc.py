@@ -170,7 +170,7 @@ class Azurite:
 
     def ready(self) -> bool:
         """True when blob, queue and table each answer HTTP (any status)."""
-        return all(_answers(self.host, port) for port in (self.ports.blob, self.ports.queue, self.ports.table))
+        return all(answers_http(self.host, port) for port in (self.ports.blob, self.ports.queue, self.ports.table))
 
     def alive(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -214,10 +214,11 @@ def _exited(pid: int) -> bool:
         return True
 
 
-def _answers(host: str, port: int) -> bool:
-    connection = http.client.HTTPConnection(host, port, timeout=1.0)
+def answers_http(host: str, port: int, path: str = "/", timeout: float = 1.0) -> bool:
+    """Whether ``GET path`` on ``host:port`` gets any HTTP answer (a readiness probe)."""
+    connection = http.client.HTTPConnection(host, port, timeout=timeout)
     try:
-        connection.request("GET", "/")
+        connection.request("GET", path)
         connection.getresponse().read()
         return True
     except OSError:

@@ -6,7 +6,6 @@ instance that died (after a growing backoff), stops and starts Azurite on reques
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import logging
 import os
@@ -20,7 +19,7 @@ from urllib.parse import urlsplit
 
 from sandbox.arm.azurite import DEFAULT_POOL_SIZE, accounts_env
 from sandbox.arm.certs import ServerCerts, make_certs
-from sandbox.azurite_proc import Azurite, AzuritePorts
+from sandbox.azurite_proc import Azurite, AzuritePorts, answers_http
 from sandbox.entra import config as entra_config
 from sandbox.infra import host_environment, parse_env_pairs, provision
 from sandbox.processes import (
@@ -44,15 +43,8 @@ _HEALTHY_AFTER_SECONDS = 60.0
 def host_ready(api_base: str) -> bool:
     """Readiness probe of the host: any HTTP answer from ``GET {api}/health`` counts for now."""
     parts = urlsplit(api_base)
-    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port or 80, timeout=2.0)
-    try:
-        connection.request("GET", parts.path.rstrip("/") + "/health")
-        connection.getresponse().read()
-        return True
-    except OSError:
-        return False
-    finally:
-        connection.close()
+    host, port = parts.hostname or "127.0.0.1", parts.port or 80
+    return answers_http(host, port, parts.path.rstrip("/") + "/health", timeout=2.0)
 
 
 def _read_json(path: Path) -> dict[str, Any] | None:

@@ -188,3 +188,29 @@ def test_a_dead_letter_destination_that_is_no_storage_account_or_container_name_
     ):
         with pytest.raises(ValidationError, match=name):
             Settings.model_validate({**base, name: value})
+
+
+def test_the_events_handler_is_told_the_queues_max_delivery_count_by_the_same_bicep_value():
+    defaults = Settings.model_validate(
+        {
+            "ServiceBusConnection__fullyQualifiedNamespace": "x",
+            "STATE_TABLE_ENDPOINT": "y",
+            "REGCTL_SUBSCRIPTION_ID": "s",
+        }
+    )
+    servicebus = (ROOT / "infra" / "app" / "servicebus.bicep").read_text()
+    assert f"var maxDeliveryCount = {defaults.events_max_delivery_count}" in servicebus
+    assert "maxDeliveryCount: maxDeliveryCount" in servicebus  # the queues' own value
+    assert "output maxDeliveryCount int = maxDeliveryCount" in servicebus
+    assert _bicep_app_settings()["EVENTS_MAX_DELIVERY_COUNT"] == "string(eventsMaxDeliveryCount)"
+    main = (ROOT / "infra" / "main.bicep").read_text()
+    assert "eventsMaxDeliveryCount: messaging.outputs.maxDeliveryCount" in main
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "ten"])
+def test_a_max_delivery_count_that_is_no_positive_integer_is_refused_by_name(value: str):
+    base = {"ServiceBusConnection__fullyQualifiedNamespace": "x", "STATE_TABLE_ENDPOINT": "y"}
+    base |= {"REGCTL_SUBSCRIPTION_ID": "s"}
+    assert Settings.model_validate({**base, "EVENTS_MAX_DELIVERY_COUNT": "5"}).events_max_delivery_count == 5
+    with pytest.raises(ValidationError, match="EVENTS_MAX_DELIVERY_COUNT"):
+        Settings.model_validate({**base, "EVENTS_MAX_DELIVERY_COUNT": value})
